@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv migrate check-deploy
+
+$(VENV)/installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+# Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both.
+run: migrate
+	$(PY) manage.py ensure_first_administrator
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py run_worker & worker=$$!; \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+# The whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL).
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check-deploy: venv
+	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	SECURE_COOKIES=true SECURE_SSL_REDIRECT=true SECURE_HSTS_SECONDS=31536000 ALLOWED_HOSTS=console.example.net \
+	$(PY) manage.py check --deploy --fail-level WARNING

@@ -1,0 +1,109 @@
+"""Allow and deny lists of source networks (SPEC A6): parsing, canonical form and the decision.
+
+An entry is `<address>/<netmask>` (`192.168.0.38/255.255.255.255`), CIDR (`10.0.0.0/8`), a bare
+address (one host) or an IPv6 prefix. The decision for a source address: the most specific
+matching entry wins, a tie goes to Deny, and when the account has any Allow entry an address
+matching none is refused. The SIP server applies the same rule in SQL (accounts/sipserver).
+"""
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterable
+
+ALLOW = "allow"
+DENY = "deny"
+
+
+class AccessEntryError(ValueError):
+    """An entry that is not a network; the message names the entry and what is wrong."""
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    action: str
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    as_typed: str
+
+    @property
+    def canonical(self) -> str:
+        return self.network.with_prefixlen
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    entry: AccessEntry | None = None
+
+
+def _netmask_prefix(entry: str, netmask: str) -> int:
+    try:
+        mask = ipaddress.IPv4Address(netmask)
+    except ValueError:
+        raise AccessEntryError(f"{entry!r}: {netmask!r} is not a network mask.") from None
+    bits = int(mask)
+    inverted = ~bits & 0xFFFFFFFF
+    if inverted & (inverted + 1):
+        raise AccessEntryError(f"{entry!r}: the mask {netmask} is not contiguous (ones must come first).")
+    return 32 - inverted.bit_length()
+
+
+def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Parse one entry into a network; host bits set, bad masks and bad addresses raise AccessEntryError."""
+    entry = text.strip()
+    if not entry:
+        raise AccessEntryError("An empty entry is not a network.")
+    address, slash, mask = entry.partition("/")
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        raise AccessEntryError(f"{entry!r}: {address.strip()!r} is not an IP address.") from None
+    if not slash:
+        prefix = ip.max_prefixlen
+    elif ip.version == 4 and "." in mask:
+        prefix = _netmask_prefix(entry, mask.strip())
+    elif mask.strip().isdigit() and int(mask) <= ip.max_prefixlen:
+        prefix = int(mask)
+    else:
+        raise AccessEntryError(f"{entry!r}: {mask!r} is neither a network mask nor a prefix length 0-{ip.max_prefixlen}.")
+    try:
+        return ipaddress.ip_network(f"{ip}/{prefix}", strict=True)
+    except ValueError:
+        raise AccessEntryError(
+            f"{entry!r}: host bits are set; the network would be {ipaddress.ip_network(f'{ip}/{prefix}', strict=False)}."
+        ) from None
+
+
+def parse_entries(action: str, text: str) -> list[AccessEntry]:
+    """Parse a whitespace- or comma-separated list; raises AccessEntryError naming every bad entry."""
+    entries: list[AccessEntry] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for token in text.replace(",", " ").split():
+        try:
+            network = parse_network(token)
+        except AccessEntryError as error:
+            errors.append(str(error))
+            continue
+        if network.with_prefixlen not in seen:
+            seen.add(network.with_prefixlen)
+            entries.append(AccessEntry(action=action, network=network, as_typed=token))
+    if errors:
+        raise AccessEntryError(" ".join(errors))
+    return entries
+
+
+def decide(address: str, entries: Iterable[AccessEntry]) -> Decision:
+    """Whether `address` may use the account, and why (most specific match wins; ties deny)."""
+    try:
+        source = ipaddress.ip_address(address.strip())
+    except ValueError:
+        raise AccessEntryError(f"{address.strip()!r} is not an IP address.") from None
+    entries = list(entries)
+    matches = [entry for entry in entries if entry.network.version == source.version and source in entry.network]
+    if matches:
+        best = max(matches, key=lambda entry: (entry.network.prefixlen, entry.action == DENY))
+        verb = "allowed" if best.action == ALLOW else "refused"
+        return Decision(best.action == ALLOW, f"{verb} by the {best.action} entry {best.as_typed} (most specific match)", best)
+    if any(entry.action == ALLOW for entry in entries):
+        return Decision(False, "refused: the account has an allow list and no entry matches this address")
+    return Decision(True, "allowed: no entry matches this address")

@@ -1,0 +1,177 @@
+"""SIP accounts, their allow/deny rules and their lifecycle events."""
+from django.core.validators import RegexValidator
+from django.db import models
+
+USERNAME_VALIDATOR = RegexValidator(r"^[0-9]{6,16}$", "A username is 6 to 16 digits.")
+NUMBER_VALIDATOR = RegexValidator(
+    r"^\+?[0-9]{3,20}$", "A phone number is digits, optionally after a leading + (international format)."
+)
+
+
+class AccountQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AccountQuerySet":
+        """The accounts an operator may see: those of the groups assigned to them (all for Administrators)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_administrator:
+            return self
+        return self.filter(group__operators=user)
+
+    def for_list(self) -> "AccountQuerySet":
+        """What an account list row shows, fetched in the same query whatever the page size."""
+        return self.select_related("group", "licence").with_registration_state()
+
+    def with_registration_state(self) -> "AccountQuerySet":
+        """Annotate `registered_now`. The SIP-server integration owns the real test (accounts/sipserver)."""
+        from accounts.sipserver.registrations import annotate_registered_now
+
+        return annotate_registered_now(self)
+
+
+class Account(models.Model):
+    """The credentials and settings of one user of the voice service.
+
+    The password itself is never stored: only the digests a SIP server needs (DESIGN, secrets).
+    Virtual numbers never change after creation.
+    """
+
+    class AccountType(models.TextChoices):
+        PGSM = "pgsm", "PGSM (mobile client app)"
+        SNOM = "snom", "SNOM (desk phone)"
+
+    class SecurityModel(models.TextChoices):
+        END_TO_END = "end_to_end", "End to End"
+        END_TO_SITE = "end_to_site", "End to Site"
+
+    class CreationMethod(models.TextChoices):
+        PLAIN = "plain", "Plain"
+        WIZARD = "wizard", "Wizard"
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        INSTALLATION_SMS_SENT = "installation_sms_sent", "Installation SMS sent"
+        INSTALLATION_CLICKED = "installation_clicked", "Installation clicked"
+        INSTALLED = "installed", "Installed"
+        ACTIVATION_SMS_SENT = "activation_sms_sent", "Activation SMS sent"
+        ACTIVATED = "activated", "Activated"
+        CONNECTED = "connected", "Connected"
+
+    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts")
+    username = models.CharField(max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
+    ha1 = models.CharField(max_length=32, editable=False)
+    ha1_sha256 = models.CharField(max_length=64, editable=False)
+    virtual_number = models.CharField("virtual phone number", max_length=21, unique=True, validators=[NUMBER_VALIDATOR])
+    secondary_number = models.CharField(
+        "secondary number", max_length=21, unique=True, null=True, blank=True, validators=[NUMBER_VALIDATOR]
+    )
+    account_type = models.CharField("type", max_length=8, choices=AccountType.choices, default=AccountType.PGSM)
+    security_model = models.CharField(max_length=16, choices=SecurityModel.choices, default=SecurityModel.END_TO_END)
+    obfuscation = models.BooleanField("obfuscation mode", default=True)
+    obfuscation_key = models.IntegerField(default=9)
+    keepalive = models.BooleanField("keep-alive", default=False)
+    owner = models.CharField(max_length=100, blank=True, default="")
+    caller_id = models.CharField("caller ID", max_length=120, blank=True, default="")
+    email = models.EmailField("e-mail", blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    profile = models.ForeignKey(
+        "activation.ProvisioningProfile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name="provisioning profile",
+    )
+    creation_method = models.CharField(max_length=8, choices=CreationMethod.choices, default=CreationMethod.PLAIN)
+    enabled = models.BooleanField(default=True)
+    status = models.CharField("last status", max_length=24, choices=Status.choices, default=Status.CREATED)
+    status_changed_at = models.DateTimeField("last status date")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["username"]
+        indexes = [
+            models.Index(fields=["group", "username"], name="account_group_username"),
+            models.Index(fields=["group", "owner"], name="account_group_owner"),
+            models.Index(fields=["group", "caller_id"], name="account_group_callerid"),
+            models.Index(fields=["group", "virtual_number"], name="account_group_number"),
+            models.Index(fields=["group", "account_type", "username"], name="account_group_type"),
+            models.Index(fields=["group", "enabled", "username"], name="account_group_enabled"),
+            models.Index(fields=["group", "status", "username"], name="account_group_status"),
+            models.Index(fields=["group", "status_changed_at"], name="account_group_statusdate"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(account_type="snom") | models.Q(creation_method="plain"),
+                name="account_snom_only_plain",
+                violation_error_message="SNOM accounts can only be created the plain way.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_wizard(self) -> bool:
+        return self.creation_method == self.CreationMethod.WIZARD
+
+    @property
+    def effective_profile(self):
+        """The account's own provisioning profile, else its group's (None when neither has one)."""
+        return self.profile or self.group.profile
+
+
+class AccessRule(models.Model):
+    """One allow or deny entry of an account's source-network lists (A6).
+
+    `network` is the canonical CIDR form (`192.168.0.38/32`), the one the decision and the SIP
+    server's SQL use; `as_typed` is what the operator wrote, shown back in forms and lists.
+    """
+
+    class Action(models.TextChoices):
+        ALLOW = "allow", "Allow"
+        DENY = "deny", "Deny"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_rules")
+    action = models.CharField(max_length=5, choices=Action.choices)
+    network = models.CharField(max_length=64)
+    prefix_length = models.PositiveSmallIntegerField()
+    as_typed = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["action", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "action", "network"],
+                name="accessrule_unique_per_account",
+                violation_error_message="This network is already in the list.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.as_typed}"
+
+
+class StatusEvent(models.Model):
+    """One step of an account's lifecycle (A9), with when it happened and what caused it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="status_events")
+    status = models.CharField(max_length=24, choices=Account.Status.choices)
+    at = models.DateTimeField()
+    cause = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["account", "at"])]
+
+
+class SearchChange(models.Model):
+    """The search change log (DESIGN 7): one row per account change, written in the change's own
+    transaction, applied to every process's Whoosh index before it answers a search."""
+
+    account_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,1 @@
+"""Account search: Lucene query syntax over a Whoosh index kept in step with the database."""

@@ -1,0 +1,158 @@
+"""Account pages: list per group (A1), create the plain way (A2), detail (A4), edit (A5),
+allow/deny test (A6), delete (A7), disable/enable (A8)."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
+from accounts.forms import AccountCreateForm, AccountEditForm
+from accounts.models import Account
+from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
+from accounts.timeline import account_timeline
+from console.access import get_visible_or_404, writer_required
+from console.audit import Actor
+from console.errors import ServiceError
+from console.listing import SortColumn, apply_sort, paginate
+from groups.models import Group
+
+ACCOUNT_COLUMNS = [
+    SortColumn("username", ("username",)),
+    SortColumn("owner", ("owner",)),
+    SortColumn("caller_id", ("caller_id",)),
+    SortColumn("number", ("virtual_number",)),
+    SortColumn("type", ("account_type", "username")),
+    SortColumn("enabled", ("enabled", "username")),
+    SortColumn("status", ("status", "username")),
+    SortColumn("status_date", ("status_changed_at",)),
+]
+LIST_FILTERS = {
+    "status": ("status", dict(Account.Status.choices)),
+    "type": ("account_type", dict(Account.AccountType.choices)),
+    "enabled": ("enabled", {"yes": True, "no": False}),
+}
+
+
+def filter_accounts(request, accounts):
+    """Apply the list's filters (status, type, enabled); unknown values are ignored. Returns the
+    narrowed queryset and the filters in force."""
+    active = {}
+    for parameter, (field, allowed) in LIST_FILTERS.items():
+        value = request.GET.get(parameter, "")
+        if value in allowed:
+            accounts = accounts.filter(**{field: allowed[value] if parameter == "enabled" else value})
+            active[parameter] = value
+    return accounts, active
+
+
+def render_account_list(request, template: str, accounts, context: dict):
+    """The account list page (sorting, filters, paging) for any set of accounts: a group's or a search's."""
+    accounts, active_filters = filter_accounts(request, accounts)
+    accounts, sort = apply_sort(request, accounts.for_list(), ACCOUNT_COLUMNS, "username")
+    return render(request, template, {
+        **context, "page": paginate(request, accounts), "sort": sort, "filters": active_filters,
+        "statuses": Account.Status.choices, "types": Account.AccountType.choices,
+    })
+
+
+@login_required
+def account_list(request, group_id: int):
+    group = get_visible_or_404(Group.objects, request.user, pk=group_id)
+    return render_account_list(request, "accounts/account_list.html", Account.objects.filter(group=group), {"group": group})
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def account_create_view(request, group_id: int):
+    group = get_visible_or_404(Group.objects, request.user, pk=group_id)
+    form = AccountCreateForm(request.POST or None, initial={"username": generate_username()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = account_create(
+                actor=Actor.of(request.user), group=group, fields=form.create_fields(),
+                password=form.cleaned_data["password1"], access_rules=form.access_rules(),
+                licence_edition=form.cleaned_data["licence_edition"], licence_valid_until=form.cleaned_data["licence_valid_until"],
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Account {account.username} created and enabled.")
+            return redirect("accounts:account_detail", account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "group": group, "creating": True})
+
+
+def _visible_account(request, account_id: int) -> Account:
+    return get_visible_or_404(Account.objects.select_related("group", "profile", "licence"), request.user, pk=account_id)
+
+
+@login_required
+def account_detail(request, account_id: int):
+    account = get_visible_or_404(Account.objects.for_list().select_related("profile"), request.user, pk=account_id)
+    address_check = _address_check(account, request.GET.get("address"))
+    return render(request, "accounts/account_detail.html", {
+        "account": account, "access_rules": account.access_rules.all(), "timeline": account_timeline(account),
+        "address_check": address_check, "tab": request.GET.get("tab", "activity" if address_check is None else "configuration"),
+    })
+
+
+def _address_check(account: Account, address: str | None) -> dict | None:
+    """The "test an address" box (A6): allowed or refused, and why; None when nothing was asked."""
+    if address is None:
+        return None
+    try:
+        entries = [AccessEntry(rule.action, parse_network(rule.network), rule.as_typed) for rule in account.access_rules.all()]
+        decision = decide(address, entries)
+    except AccessEntryError as error:
+        return {"address": address, "error": str(error)}
+    return {"address": address.strip(), "allowed": decision.allowed, "reason": decision.reason}
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request, account_id: int):
+    account = _visible_account(request, account_id)
+    form = AccountEditForm(account, request.POST or None, initial=AccountEditForm.initial_for(account))
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_update(
+                actor=Actor.of(request.user), account_id=account.pk, expected_version=form.cleaned_data["version"],
+                fields=form.settings_fields(), password=form.cleaned_data["password1"] or None,
+                access_rules=form.access_rules(), licence_edition=form.cleaned_data["licence_edition"],
+                licence_valid_until=form.cleaned_data["licence_valid_until"],
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Account {account.username} updated.")
+            return redirect("accounts:account_detail", account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "group": account.group, "account": account})
+
+
+@writer_required
+@require_POST
+def account_set_enabled_view(request, account_id: int, enabled: bool):
+    account = _visible_account(request, account_id)
+    account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
+    if enabled:
+        messages.success(request, f"Account {account.username} enabled.")
+    else:
+        messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
+    return redirect("accounts:account_detail", account.pk)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def account_delete_view(request, account_id: int):
+    account = _visible_account(request, account_id)
+    if request.method == "GET":
+        return render(request, "includes/_confirm_page.html", {
+            "title": f"Delete account {account.username}",
+            "body": f"Delete account {account.username} ({account.owner or account.virtual_number})? "
+                    "Its registrations are dropped and this cannot be undone.",
+            "action_url": reverse("accounts:account_delete", args=[account.pk]), "confirm": "Delete account",
+            "confirm_class": "btn-danger", "cancel_url": reverse("accounts:account_detail", args=[account.pk]),
+        })
+    username, group_id = account_delete(actor=Actor.of(request.user), account_id=account.pk)
+    messages.warning(request, f"Account {username} was deleted.")
+    return redirect("accounts:account_list", group_id)

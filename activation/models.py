@@ -1,0 +1,152 @@
+"""Provisioning profiles: the settings template a client receives at activation."""
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class ProvisioningProfile(models.Model):
+    """Server address, transport and client settings handed to a client app at activation (P1)."""
+
+    class Transport(models.TextChoices):
+        TLS = "tls", "TLS"
+        TCP = "tcp", "TCP"
+        UDP = "udp", "UDP"
+
+    name = models.CharField(max_length=100)
+    sip_host = models.CharField("SIP server host", max_length=255, blank=True, default="")
+    sip_port = models.PositiveIntegerField("SIP server port", default=5061)
+    transport = models.CharField(max_length=3, choices=Transport.choices, default=Transport.TLS)
+    support_phone = models.CharField("customer-service phone", max_length=32, blank=True, default="")
+    support_email = models.EmailField("customer-service e-mail", blank=True, default="")
+    client_logging = models.BooleanField(default=False)
+    readonly_settings = models.BooleanField("read-only settings", default=True)
+    oem_licence_code = models.CharField("OEM licence code", max_length=64, blank=True, default="")
+    ios_download_url = models.URLField("iOS download address", blank=True, default="")
+    android_download_url = models.URLField("Android download address", blank=True, default="")
+    is_default = models.BooleanField("system default", default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), name="profile_name_ci_unique", violation_error_message="A profile with this name already exists."
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="profile_single_default",
+                violation_error_message="Only one profile can be the system default.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OneTimeLinkQuerySet(models.QuerySet):
+    def for_token(self, token: str) -> "OneTimeLinkQuerySet":
+        from activation.tokens import token_hash
+
+        return self.filter(token_hash=token_hash(token))
+
+
+class OneTimeLink(models.Model):
+    """A link an SMS carries to the installation or activation page (W1, W3).
+
+    Only the SHA-256 of the token is stored (DESIGN 5). `used_at` is set by one conditional UPDATE,
+    so exactly one request can use a link; the installation link is used by the install report
+    (W2), the activation link by the Activate button.
+    """
+
+    class Purpose(models.TextChoices):
+        INSTALLATION = "installation", "Installation"
+        ACTIVATION = "activation", "Activation"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    sms = models.ForeignKey("activation.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OneTimeLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "purpose", "created_at"], name="link_account_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link of account {self.account_id}"
+
+
+class SmsMessageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SmsMessageQuerySet":
+        """Administrators see every SMS; operators and auditors those of their groups' accounts."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_administrator:
+            return self
+        return self.filter(group__operators=user)
+
+    def due(self, now) -> "SmsMessageQuerySet":
+        return self.filter(state=SmsMessage.State.QUEUED, next_attempt_at__lte=now)
+
+
+class SmsMessage(models.Model):
+    """One SMS in the outbox (M1), written in the same transaction as the action that wants it.
+
+    `text` is what the SMS log shows: a link's token is never stored, so the text holds the link
+    with its token masked; the worker creates the link and the real text when it sends (DESIGN 5, 6).
+    The row id is the gateway's idempotency key and the delivery-report reference.
+    """
+
+    class Purpose(models.TextChoices):
+        INSTALLATION = "installation", "Installation SMS"
+        ACTIVATION = "activation", "Activation SMS"
+        TEST = "test", "Test SMS"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown (gateway did not answer)"
+
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
+    )
+    group = models.ForeignKey("groups.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    account_username = models.CharField(max_length=16, blank=True, default="")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    recipient = models.CharField(max_length=21)
+    text = models.CharField(max_length=480)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    backend = models.CharField(max_length=16, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    gateway_id = models.CharField("gateway id", max_length=100, blank=True, default="")
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SmsMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="sms_due"),
+            models.Index(fields=["group", "created_at"], name="sms_group_created"),
+            models.Index(fields=["account", "created_at"], name="sms_account_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS #{self.pk} to {self.recipient}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in (self.State.DELIVERED, self.State.FAILED)

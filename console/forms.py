@@ -1,0 +1,80 @@
+"""Forms of the console's own pages: login, password, operators, services."""
+from django import forms
+from django.contrib.auth import password_validation
+
+from console.models import Operator, ServiceSettings
+from groups.models import Group
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    password = forms.CharField(max_length=200, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password1 = forms.CharField(label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                    help_text=password_validation.password_validators_help_text_html())
+    new_password2 = forms.CharField(label="Repeat new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, operator: Operator, *args, **kwargs):
+        self.operator = operator
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        value = self.cleaned_data["old_password"]
+        if not self.operator.check_password(value):
+            raise forms.ValidationError("Your current password was entered incorrectly.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        new, repeat = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if new and repeat and new != repeat:
+            self.add_error("new_password2", "The two passwords differ.")
+        elif new:
+            if new == cleaned.get("old_password"):
+                self.add_error("new_password1", "Choose a password different from the current one.")
+            else:
+                try:
+                    password_validation.validate_password(new, self.operator)
+                except forms.ValidationError as error:
+                    self.add_error("new_password1", error)
+        return cleaned
+
+
+class OperatorForm(forms.Form):
+    username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
+                                error_messages={"invalid": "Letters, digits and @ . + - _ only."})
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=Operator.Role.choices)
+    account_groups = forms.ModelMultipleChoiceField(
+        label="Groups", queryset=Group.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Operators and Auditors see only these groups; Administrators see all.",
+    )
+    is_active = forms.BooleanField(label="Active (may log in)", required=False, initial=True)
+
+
+class ServiceSettingsForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    sms_password = forms.CharField(
+        label="SMS gateway password", required=False, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = ServiceSettings
+        fields = ["public_base_url", "sip_server_host", "sip_server_port", "sms_backend", "sms_gateway_url",
+                  "sms_username", "sms_password", "sms_sender", "kamailio_rpc_url"]
+        labels = {"public_base_url": "Public base URL of the client web service", "sip_server_host": "SIP server address",
+                  "sip_server_port": "SIP server port", "sms_backend": "SMS gateway", "sms_gateway_url": "SMS gateway URL",
+                  "kamailio_rpc_url": "Kamailio JSON-RPC address"}
+
+    def clean_public_base_url(self) -> str:
+        url = self.cleaned_data["public_base_url"].rstrip("/")
+        if url and not url.startswith(("https://", "http://")):
+            raise forms.ValidationError("Give a full address starting with https://.")
+        return url

@@ -1,0 +1,22 @@
+"""Create the first Administrator on an empty console and print its one-time password (X2)."""
+from django.core.management.base import BaseCommand
+
+from console.services import first_administrator_create
+
+
+class Command(BaseCommand):
+    help = "On an empty database, create the first Administrator and print its one-time password."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, username: str, **options):
+        created = first_administrator_create(username=username)
+        if created is None:
+            return
+        operator, password = created
+        banner = "=" * 64
+        self.stdout.write(self.style.WARNING(
+            f"{banner}\nFirst Administrator created.\n  username: {operator.username}\n"
+            f"  one-time password: {password}\nLog in at http://127.0.0.1:8000/ and choose your own password.\n{banner}"
+        ))

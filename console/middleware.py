@@ -1,0 +1,60 @@
+"""Console-wide request handling: one live session per operator, forced password change, headers."""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from console.models import LoginAttempt
+from console.sessions import client_ip, record_login_attempt
+
+PUBLIC_PATH_PREFIXES = ("/static/", "/i/", "/a/", "/client/", "/healthz")
+
+
+class OperatorSessionMiddleware:
+    """Ends a session superseded by a newer login of the same operator (O1, configurable) and
+    sends an operator who must change their password to the password page first (X2)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(PUBLIC_PATH_PREFIXES):
+            if self._superseded(request):
+                record_login_attempt(request, user.get_username(), user, LoginAttempt.Outcome.SUPERSEDED)
+                logout(request)
+                messages.warning(request, "You were logged out because you logged in somewhere else.")
+                return redirect(f"{reverse('login')}?next={request.path}")
+            allowed = {reverse("password_change"), reverse("logout")}
+            if user.must_change_password and request.path not in allowed:
+                return redirect("password_change")
+        return self.get_response(request)
+
+    @staticmethod
+    def _superseded(request) -> bool:
+        if not settings.SINGLE_SESSION_PER_OPERATOR:
+            return False
+        current = request.user.current_session_key
+        return bool(current) and current != request.session.session_key
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy: the console loads nothing from outside its own origin."""
+
+    POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+__all__ = ["OperatorSessionMiddleware", "SecurityHeadersMiddleware", "client_ip"]

@@ -1,0 +1,145 @@
+"""Operators, their login attempts, the audit log and the Services settings."""
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class OperatorQuerySet(models.QuerySet):
+    def with_groups(self) -> "OperatorQuerySet":
+        return self.prefetch_related("account_groups")
+
+
+class OperatorManager(UserManager.from_queryset(OperatorQuerySet)):
+    pass
+
+
+class Operator(AbstractUser):
+    """A person who logs in to the console, with one role and the groups assigned to them."""
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", "Administrator"
+        OPERATOR = "operator", "Operator"
+        AUDITOR = "auditor", "Auditor"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    account_groups = models.ManyToManyField(
+        "groups.Group", blank=True, related_name="operators", verbose_name="groups"
+    )
+    must_change_password = models.BooleanField(default=False)
+    current_session_key = models.CharField(max_length=64, blank=True, default="")
+
+    objects = OperatorManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"), name="operator_username_ci_unique", violation_error_message="This username is taken."
+            ),
+        ]
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == self.Role.ADMINISTRATOR
+
+    @property
+    def can_write(self) -> bool:
+        """Administrators and operators change data; auditors only read."""
+        return self.role in (self.Role.ADMINISTRATOR, self.Role.OPERATOR)
+
+
+class LoginAttempt(models.Model):
+    """One attempt to log in to the console (the web sessions log, O4)."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        BAD_CREDENTIALS = "bad_credentials", "Wrong username or password"
+        THROTTLED = "throttled", "Refused: too many failures"
+        INACTIVE = "inactive", "Refused: operator deactivated"
+        LOGOUT = "logout", "Logged out"
+        SUPERSEDED = "superseded", "Ended by a newer login"
+        EXPIRED = "expired", "Session expired"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username = models.CharField(max_length=150)
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip_address", "at"])]
+
+
+class AuditEntry(models.Model):
+    """One change, recorded once: who or what made it, when, to which object, before and after.
+
+    Secrets never reach this table: services pass snapshots through `console.audit.snapshot`,
+    which redacts them. `account_id` and `group_id` are plain numbers, not foreign keys, so the
+    record outlives the objects it describes.
+    """
+
+    class ActorKind(models.TextChoices):
+        OPERATOR = "operator", "Operator"
+        WORKER = "worker", "Worker"
+        COMMAND = "command", "Management command"
+        CUSTOMER = "customer", "Customer"
+        CLIENT = "client", "Client app"
+        SIP_SERVER = "sip_server", "SIP server"
+        SYSTEM = "system", "System"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True, default="")
+    account_id = models.BigIntegerField(null=True, blank=True)
+    group_id = models.BigIntegerField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["account_id", "at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["group_id", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class ServiceSettings(models.Model):
+    """The Services page (X1): one row, edited by Administrators. Empty fields fall back to the
+    environment (PUBLIC_BASE_URL, SMS_BACKEND, KAMAILIO_RPC_URL ...)."""
+
+    class SmsBackend(models.TextChoices):
+        CONSOLE = "console", "Console (record only, shown in the SMS log)"
+        KANNEL = "kannel", "Kannel sendsms"
+        HTTP = "http", "Generic JSON over HTTP"
+
+    public_base_url = models.URLField(blank=True, default="", help_text="Public HTTPS address of the client web service, used in SMS links and configuration files.")
+    sip_server_host = models.CharField(max_length=255, blank=True, default="")
+    sip_server_port = models.PositiveIntegerField(null=True, blank=True)
+    sms_backend = models.CharField(max_length=16, choices=SmsBackend.choices, blank=True, default="")
+    sms_gateway_url = models.URLField(blank=True, default="")
+    sms_username = models.CharField(max_length=100, blank=True, default="")
+    sms_password = models.CharField(max_length=200, blank=True, default="")
+    sms_sender = models.CharField(max_length=20, blank=True, default="")
+    kamailio_rpc_url = models.URLField(blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "service settings"
+
+    @classmethod
+    def load(cls) -> "ServiceSettings":
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row

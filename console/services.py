@@ -1,0 +1,118 @@
+"""Writes to operators and the Services settings, each one transaction with its audit record."""
+import secrets
+
+from django.db import transaction
+
+from console.audit import Actor, audit_record, changed_only, snapshot
+from console.errors import ServiceError, StaleEditError
+from console.models import Operator, ServiceSettings
+
+OPERATOR_AUDIT_EXTRA_FIELDS = ("role", "is_active", "must_change_password")
+
+
+def _operator_snapshot(operator: Operator) -> dict:
+    data = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", *OPERATOR_AUDIT_EXTRA_FIELDS)}
+    data["groups"] = sorted(group.name for group in operator.account_groups.all())
+    return data
+
+
+def generate_one_time_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def operator_create(*, actor: Actor, username: str, role: str, password: str, groups=(), email: str = "",
+                    first_name: str = "", last_name: str = "") -> Operator:
+    """Create an operator who must change the given password at first login."""
+    if Operator.objects.filter(username__iexact=username).exists():
+        raise ServiceError(f"An operator named “{username}” already exists.")
+    operator = Operator.objects.create_user(
+        username=username, password=password, role=role, email=email, first_name=first_name,
+        last_name=last_name, must_change_password=True,
+    )
+    operator.account_groups.set(groups)
+    audit_record(actor=actor, action="operator.create", obj=operator, after=_operator_snapshot(operator))
+    return operator
+
+
+@transaction.atomic
+def operator_update(*, actor: Actor, operator_id: int, groups=None, **changes) -> Operator:
+    """Change an operator's role, details, active flag or groups."""
+    operator = Operator.objects.select_for_update().get(pk=operator_id)
+    if actor.operator and actor.operator.pk == operator.pk and (
+        changes.get("role", operator.role) != Operator.Role.ADMINISTRATOR or changes.get("is_active") is False
+    ):
+        raise ServiceError("You cannot take the Administrator role or access away from yourself.")
+    before = _operator_snapshot(operator)
+    for field, value in changes.items():
+        setattr(operator, field, value)
+    if changes.get("is_active") is False:
+        operator.current_session_key = ""
+    operator.save()
+    if groups is not None:
+        operator.account_groups.set(groups)
+    old, new = changed_only(before, _operator_snapshot(operator))
+    audit_record(actor=actor, action="operator.update", obj=operator, before=old, after=new)
+    return operator
+
+
+@transaction.atomic
+def operator_set_password(*, actor: Actor, operator_id: int, password: str, must_change: bool) -> Operator:
+    """Set an operator's password; `must_change` forces a change at next login (a reset by an Administrator)."""
+    operator = Operator.objects.select_for_update().get(pk=operator_id)
+    operator.set_password(password)
+    operator.must_change_password = must_change
+    operator.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        actor=actor, action="operator.reset_password" if must_change else "operator.change_password", obj=operator,
+        after={"password": "[changed]"},
+    )
+    return operator
+
+
+def operator_note_login(*, operator: Operator, session_key: str) -> None:
+    """Remember the operator's newest session; older ones end at their next request (O1)."""
+    Operator.objects.filter(pk=operator.pk).update(current_session_key=session_key)
+
+
+@transaction.atomic
+def first_administrator_create(*, username: str = "admin") -> tuple[Operator, str] | None:
+    """On an empty console, create the first Administrator with a one-time password (X2).
+
+    Returns (operator, password), or None when an operator already exists.
+    """
+    if Operator.objects.exists():
+        return None
+    password = generate_one_time_password()
+    operator = Operator.objects.create_user(
+        username=username, password=password, role=Operator.Role.ADMINISTRATOR, must_change_password=True
+    )
+    audit_record(actor=Actor.system(), action="operator.create", obj=operator, after=_operator_snapshot(operator),
+                 message="first Administrator created on an empty console")
+    return operator, password
+
+
+SERVICE_SETTINGS_FIELDS = (
+    "public_base_url", "sip_server_host", "sip_server_port", "sms_backend", "sms_gateway_url",
+    "sms_username", "sms_password", "sms_sender", "kamailio_rpc_url",
+)
+
+
+@transaction.atomic
+def service_settings_update(*, actor: Actor, expected_version: int, **changes) -> ServiceSettings:
+    """Save the Services page if nobody saved it since `expected_version`."""
+    ServiceSettings.load()
+    row = ServiceSettings.objects.select_for_update().get(pk=1)
+    if row.version != expected_version:
+        raise StaleEditError("The services settings were changed by someone else meanwhile. Nothing was saved: reload and try again.")
+    before = snapshot(row)
+    password_changed = "sms_password" in changes and changes["sms_password"] != row.sms_password
+    for field, value in changes.items():
+        setattr(row, field, value)
+    row.version += 1
+    row.save()
+    old, new = changed_only(before, snapshot(row))
+    if password_changed:
+        new["sms_password"] = "[changed]"
+    audit_record(actor=actor, action="services.update", obj=row, object_repr="Services", before=old, after=new)
+    return row

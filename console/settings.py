@@ -1,0 +1,182 @@
+"""The console's one settings module. Everything that differs between installations comes from
+the environment (see README "Configuration"); the defaults are those of a safe trial run."""
+import secrets
+from pathlib import Path
+
+from console.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, or one generated once for this installation and kept."""
+    configured = env_str("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "console",
+    "groups",
+    "accounts",
+    "activation",
+    "licensing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.OperatorSessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "console.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+WSGI_APPLICATION = "console.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "console.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/console.sqlite3"), BASE_DIR)
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "console.Operator"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "groups:group_list"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions: idle timeout (refreshed on every request) and one live session per operator.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SINGLE_SESSION_PER_OPERATOR = env_bool("SINGLE_SESSION_PER_OPERATOR", True)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+MESSAGE_TAGS = {40: "danger"}
+
+# The voice service.
+SIP_DOMAIN = env_str("SIP_DOMAIN", "sip.example.net")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+KAMAILIO_RPC_URL = env_str("KAMAILIO_RPC_URL", "")
+SMS_BACKEND = env_choice("SMS_BACKEND", "console", ("console", "kannel", "http"))
+SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search-index")))
+
+# Functions the worker (manage.py run_worker) calls on every round; each returns how much it did.
+WORKER_TASKS: list[str] = []
+WORKER_IDLE_SECONDS = float(env_str("WORKER_IDLE_SECONDS", "1.0"))
+
+# Automatic activation (activation app): link lifetimes (seconds) and SMS delivery.
+INSTALLATION_LINK_LIFETIME = env_int("INSTALLATION_LINK_LIFETIME", 7 * 24 * 3600)
+ACTIVATION_LINK_LIFETIME = env_int("ACTIVATION_LINK_LIFETIME", 3 * 24 * 3600)
+SMS_GATEWAY_TIMEOUT = float(env_str("SMS_GATEWAY_TIMEOUT", "10"))
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
+SMS_RETRY_BASE_SECONDS = float(env_str("SMS_RETRY_BASE_SECONDS", "5"))
+WORKER_TASKS.append("activation.sms.outbox.send_due_sms")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Licensing (L, W4): the key that signs licence answers (PEM, or base64 of the raw 32-byte
+# Ed25519 private key; empty: generated once and kept under VAR_DIR), how long a client may rely on
+# a cached answer, and the per-client rate limits of POST /client/v1/licence (requests per window
+# per SIP username and per source address, the address as console.sessions.client_ip sees it).
+LICENCE_SIGNING_KEY = env_str("LICENCE_SIGNING_KEY", "")
+LICENCE_OFFLINE_GRACE_DAYS = env_int("LICENCE_OFFLINE_GRACE_DAYS", 7)
+LICENCE_RATE_WINDOW_SECONDS = env_int("LICENCE_RATE_WINDOW_SECONDS", 60)
+LICENCE_RATE_LIMIT_PER_USERNAME = env_int("LICENCE_RATE_LIMIT_PER_USERNAME", 10)
+LICENCE_RATE_LIMIT_PER_ADDRESS = env_int("LICENCE_RATE_LIMIT_PER_ADDRESS", 300)
+# An identical repeated licence check adds an activity-timeline entry at most this often.
+LICENCE_CHECK_AUDIT_INTERVAL_SECONDS = env_int("LICENCE_CHECK_AUDIT_INTERVAL_SECONDS", 24 * 3600)
+WORKER_TASKS += ["licensing.tasks.licences_expire_due", "licensing.tasks.rate_buckets_prune"]

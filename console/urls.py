@@ -1,0 +1,20 @@
+"""The console's URL map: one include per app, plus the public client web service."""
+from django.contrib import admin
+from django.urls import include, path
+
+from console import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change, name="password_change"),
+    path("", include("console.urls_admin")),
+    path("groups/", include("groups.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("activation/", include("activation.urls")),
+    path("licensing/", include("licensing.urls")),
+    path("", include("activation.urls_public")),
+    path("", include("licensing.urls_public")),
+    path("django-admin/", admin.site.urls),
+]

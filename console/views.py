@@ -1,0 +1,184 @@
+"""Login, password and the Administrator pages of the console itself."""
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from console.access import administrator_required
+from console.audit import Actor
+from console.errors import ServiceError
+from console.forms import LoginForm, OperatorForm, PasswordChangeForm, ServiceSettingsForm
+from console.listing import paginate
+from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
+from console.services import (
+    generate_one_time_password,
+    operator_create,
+    operator_note_login,
+    operator_set_password,
+    operator_update,
+    service_settings_update,
+)
+from console.sessions import is_throttled, record_login_attempt
+from console.status import service_checks
+
+
+@login_required
+def home(request):
+    return redirect("groups:group_list")
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        if is_throttled(request, username):
+            record_login_attempt(request, username, None, LoginAttempt.Outcome.THROTTLED)
+            form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
+        else:
+            operator = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if operator is None:
+                known = Operator.objects.filter(username__iexact=username).first()
+                record_login_attempt(request, username, known, LoginAttempt.Outcome.BAD_CREDENTIALS)
+                form.add_error(None, "Wrong username or password.")
+            else:
+                login(request, operator)
+                operator_note_login(operator=operator, session_key=request.session.session_key)
+                record_login_attempt(request, username, operator, LoginAttempt.Outcome.SUCCESS)
+                return redirect(_safe_next(request) or "groups:group_list")
+    return render(request, "console/login.html", {"form": form, "next": _safe_next(request)})
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        record_login_attempt(request, request.user.get_username(), request.user, LoginAttempt.Outcome.LOGOUT)
+    logout(request)
+    messages.info(request, "You are logged out.")
+    return redirect("login")
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        operator = operator_set_password(
+            actor=Actor.of(request.user), operator_id=request.user.pk,
+            password=form.cleaned_data["new_password1"], must_change=False,
+        )
+        update_session_auth_hash(request, operator)
+        messages.success(request, "Your password was changed.")
+        return redirect("groups:group_list")
+    return render(request, "console/password_change.html", {"form": form})
+
+
+@administrator_required
+def operator_list(request):
+    page = paginate(request, Operator.objects.with_groups().order_by("username"))
+    return render(request, "console/operator_list.html", {"page": page})
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def operator_create_view(request):
+    form = OperatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        password = generate_one_time_password()
+        try:
+            operator = operator_create(
+                actor=Actor.of(request.user), username=data["username"], role=data["role"], password=password,
+                groups=data["account_groups"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
+            )
+        except ServiceError as error:
+            form.add_error("username", error.message)
+        else:
+            messages.success(request, f"Operator {operator.username} created. One-time password (shown once): {password}")
+            return redirect("operator_list")
+    return render(request, "console/operator_form.html", {"form": form, "creating": True})
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def operator_edit(request, operator_id: int):
+    operator = get_object_or_404(Operator, pk=operator_id)
+    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active")}
+    initial["account_groups"] = list(operator.account_groups.all())
+    form = OperatorForm(request.POST or None, initial=initial)
+    form.fields["username"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            operator_update(
+                actor=Actor.of(request.user), operator_id=operator.pk, groups=data["account_groups"], role=data["role"],
+                email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Operator {operator.username} updated.")
+            return redirect("operator_list")
+    return render(request, "console/operator_form.html", {"form": form, "operator": operator})
+
+
+@administrator_required
+@require_POST
+def operator_reset_password(request, operator_id: int):
+    operator = get_object_or_404(Operator, pk=operator_id)
+    password = generate_one_time_password()
+    operator_set_password(actor=Actor.of(request.user), operator_id=operator.pk, password=password, must_change=True)
+    messages.success(request, f"New one-time password for {operator.username} (shown once): {password}")
+    return redirect("operator_list")
+
+
+@administrator_required
+def audit_list(request):
+    entries = AuditEntry.objects.select_related("actor")
+    action = request.GET.get("action", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    page = paginate(request, entries)
+    return render(request, "console/audit_list.html", {"page": page, "action": action})
+
+
+@administrator_required
+def session_log(request):
+    attempts = LoginAttempt.objects.all()
+    outcome = request.GET.get("outcome", "")
+    if outcome in LoginAttempt.Outcome.values:
+        attempts = attempts.filter(outcome=outcome)
+    page = paginate(request, attempts)
+    return render(request, "console/session_log.html", {"page": page, "outcome": outcome, "outcomes": LoginAttempt.Outcome.choices})
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def services(request):
+    row = ServiceSettings.load()
+    form = ServiceSettingsForm(request.POST or None, instance=row, initial={"version": row.version})
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.Meta.fields}
+        if not changes["sms_password"]:
+            changes.pop("sms_password")
+        try:
+            service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Services settings saved.")
+        return redirect("services")
+    return render(request, "console/services.html", {"form": form, "checks": service_checks(row)})
+

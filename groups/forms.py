@@ -1,0 +1,23 @@
+"""The group form (G2): only the name is mandatory."""
+from django import forms
+
+from activation.models import ProvisioningProfile
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True)
+    admin_email = forms.EmailField(label="Admin contact (IT e-mail)", required=False)
+    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    profile = forms.ModelChoiceField(
+        label="Provisioning profile", queryset=ProvisioningProfile.objects.all(), required=False,
+        help_text="Default settings for the group's accounts; an account may override it.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if not name:
+            raise forms.ValidationError("A group needs a name.")
+        if any(ord(character) < 32 for character in name):
+            raise forms.ValidationError("The name cannot contain control characters.")
+        return name

@@ -1,0 +1,47 @@
+"""Groups of SIP accounts."""
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class GroupQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "GroupQuerySet":
+        """The groups an operator may see: all for Administrators, the assigned ones otherwise."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_administrator:
+            return self
+        return self.filter(operators=user)
+
+    def with_account_counts(self) -> "GroupQuerySet":
+        return self.annotate(account_count=models.Count("accounts", distinct=False))
+
+
+class Group(models.Model):
+    """A container of accounts: a department or a customer company. Every account is in one group."""
+
+    name = models.CharField(max_length=100)
+    admin_email = models.EmailField("admin contact (IT e-mail)", blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    profile = models.ForeignKey(
+        "activation.ProvisioningProfile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="groups",
+        verbose_name="provisioning profile",
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), name="group_name_ci_unique", violation_error_message="A group with this name already exists."
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,62 @@
+"""Writes to groups. Each function is one transaction with its audit record."""
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from console.audit import Actor, audit_record, changed_only, snapshot
+from console.errors import NotAllowedError, ServiceError, StaleEditError
+from groups.models import Group
+
+
+def _ensure_name_free(name: str, *, exclude_pk: int | None = None) -> None:
+    clash = Group.objects.annotate(lower_name=Lower("name")).filter(lower_name=name.lower())
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ServiceError(f"A group named “{name}” already exists.")
+
+
+@transaction.atomic
+def group_create(*, actor: Actor, name: str, admin_email: str = "", description: str = "", profile=None) -> Group:
+    """Create a group; the name must be unique regardless of case."""
+    _ensure_name_free(name)
+    group = Group.objects.create(name=name, admin_email=admin_email, description=description, profile=profile)
+    audit_record(actor=actor, action="group.create", obj=group, group_id=group.pk, after=snapshot(group))
+    return group
+
+
+@transaction.atomic
+def group_update(*, actor: Actor, group_id: int, expected_version: int, **changes) -> Group:
+    """Apply `changes` to the group if nobody saved it since `expected_version`."""
+    group = Group.objects.select_for_update().get(pk=group_id)
+    if group.version != expected_version:
+        raise StaleEditError(
+            f"Group “{group.name}” was changed by someone else while you were editing it. "
+            "Nothing was saved: reload the page to see the current values, then make your change again."
+        )
+    if "name" in changes:
+        _ensure_name_free(changes["name"], exclude_pk=group.pk)
+    before = snapshot(group)
+    for field, value in changes.items():
+        setattr(group, field, value)
+    group.version += 1
+    group.save()
+    old, new = changed_only(before, snapshot(group))
+    audit_record(actor=actor, action="group.update", obj=group, group_id=group.pk, before=old, after=new)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, actor: Actor, group_id: int) -> str:
+    """Delete an empty group and return its name; a group that still holds accounts is refused."""
+    group = Group.objects.select_for_update().get(pk=group_id)
+    remaining = group.accounts.count()
+    if remaining:
+        raise NotAllowedError(
+            f"Group “{group.name}” still holds {remaining} account{'s' if remaining != 1 else ''}: "
+            "delete or move them first."
+        )
+    before = snapshot(group)
+    name = group.name
+    audit_record(actor=actor, action="group.delete", obj=group, group_id=group.pk, before=before)
+    group.delete()
+    return name

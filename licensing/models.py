@@ -1,0 +1,71 @@
+"""Per-account licences that client apps validate over HTTPS, and the counters that rate-limit them."""
+from django.db import models
+
+
+class Licence(models.Model):
+    """The licence of one account (L1): its edition, validity and binding to one device.
+
+    `state` is what the console last concluded: a device binds on its first validation (Valid),
+    another device puts the licence in Conflict until an operator clears it, a past `valid_until`
+    makes it Expired and "Revoke keys" makes it Revoked until it is cleared or the account is
+    provisioned again. `last_answer*` remember the last licence check written to the account's
+    activity timeline, so identical repeated checks do not each add an entry.
+    """
+
+    class Edition(models.TextChoices):
+        PROFESSIONAL = "professional", "Professional"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class State(models.TextChoices):
+        NOT_VALIDATED = "not_validated", "Not validated"
+        VALID = "valid", "Valid"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        CONFLICT = "conflict", "Conflict"
+
+    class Answer(models.TextChoices):
+        """What the validation web service tells a client (W4)."""
+
+        VALID = "valid", "Valid"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Keys revoked"
+        DISABLED = "disabled", "Account disabled"
+        CONFLICT = "conflict", "Conflict"
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="licence")
+    edition = models.CharField(max_length=16, choices=Edition.choices, default=Edition.PROFESSIONAL)
+    valid_until = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NOT_VALIDATED)
+    device_id = models.CharField(max_length=200, blank=True, default="")
+    bound_at = models.DateTimeField(null=True, blank=True)
+    conflict_device_id = models.CharField(max_length=200, blank=True, default="")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    keys_revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_answer = models.CharField(max_length=16, choices=Answer.choices, blank=True, default="")
+    last_answer_device_id = models.CharField(max_length=200, blank=True, default="")
+    last_answer_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"]), models.Index(fields=["valid_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_edition_display()} licence of account {self.account_id}"
+
+
+class ClientRateBucket(models.Model):
+    """How many licence requests one client key (a username or a source address) made in one
+    fixed time window. Rows of past windows are deleted by the worker."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField(help_text="Start of the window, in seconds since the epoch.")
+    hits = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratebucket_key_window_unique"),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratebucket_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.hits}"

@@ -1,0 +1,26 @@
+// Confirmation pop-ups: a link carrying data-confirm-modal opens that modal instead of navigating
+// (without JavaScript the link leads to a plain confirmation page).
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-confirm-modal]");
+  if (!opener || !window.bootstrap) return;
+  const modal = document.querySelector(opener.dataset.confirmModal);
+  if (!modal) return;
+  event.preventDefault();
+  window.bootstrap.Modal.getOrCreateInstance(modal).show();
+});
+
+// Generate a password in the account form and show it once.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-generate-password]");
+  if (!button) return;
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  const bytes = new Uint32Array(16);
+  window.crypto.getRandomValues(bytes);
+  const password = Array.from(bytes, (value) => alphabet[value % alphabet.length]).join("");
+  for (const name of ["password1", "password2"]) {
+    const input = document.querySelector(`input[name="${name}"]`);
+    if (input) input.value = password;
+  }
+  const shown = document.querySelector(button.dataset.generatePassword);
+  if (shown) { shown.textContent = password; shown.closest(".generated-password").classList.remove("d-none"); }
+});
