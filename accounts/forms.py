@@ -122,7 +122,8 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
 
     field_order = ["username", "password1", "password2", "virtual_number", "secondary_number"]
     username = forms.CharField(
-        max_length=16, validators=[USERNAME_VALIDATOR], help_text="6 to 16 digits; a random unused number is suggested."
+        max_length=16, required=False, validators=[USERNAME_VALIDATOR],
+        help_text="6 to 16 digits; a random unused number is suggested (left empty, one is generated).",
     )
     virtual_number = forms.CharField(
         label="Virtual phone number", max_length=40,
@@ -132,7 +133,7 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        if Account.objects.filter(username=username).exists():
+        if username and Account.objects.filter(username=username).exists():
             raise forms.ValidationError(f"The username {username} is taken.")
         return username
 

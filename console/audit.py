@@ -8,6 +8,7 @@ from console.models import AuditEntry, Operator
 
 REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"ha1", "ha1_sha256", "password", "password1", "password2", "sms_password", "token", "token_hash"})
+BOOKKEEPING_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "status_changed_at"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def snapshot(instance: models.Model, extra: dict[str, Any] | None = None) -> dic
     """The concrete fields of `instance` as JSON-ready values, secrets redacted."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in SECRET_FIELDS:
+        if field.name in SECRET_FIELDS or field.name in BOOKKEEPING_FIELDS:
             continue
         value = getattr(instance, field.attname)
         data[field.name if not field.is_relation else field.attname] = _plain(value)

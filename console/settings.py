@@ -128,7 +128,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -180,3 +181,9 @@ LICENCE_RATE_LIMIT_PER_ADDRESS = env_int("LICENCE_RATE_LIMIT_PER_ADDRESS", 300)
 # An identical repeated licence check adds an activity-timeline entry at most this often.
 LICENCE_CHECK_AUDIT_INTERVAL_SECONDS = env_int("LICENCE_CHECK_AUDIT_INTERVAL_SECONDS", 24 * 3600)
 WORKER_TASKS += ["licensing.tasks.licences_expire_due", "licensing.tasks.rate_buckets_prune"]
+
+# SIP server (accounts/sipserver): the time zone in which Kamailio writes the timestamps of its
+# `location` table (empty: this machine's local zone), and the worker task that moves accounts
+# with a new registration to Connected.
+KAMAILIO_TIME_ZONE = env_str("KAMAILIO_TIME_ZONE", "")
+WORKER_TASKS.append("accounts.sipserver.tasks.accounts_connect_registered")

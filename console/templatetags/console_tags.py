@@ -39,3 +39,9 @@ def dict_get(mapping, key):
     if isinstance(mapping, dict):
         return mapping.get(key)
     return None
+
+
+@register.filter
+def present(value) -> bool:
+    """False for None, empty strings and empty lists; True for everything else, False and 0 included."""
+    return value not in (None, "", [], {})
