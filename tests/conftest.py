@@ -38,6 +38,14 @@ def isolated_search_index(tmp_path_factory):
     return settings.SEARCH_INDEX_DIR
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    """Operators' passwords hashed with a cheap hasher: the default costs seconds per persona."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def on_postgresql() -> bool:
     from django.db import connection
 

@@ -1,12 +1,14 @@
 """What Kamailio reads from the console's PostgreSQL database (DESIGN 9).
 
-- `sip_credentials`: a view of the accounts as Kamailio's auth_db module reads a subscriber
-  table: username, HA1 digests, and the enabled flag and number of access rules as integers
-  (Kamailio's PostgreSQL driver hands booleans to the script as the strings "t"/"f"; integers
-  compare without surprises).
-- `sip_source_allowed(username, source)`: the allow/deny decision of accounts/access.py in SQL
+- `sip_register_check(username, source)`: what Kamailio needs to answer a REGISTER, in one query:
+  the account's HA1 digests, its enabled flag and the allow/deny decision for the source address,
+  flags as integers (Kamailio's PostgreSQL driver hands booleans to the script as the strings
+  "t"/"f"). No row: no such account.
+- `sip_source_allowed(account id, source)`: the allow/deny decision of accounts/access.py in SQL
   with inet operators: the most specific matching entry wins, a tie goes to deny, and an account
   with any allow entry refuses a source that matches none.
+- `sip_credentials`: the same digests and enabled flag as a view shaped like Kamailio's
+  `subscriber` table, for auth_db-based configurations.
 - Kamailio's own `version`, `location` and `location_attrs` tables, as its usrloc module expects
   them (schema version 9 of `location`), created only when absent so a database that Kamailio's
   tools already prepared keeps its rows.
@@ -77,33 +79,56 @@ FORWARD_SQL = [
     """,
     """
     CREATE VIEW sip_credentials AS
-    SELECT a.username::varchar(64) AS username,
-           ''::varchar(64) AS domain,
-           a.ha1::varchar(128) AS ha1,
-           ''::varchar(128) AS ha1b,
-           a.ha1_sha256::varchar(128) AS ha1_sha256,
-           CASE WHEN a.enabled THEN 1 ELSE 0 END AS enabled,
-           (SELECT count(*) FROM accounts_accessrule r WHERE r.account_id = a.id)::integer AS access_rules
+    SELECT a.username,
+           ''::varchar AS domain,
+           a.ha1,
+           ''::varchar AS ha1b,
+           a.ha1_sha256,
+           a.enabled::integer AS enabled
     FROM accounts_account a
     """,
+    # PL/pgSQL rather than SQL functions: their plans are cached per connection, which matters
+    # because Kamailio's driver sends every query as text to be planned (bench/register.py).
     """
-    CREATE FUNCTION sip_source_allowed(account_username text, source inet) RETURNS boolean
-    LANGUAGE sql STABLE AS $$
-        SELECT COALESCE(
-            (SELECT r.action = 'allow'
-               FROM accounts_accessrule r JOIN accounts_account a ON a.id = r.account_id
-              WHERE a.username = account_username AND source <<= r.network::cidr
-              ORDER BY masklen(r.network::cidr) DESC, r.action = 'deny' DESC
-              LIMIT 1),
-            NOT EXISTS (
-                SELECT 1 FROM accounts_accessrule r JOIN accounts_account a ON a.id = r.account_id
-                 WHERE a.username = account_username AND r.action = 'allow'))
+    CREATE FUNCTION sip_source_allowed(account bigint, source inet) RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+    DECLARE
+        decision boolean;
+    BEGIN
+        SELECT r.action = 'allow' INTO decision
+          FROM accounts_accessrule r
+         WHERE r.account_id = account AND source <<= r.network::cidr
+         ORDER BY masklen(r.network::cidr) DESC, r.action = 'deny' DESC
+         LIMIT 1;
+        IF FOUND THEN
+            RETURN decision;
+        END IF;
+        RETURN NOT EXISTS (SELECT 1 FROM accounts_accessrule r WHERE r.account_id = account AND r.action = 'allow');
+    END
+    $$
+    """,
+    """
+    CREATE FUNCTION sip_register_check(account_username text, source inet)
+    RETURNS TABLE (ha1 varchar, ha1_sha256 varchar, enabled integer, allowed integer)
+    LANGUAGE plpgsql STABLE AS $$
+    DECLARE
+        account bigint;
+    BEGIN
+        SELECT a.id, a.ha1, a.ha1_sha256, a.enabled::integer INTO account, ha1, ha1_sha256, enabled
+          FROM accounts_account a
+         WHERE a.username = account_username;
+        IF FOUND THEN
+            allowed := sip_source_allowed(account, source)::integer;
+            RETURN NEXT;
+        END IF;
+    END
     $$
     """,
 ]
 
 REVERSE_SQL = [
-    "DROP FUNCTION IF EXISTS sip_source_allowed(text, inet)",
+    "DROP FUNCTION IF EXISTS sip_register_check(text, inet)",
+    "DROP FUNCTION IF EXISTS sip_source_allowed(bigint, inet)",
     "DROP VIEW IF EXISTS sip_credentials",
     "DROP TABLE IF EXISTS location_attrs",
     "DROP TABLE IF EXISTS location",
