@@ -1,0 +1,103 @@
+"""The licence validation request of the client web service (W4): HTTP Basic with the SIP
+credentials, a JSON body with the device id, and the signed answer."""
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone as dt_timezone
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.digests import digests_match, sip_digests
+from accounts.models import Account
+from licensing import signing
+from licensing.services import ANSWER_MESSAGES, CheckResult
+
+# Printable ASCII without spaces: what phone platforms use for device ids (hex, UUIDs, base64).
+TOKEN_PATTERN = r"^[!-~]{1,128}$"
+_TOKEN = re.compile(r"[!-~]{1,128}")
+# Compared against for unknown usernames so that they cost the same time as a wrong password.
+_UNKNOWN_USER_HA1 = sip_digests("0", "not a password")[0]
+
+
+class BadRequest(Exception):
+    """The request body is not what the contract describes; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class LicenceRequest:
+    device_id: str
+    nonce: str | None
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(username, password) from an `Authorization: Basic ...` header, None when absent or malformed."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, separator, password = decoded.partition(":")
+    if not separator or not username:
+        return None
+    return username, password
+
+
+def authenticate(account: Account | None, username: str, password: str) -> Account | None:
+    """`account` if these are its SIP credentials, else None.
+
+    An unknown username is compared against a dummy digest so it costs the same as a wrong password
+    and the answer gives no hint whether the username exists.
+    """
+    if account is None:
+        digests_match(username, password, _UNKNOWN_USER_HA1)
+        return None
+    return account if digests_match(username, password, account.ha1) else None
+
+
+def parse_body(body: bytes) -> LicenceRequest:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body must be a JSON object.") from None
+    if not isinstance(document, dict):
+        raise BadRequest("The body must be a JSON object.")
+    device_id = document.get("device_id")
+    if not isinstance(device_id, str) or not _TOKEN.fullmatch(device_id):
+        raise BadRequest("device_id must be 1 to 128 printable ASCII characters without spaces.")
+    nonce = document.get("nonce")
+    if nonce is not None and (not isinstance(nonce, str) or not _TOKEN.fullmatch(nonce)):
+        raise BadRequest("nonce, when given, must be 1 to 128 printable ASCII characters without spaces.")
+    return LicenceRequest(device_id, nonce)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(dt_timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def signed_answer(*, account: Account, request: LicenceRequest, result: CheckResult) -> dict:
+    """The licence answer as the client receives it: every member except `signature` is signed
+    (see licensing.signing.canonical_bytes), so the client may cache it until `cache_until`."""
+    licence = result.licence
+    now = timezone.now()
+    cache_until = now + timedelta(days=settings.LICENCE_OFFLINE_GRACE_DAYS)
+    if licence.valid_until is not None:
+        end_of_validity = timezone.make_aware(datetime.combine(licence.valid_until + timedelta(days=1), time.min))
+        cache_until = max(now, min(cache_until, end_of_validity))
+    document = {
+        "status": result.answer,
+        "message": ANSWER_MESSAGES[result.answer],
+        "username": account.username,
+        "device_id": request.device_id,
+        "edition": licence.edition,
+        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "issued_at": _iso(now),
+        "cache_until": _iso(cache_until),
+        "nonce": request.nonce,
+        "key_id": signing.key_id(),
+    }
+    return {**document, "signature": signing.sign(document)}

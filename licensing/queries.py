@@ -1,0 +1,61 @@
+"""Reads of licences: which ones need an operator's attention (L4)."""
+from datetime import date, timedelta
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Account
+from licensing.models import Licence
+
+EXPIRING_WITHIN_DAYS = 30
+
+ATTENTION_REASONS = {
+    "conflict": "Conflict",
+    "expired": "Expired",
+    "expiring": f"Expires within {EXPIRING_WITHIN_DAYS} days",
+    "never_validated": "Activated, never validated",
+}
+
+
+def attention_conditions(today: date) -> dict[str, Q]:
+    """Each reason for attention as a condition on Licence, in order of urgency."""
+    return {
+        "conflict": Q(state=Licence.State.CONFLICT),
+        "expired": Q(valid_until__lt=today) | Q(state=Licence.State.EXPIRED),
+        "expiring": Q(valid_until__gte=today, valid_until__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS)),
+        # Typically the client web service is not reachable from the internet (Services page).
+        "never_validated": Q(
+            state=Licence.State.NOT_VALIDATED,
+            account__creation_method=Account.CreationMethod.WIZARD,
+            account__status__in=[Account.Status.ACTIVATED, Account.Status.CONNECTED],
+        ),
+    }
+
+
+def licences_needing_attention(accounts: QuerySet, *, reason: str | None = None) -> QuerySet:
+    """The licences of `accounts` that need attention, annotated with `attention` (the most urgent
+    reason's key) and `attention_order`; only those of `reason` when it names one."""
+    conditions = attention_conditions(timezone.localdate())
+    wanted = [conditions[reason]] if reason in conditions else list(conditions.values())
+    matching = Q()
+    for condition in wanted:
+        matching |= condition
+    return (
+        Licence.objects.filter(matching, account__in=accounts.values("pk"))
+        .select_related("account", "account__group")
+        .annotate(
+            attention=Case(*(When(condition, then=Value(key)) for key, condition in conditions.items())),
+            attention_order=Case(
+                *(When(condition, then=Value(order)) for order, condition in enumerate(conditions.values())),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+
+
+def attention_counts(accounts: QuerySet) -> dict[str, int]:
+    """How many licences of `accounts` each reason covers, in one query."""
+    conditions = attention_conditions(timezone.localdate())
+    return Licence.objects.filter(account__in=accounts.values("pk")).aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in conditions.items()}
+    )

@@ -1,0 +1,24 @@
+import pytest
+
+from licensing import signing
+
+
+@pytest.fixture(scope="session")
+def licensing_var_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("licensing-var")
+
+
+@pytest.fixture(autouse=True)
+def fast_operator_passwords(settings):
+    """Operator passwords hashed cheaply: the personas' PBKDF2 hashing would dominate these tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def own_signing_key(settings, licensing_var_dir):
+    """Licensing tests sign with a key generated in a temporary VAR_DIR, never the developer's."""
+    settings.VAR_DIR = licensing_var_dir
+    settings.LICENCE_SIGNING_KEY = ""
+    signing.clear_cache()
+    yield
+    signing.clear_cache()
