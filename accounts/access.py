@@ -11,6 +11,7 @@ from typing import Iterable
 
 ALLOW = "allow"
 DENY = "deny"
+MAX_ENTRY_LENGTH = 100  # AccessRule.as_typed keeps what the operator typed, in 100 characters
 
 
 class AccessEntryError(ValueError):
@@ -52,16 +53,24 @@ def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     entry = text.strip()
     if not entry:
         raise AccessEntryError("An empty entry is not a network.")
+    if len(entry) > MAX_ENTRY_LENGTH:
+        raise AccessEntryError(f"{entry[:20]!r}...: an entry is at most {MAX_ENTRY_LENGTH} characters.")
     address, slash, mask = entry.partition("/")
+    address, mask = address.strip(), mask.strip()
     try:
-        ip = ipaddress.ip_address(address.strip())
+        ip = ipaddress.ip_address(address)
     except ValueError:
-        raise AccessEntryError(f"{entry!r}: {address.strip()!r} is not an IP address.") from None
+        raise AccessEntryError(f"{entry!r}: {address!r} is not an IP address.") from None
+    if getattr(ip, "scope_id", None):
+        # fe80::1%eth0: a zone names an interface of one machine, and PostgreSQL's cidr type
+        # (which the SIP server's decision uses) refuses it.
+        raise AccessEntryError(f"{entry!r}: a zone (%{ip.scope_id}) cannot be part of a network.")
     if not slash:
         prefix = ip.max_prefixlen
     elif ip.version == 4 and "." in mask:
-        prefix = _netmask_prefix(entry, mask.strip())
-    elif mask.strip().isdigit() and int(mask) <= ip.max_prefixlen:
+        prefix = _netmask_prefix(entry, mask)
+    elif mask.isascii() and mask.isdigit() and int(mask) <= ip.max_prefixlen:
+        # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
         prefix = int(mask)
     else:
         raise AccessEntryError(f"{entry!r}: {mask!r} is neither a network mask nor a prefix length 0-{ip.max_prefixlen}.")

@@ -59,6 +59,12 @@ class OperatorForm(forms.Form):
 
 class ServiceSettingsForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    public_base_url = forms.URLField(
+        label="Public base URL of the client web service", required=False, assume_scheme="https",
+        help_text=ServiceSettings._meta.get_field("public_base_url").help_text,
+    )
+    sms_gateway_url = forms.URLField(label="SMS gateway URL", required=False, assume_scheme="https")
+    kamailio_rpc_url = forms.URLField(label="Kamailio JSON-RPC address", required=False, assume_scheme="http")
     sms_password = forms.CharField(
         label="SMS gateway password", required=False, strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),

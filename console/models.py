@@ -10,7 +10,9 @@ class OperatorQuerySet(models.QuerySet):
 
 
 class OperatorManager(UserManager.from_queryset(OperatorQuerySet)):
-    pass
+    def get_by_natural_key(self, username: str) -> "Operator":
+        """Log-in names are unique regardless of case, so they are matched regardless of case."""
+        return self.get(username__iexact=username)
 
 
 class Operator(AbstractUser):

@@ -58,8 +58,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "console.middleware.OperatorSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages middleware: it tells a superseded session why it ended.
+    "console.middleware.OperatorSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "console.middleware.SecurityHeadersMiddleware",
 ]
@@ -158,6 +159,7 @@ ACTIVATION_LINK_LIFETIME = env_int("ACTIVATION_LINK_LIFETIME", 3 * 24 * 3600)
 SMS_GATEWAY_TIMEOUT = float(env_str("SMS_GATEWAY_TIMEOUT", "10"))
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
 SMS_RETRY_BASE_SECONDS = float(env_str("SMS_RETRY_BASE_SECONDS", "5"))
+SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)
 WORKER_TASKS.append("activation.sms.outbox.send_due_sms")
 
 LOGGING = {
@@ -187,3 +189,11 @@ WORKER_TASKS += ["licensing.tasks.licences_expire_due", "licensing.tasks.rate_bu
 # with a new registration to Connected.
 KAMAILIO_TIME_ZONE = env_str("KAMAILIO_TIME_ZONE", "")
 WORKER_TASKS.append("accounts.sipserver.tasks.accounts_connect_registered")
+
+# Batch import (accounts/batch): uploads above BATCH_IMPORT_SYNC_BYTES are checked and imported by
+# the worker with a progress bar (smaller ones within the request); size and row limits per file.
+BATCH_IMPORT_SYNC_BYTES = env_int("BATCH_IMPORT_SYNC_BYTES", 256 * 1024)
+BATCH_IMPORT_MAX_BYTES = env_int("BATCH_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
+BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
+WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
+WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)

@@ -3,12 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import administrator_required
 from console.audit import Actor
+from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.forms import LoginForm, OperatorForm, PasswordChangeForm, ServiceSettingsForm
 from console.listing import paginate
@@ -48,8 +50,11 @@ def login_view(request):
             form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
         else:
             operator = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if operator is None:
-                known = Operator.objects.filter(username__iexact=username).first()
+            known = Operator.objects.filter(username__iexact=username).first() if operator is None else None
+            if known is not None and not known.is_active and known.check_password(form.cleaned_data["password"]):
+                record_login_attempt(request, username, known, LoginAttempt.Outcome.INACTIVE)
+                form.add_error(None, "This operator is deactivated: ask an Administrator.")
+            elif operator is None:
                 record_login_attempt(request, username, known, LoginAttempt.Outcome.BAD_CREDENTIALS)
                 form.add_error(None, "Wrong username or password.")
             else:
@@ -80,6 +85,9 @@ def password_change(request):
             password=form.cleaned_data["new_password1"], must_change=False,
         )
         update_session_auth_hash(request, operator)
+        # update_session_auth_hash gave the session a new key: remember it as the operator's
+        # live session, or the single-session rule would end it at the next request.
+        operator_note_login(operator=operator, session_key=request.session.session_key)
         messages.success(request, "Your password was changed.")
         return redirect("groups:group_list")
     return render(request, "console/password_change.html", {"form": form})
@@ -135,9 +143,16 @@ def operator_edit(request, operator_id: int):
 
 
 @administrator_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def operator_reset_password(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request, title=f"Reset the password of {operator.username}",
+            body="A new one-time password will be shown once; the operator must change it at next login.",
+            action_url=reverse("operator_reset_password", args=[operator.pk]), confirm="Reset password",
+            cancel_url=reverse("operator_list"),
+        )
     password = generate_one_time_password()
     operator_set_password(actor=Actor.of(request.user), operator_id=operator.pk, password=password, must_change=True)
     messages.success(request, f"New one-time password for {operator.username} (shown once): {password}")

@@ -1,6 +1,6 @@
 """Groups of SIP accounts."""
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 
 
 class GroupQuerySet(models.QuerySet):
@@ -13,7 +13,14 @@ class GroupQuerySet(models.QuerySet):
         return self.filter(operators=user)
 
     def with_account_counts(self) -> "GroupQuerySet":
-        return self.annotate(account_count=models.Count("accounts", distinct=False))
+        """Annotate `account_count` with one indexed count per group, not a join over every account."""
+        from accounts.models import Account
+
+        counts = (
+            Account.objects.filter(group=models.OuterRef("pk")).order_by().values("group")
+            .annotate(total=models.Count("pk")).values("total")
+        )
+        return self.annotate(account_count=Coalesce(models.Subquery(counts), 0))
 
 
 class Group(models.Model):

@@ -1,5 +1,6 @@
 """Writes to groups. Each function is one transaction with its audit record."""
 from django.db import transaction
+from django.db.models import Value
 from django.db.models.functions import Lower
 
 from console.audit import Actor, audit_record, changed_only, snapshot
@@ -8,7 +9,10 @@ from groups.models import Group
 
 
 def _ensure_name_free(name: str, *, exclude_pk: int | None = None) -> None:
-    clash = Group.objects.annotate(lower_name=Lower("name")).filter(lower_name=name.lower())
+    # The database lower-cases both sides, exactly as the unique constraint does: Python's
+    # str.lower() differs from SQLite's (ASCII only) and PostgreSQL's for some letters, and a
+    # clash the check missed would reach the constraint as a server error.
+    clash = Group.objects.annotate(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import administrator_required, get_visible_or_404
 from console.audit import Actor
+from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.listing import SortColumn, apply_sort, paginate
 from groups.forms import GroupForm
@@ -70,11 +71,11 @@ def group_edit(request, group_id: int):
 def group_delete_view(request, group_id: int):
     group = get_visible_or_404(Group.objects, request.user, pk=group_id)
     if request.method == "GET":
-        return render(request, "includes/_confirm_page.html", {
-            "title": f"Delete group {group.name}", "body": f"Delete the group “{group.name}”? This cannot be undone.",
-            "action_url": reverse("groups:group_delete", args=[group.pk]), "confirm": "Delete group",
-            "confirm_class": "btn-danger", "cancel_url": reverse("groups:group_list"),
-        })
+        return confirmation_page(
+            request, title=f"Delete group {group.name}", body=f"Delete the group “{group.name}”? This cannot be undone.",
+            action_url=reverse("groups:group_delete", args=[group.pk]), confirm="Delete group",
+            cancel_url=reverse("groups:group_list"), danger=True,
+        )
     try:
         name = group_delete(actor=Actor.of(request.user), group_id=group.pk)
     except ServiceError as error:
