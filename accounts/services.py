@@ -15,7 +15,7 @@ from accounts.search.changelog import record_account_change
 from accounts.sipserver.control import drop_registrations_after_commit
 from console.audit import Actor, audit_record, changed_only, snapshot
 from console.errors import ServiceError, StaleEditError
-from licensing.services import licence_create, licence_update_terms
+from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
 
 IMMUTABLE_FIELDS = frozenset({"username", "virtual_number", "secondary_number", "group", "group_id", "creation_method"})
 USERNAME_DIGITS = 10
@@ -178,6 +178,25 @@ def account_update(
         before=old, after=new,
     )
     record_account_change(account.pk)
+    return account
+
+
+@transaction.atomic
+def account_set_password(*, actor: Actor, account_id: int, password: str, reason: str) -> Account:
+    """Give an account new SIP credentials (its digests change now; the password is not kept).
+
+    Whoever held the old password can no longer register; the licence binding is lifted so the
+    client that receives the new password binds at its next validation.
+    """
+    account = _lock_current(account_id, None)
+    account.ha1, account.ha1_sha256 = sip_digests(account.username, password)
+    account.version += 1
+    account.save(update_fields=["ha1", "ha1_sha256", "version", "updated_at"])
+    audit_record(
+        actor=actor, action="account.password", obj=account, account_id=account.pk, group_id=account.group_id,
+        after={"password": "[changed]"}, message=reason,
+    )
+    licence_credentials_renewed(actor=actor, account=account)
     return account
 
 

@@ -1,11 +1,19 @@
-// Confirmation pop-ups: a link carrying data-confirm-modal opens that modal instead of navigating
-// (without JavaScript the link leads to a plain confirmation page).
+// Confirmation pop-ups: a link carrying data-confirm-modal fills the page's shared dialog with its
+// data-confirm-* text and target, and opens it instead of navigating (without JavaScript the link
+// leads to a plain confirmation page).
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-confirm-modal]");
   if (!opener || !window.bootstrap) return;
   const modal = document.querySelector(opener.dataset.confirmModal);
   if (!modal) return;
   event.preventDefault();
+  const data = opener.dataset;
+  modal.querySelector("form").action = data.confirmAction;
+  modal.querySelector(".modal-title").textContent = data.confirmTitle;
+  modal.querySelector("[data-confirm-text]").textContent = data.confirmBody;
+  const submit = modal.querySelector("[data-confirm-submit]");
+  submit.textContent = data.confirmLabel;
+  submit.className = `btn ${data.confirmClass || "btn-primary"}`;
   window.bootstrap.Modal.getOrCreateInstance(modal).show();
 });
 

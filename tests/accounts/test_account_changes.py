@@ -196,8 +196,8 @@ def test_the_delete_button_opens_a_pop_up_with_a_confirmation_page_behind_it(acc
     delete_url = reverse("accounts:account_delete", args=[account.pk])
     page = operator_client.get(reverse("accounts:account_detail", args=[account.pk])).content.decode()
     assert f'href="{delete_url}"' in page
-    assert 'data-confirm-modal="#delete-account"' in page
-    assert f'<form class="modal-content" method="post" action="{delete_url}">' in page
+    assert f'data-confirm-modal="#confirm-dialog" data-confirm-action="{delete_url}"' in page
+    assert '<div class="modal fade" id="confirm-dialog"' in page
     confirmation = operator_client.get(delete_url)
     assert confirmation.status_code == 200
     assert f"Delete account {account.username}" in confirmation.content.decode()

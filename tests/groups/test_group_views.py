@@ -161,8 +161,8 @@ def test_the_delete_button_opens_a_pop_up_and_falls_back_to_a_confirmation_page(
     delete_url = reverse("groups:group_delete", args=[personas.other_group.pk])
     page = admin_client.get(reverse("groups:group_list")).content.decode()
     assert f'href="{delete_url}"' in page
-    assert f'data-confirm-modal="#delete-group-{personas.other_group.pk}"' in page
-    assert f'<form class="modal-content" method="post" action="{delete_url}">' in page
+    assert f'data-confirm-modal="#confirm-dialog" data-confirm-action="{delete_url}"' in page
+    assert '<div class="modal fade" id="confirm-dialog"' in page
     confirmation = admin_client.get(delete_url)
     assert confirmation.status_code == 200
     assert "Delete the group “Globex”?" in confirmation.content.decode()

@@ -42,7 +42,7 @@ def test_an_operator_clears_a_conflict_and_the_new_device_binds(browser_page, li
     row.get_by_role("link", name=account.username).click()
     page.wait_for_url(f"**/accounts/{account.pk}/")
     page.get_by_role("link", name="Clear licence status").click()
-    dialog = page.locator("#licence-clear")
+    dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
     screenshot(page, "licence_clear_confirm_desktop")
     dialog.get_by_role("button", name="Clear licence status").click()

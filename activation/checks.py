@@ -1,0 +1,40 @@
+"""Live check of the SMS gateway for the Services page (X1): reachable, and what is wrong."""
+import requests
+from django.conf import settings
+
+from activation.sms.config import sms_config
+from activation.sms.gateways import kannel_sendsms_url
+from console.models import ServiceSettings
+
+CHECK_TIMEOUT = 3.0
+
+
+def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
+    """(ok, message) for the configured gateway. Kannel is asked with the configured credentials
+    but no recipient, so nothing is sent and wrong credentials show as such."""
+    config = sms_config(row)
+    if config.backend == ServiceSettings.SmsBackend.CONSOLE:
+        return True, "Console backend: SMS are only recorded in the SMS log, nothing is sent to phones."
+    if not config.gateway_url:
+        return False, "No gateway address is set: SMS cannot be sent."
+    try:
+        if config.backend == ServiceSettings.SmsBackend.KANNEL:
+            url = kannel_sendsms_url(config.gateway_url)
+            response = requests.get(url, params={"username": config.username, "password": config.password}, timeout=CHECK_TIMEOUT)
+        else:
+            response = requests.head(config.gateway_url, timeout=CHECK_TIMEOUT, allow_redirects=False)
+    except requests.Timeout:
+        return False, f"The gateway did not answer within {CHECK_TIMEOUT:g} s."
+    except requests.RequestException as exc:
+        reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
+        return False, f"Cannot reach the gateway ({reason})."
+    body = response.text.strip()[:100]
+    if config.backend == ServiceSettings.SmsBackend.KANNEL:
+        if response.status_code == 403 or "authori" in body.lower():
+            return False, f"Kannel answers but refuses the username or password: {body}"
+        if response.status_code >= 500:
+            return False, f"Kannel answers {response.status_code}: {body}"
+        return True, f"Kannel answers and accepts the credentials (timeout for sending: {settings.SMS_GATEWAY_TIMEOUT:g} s)."
+    if response.status_code >= 500:
+        return False, f"The gateway answers {response.status_code}."
+    return True, f"The gateway answers (HTTP {response.status_code})."

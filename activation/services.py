@@ -1,0 +1,240 @@
+"""Writes of the activation app: provisioning profiles, wizard accounts, queueing SMS and recording
+what became of them. Each function is one transaction with its audit record (DESIGN 3).
+The customer's side (links opened, install report, Activate) is in activation/customer.py."""
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.services import account_create, account_set_status
+from activation.models import ProvisioningProfile, SmsMessage
+from activation.sms.config import sms_config
+from activation.sms.gateways import Outcome, SendResult
+from activation.sms.texts import TEST_TEXT, masked_sms_text
+from console.audit import Actor, audit_record, changed_only, snapshot
+from console.errors import NotAllowedError, ServiceError, StaleEditError
+
+SENT_STATUS = {
+    SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,
+    SmsMessage.Purpose.ACTIVATION: Account.Status.ACTIVATION_SMS_SENT,
+}
+
+
+def default_profile() -> ProvisioningProfile | None:
+    return ProvisioningProfile.objects.filter(is_default=True).first()
+
+
+def profile_for(account: Account) -> ProvisioningProfile | None:
+    """The profile a client receives: the account's own, else its group's, else the system default."""
+    return account.effective_profile or default_profile()
+
+
+def _ensure_profile_name_free(name: str, exclude_pk: int | None = None) -> None:
+    clash = ProvisioningProfile.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ServiceError(f"A profile named “{name}” already exists.")
+
+
+def _take_default_from_others(profile: ProvisioningProfile) -> None:
+    ProvisioningProfile.objects.filter(is_default=True).exclude(pk=profile.pk).update(is_default=False)
+
+
+@transaction.atomic
+def profile_create(*, actor: Actor, fields: dict[str, Any]) -> ProvisioningProfile:
+    """Create a provisioning profile; `is_default` makes it the system default instead of the old one."""
+    _ensure_profile_name_free(fields["name"])
+    profile = ProvisioningProfile(**fields)
+    if profile.is_default:
+        ProvisioningProfile.objects.filter(is_default=True).update(is_default=False)
+    profile.save()
+    audit_record(actor=actor, action="profile.create", obj=profile, after=snapshot(profile))
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fields: dict[str, Any]) -> ProvisioningProfile:
+    """Change a profile if nobody saved it since `expected_version`; the default cannot be unset
+    here (make another profile the default instead)."""
+    profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
+    if profile.version != expected_version:
+        raise StaleEditError(
+            f"Profile “{profile.name}” was changed by someone else while you were editing it. "
+            "Nothing was saved: reload the page to see the current values, then make your change again."
+        )
+    if profile.is_default and fields.get("is_default") is False:
+        raise NotAllowedError("There must be a system default profile: make another profile the default instead.")
+    _ensure_profile_name_free(fields.get("name", profile.name), exclude_pk=profile.pk)
+    before = snapshot(profile)
+    for field, value in fields.items():
+        setattr(profile, field, value)
+    if profile.is_default:
+        _take_default_from_others(profile)
+    profile.version += 1
+    profile.save()
+    old, new = changed_only(before, snapshot(profile))
+    audit_record(actor=actor, action="profile.update", obj=profile, before=old, after=new)
+    return profile
+
+
+@transaction.atomic
+def profile_delete(*, actor: Actor, profile_id: int) -> str:
+    """Delete a profile nobody uses; returns its name. The system default and profiles in use stay."""
+    profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
+    if profile.is_default:
+        raise NotAllowedError(f"Profile “{profile.name}” is the system default: make another profile the default first.")
+    groups, accounts = profile.groups.count(), profile.accounts.count()
+    if groups or accounts:
+        raise NotAllowedError(
+            f"Profile “{profile.name}” is in use by {groups} group{'s' if groups != 1 else ''} and "
+            f"{accounts} account{'s' if accounts != 1 else ''}: choose another profile for them first."
+        )
+    name = profile.name
+    audit_record(actor=actor, action="profile.delete", obj=profile, before=snapshot(profile))
+    profile.delete()
+    return name
+
+
+def _require_international(number: str) -> None:
+    if not number.startswith("+") or not number[1:].isdigit():
+        raise ServiceError(
+            f"The number {number} is not in international format (+ and digits, e.g. +390212345678): "
+            "SMS go only to international numbers."
+        )
+
+
+@transaction.atomic
+def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
+    """Create a PGSM account the wizard way (A3): username and password generated, disabled until
+    the customer activates it. It needs an international number and a profile (own or group's)."""
+    _require_international(fields["virtual_number"])
+    if not (fields.get("profile") or group.profile):
+        raise ServiceError(f"Group “{group.name}” has no provisioning profile: choose one for the account.")
+    fields = {**fields, "account_type": Account.AccountType.PGSM}
+    return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
+
+
+def sms_refusal(account: Account, purpose: str) -> str | None:
+    """Why the console refuses to send this SMS to this account (P5), or None when it can."""
+    config = sms_config()
+    if config.needs_gateway_url and not config.gateway_url:
+        return "No SMS gateway is configured: set the gateway address on the Services page."
+    if not config.public_base_url:
+        return "No public base URL of the client web service is configured: set it on the Services page."
+    if account.account_type == Account.AccountType.SNOM:
+        return f"Account {account.username} is a SNOM desk phone: SNOM accounts never receive SMS."
+    try:
+        _require_international(account.virtual_number)
+    except ServiceError as exc:
+        return exc.message
+    if purpose == SmsMessage.Purpose.ACTIVATION and profile_for(account) is None:
+        return f"Account {account.username} has no provisioning profile (own, group's or system default)."
+    return None
+
+
+@transaction.atomic
+def activation_send_sms(*, actor: Actor, account_id: int, purpose: str) -> SmsMessage:
+    """Queue the installation or activation SMS of an account (P2, P3). The outbox row is part of
+    this transaction: if the caller's transaction rolls back, no SMS exists and none is sent."""
+    account = Account.objects.select_related("group", "group__profile", "profile").get(pk=account_id)
+    refusal = sms_refusal(account, purpose)
+    if refusal:
+        raise NotAllowedError(refusal)
+    now = timezone.now()
+    sms = SmsMessage.objects.create(
+        account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
+        recipient=account.virtual_number, text=masked_sms_text(purpose, sms_config().public_base_url),
+        requested_by=actor.label, created_at=now, next_attempt_at=now,
+    )
+    audit_record(
+        actor=actor, action="sms.queue", obj=sms, account_id=account.pk, group_id=account.group_id,
+        after={"purpose": purpose, "recipient": sms.recipient},
+        message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}",
+    )
+    return sms
+
+
+@transaction.atomic
+def sms_send_test(*, actor: Actor, recipient: str) -> SmsMessage:
+    """Queue a test SMS through the configured gateway (Services page)."""
+    config = sms_config()
+    if config.needs_gateway_url and not config.gateway_url:
+        raise NotAllowedError("No SMS gateway is configured: set the gateway address first.")
+    _require_international(recipient)
+    now = timezone.now()
+    sms = SmsMessage.objects.create(
+        purpose=SmsMessage.Purpose.TEST, recipient=recipient, text=TEST_TEXT, requested_by=actor.label,
+        created_at=now, next_attempt_at=now,
+    )
+    audit_record(actor=actor, action="sms.queue", obj=sms, after={"purpose": "test", "recipient": recipient},
+                 message=f"Test SMS #{sms.pk} queued for {recipient}")
+    return sms
+
+
+def sms_record_outcome(*, sms: SmsMessage, result: SendResult, at) -> None:
+    """Record the gateway's answer for a claimed row (called by the worker inside its transaction)."""
+    sms.gateway_id = result.gateway_id
+    if result.outcome is Outcome.ACCEPTED:
+        sms.state, sms.sent_at = SmsMessage.State.SENT, at
+    elif result.outcome is Outcome.UNKNOWN:
+        sms.state = SmsMessage.State.UNKNOWN
+    else:
+        sms.state, sms.finished_at = SmsMessage.State.FAILED, at
+    sms.save()
+    if sms.state == SmsMessage.State.SENT and sms.purpose in SENT_STATUS:
+        _account_sms_sent(sms, at, Actor.worker())
+        return
+    action = {SmsMessage.State.SENT: "sms.sent", SmsMessage.State.UNKNOWN: "sms.unknown"}.get(sms.state, "sms.failed")
+    audit_record(
+        actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
+        after={"state": sms.state, "attempts": sms.attempts}, message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}. {sms.last_error}".strip(),
+    )
+
+
+def _account_sms_sent(sms: SmsMessage, at, actor: Actor) -> None:
+    account_set_status(
+        actor=actor, account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
+        cause=f"{sms.get_purpose_display()} #{sms.pk} to {sms.recipient} accepted by the gateway",
+    )
+
+
+GATEWAY = Actor(Actor.system().kind, "SMS gateway")
+
+
+@transaction.atomic
+def sms_record_delivery(*, sms_id: int, delivered: bool | None, detail: str = "") -> SmsMessage | None:
+    """Apply a delivery report: True delivered, False failed, None only "the gateway has it".
+
+    Final states never change again (reports can arrive out of order), and reports on a row that
+    is still queued are ignored. Returns None for an unknown id.
+    """
+    sms = SmsMessage.objects.select_for_update().filter(pk=sms_id).first()
+    if sms is None or sms.is_final or sms.state == SmsMessage.State.QUEUED:
+        # A queued row's report is about a send whose outcome was never recorded (the worker died
+        # in the duplicate window): that SMS's link never became valid, and the row is sent again.
+        return sms
+    now = timezone.now()
+    was_unknown = sms.state == SmsMessage.State.UNKNOWN
+    if delivered is None:
+        if not was_unknown:
+            return sms
+        sms.state, sms.sent_at = SmsMessage.State.SENT, sms.sent_at or now
+    else:
+        sms.state = SmsMessage.State.DELIVERED if delivered else SmsMessage.State.FAILED
+        sms.finished_at = now
+        if delivered and was_unknown:
+            sms.sent_at = sms.sent_at or now
+    sms.save(update_fields=["state", "sent_at", "finished_at"])
+    if was_unknown and sms.state != SmsMessage.State.FAILED and sms.purpose in SENT_STATUS and sms.account_id:
+        _account_sms_sent(sms, now, GATEWAY)
+        if sms.state == SmsMessage.State.SENT:
+            return sms
+    audit_record(
+        actor=GATEWAY, action=f"sms.{sms.state}", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
+        after={"state": sms.state}, message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}{' (' + detail + ')' if detail else ''}",
+    )
+    return sms
+
+

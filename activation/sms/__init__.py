@@ -1,0 +1,1 @@
+"""The SMS outbox: gateways, the worker task that sends due messages, delivery reports."""

@@ -1,0 +1,119 @@
+"""Queueing the installation and activation SMS (P2, P3, P5) and the console backend's worker round."""
+import pytest
+from django.db import transaction
+
+from accounts.models import Account
+from activation.models import OneTimeLink, SmsMessage
+from activation.services import activation_send_sms
+from activation.sms.outbox import send_due_sms
+from console.audit import Actor
+from console.errors import NotAllowedError
+from console.models import AuditEntry, ServiceSettings
+from tests.conftest import make_account
+
+
+def test_queueing_an_installation_sms_writes_the_outbox_row_and_a_timeline_entry(wizard_account):
+    sms = activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    assert (sms.state, sms.recipient, sms.group_id) == ("queued", "+393331234567", wizard_account.group_id)
+    assert sms.text == "Install your secure voice app: https://voice.example.net/i/…"
+    assert AuditEntry.objects.filter(account_id=wizard_account.pk, action="sms.queue").count() == 1
+    wizard_account.refresh_from_db()
+    assert wizard_account.status == Account.Status.CREATED
+
+
+def test_the_worker_sends_through_the_console_backend_and_the_status_follows(wizard_account):
+    activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    assert send_due_sms() == 1
+    sms = SmsMessage.objects.get()
+    assert (sms.state, sms.attempts, sms.backend, sms.gateway_id) == ("sent", 1, "console", f"console-{sms.pk}")
+    wizard_account.refresh_from_db()
+    assert wizard_account.status == Account.Status.INSTALLATION_SMS_SENT
+    link = OneTimeLink.objects.get(account=wizard_account)
+    assert link.purpose == "installation" and link.sms_id == sms.pk and len(link.token_hash) == 64
+    assert send_due_sms() == 0
+
+
+def test_a_rolled_back_action_leaves_no_sms_and_sends_nothing(wizard_account):
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+            raise RuntimeError("the operator's action failed after queueing")
+    assert SmsMessage.objects.count() == 0
+    assert send_due_sms() == 0
+    assert not OneTimeLink.objects.exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"public_base_url": ""}, "No public base URL"),
+    ({"sms_backend": "kannel", "sms_gateway_url": ""}, "No SMS gateway is configured"),
+    ({"sms_backend": "http", "sms_gateway_url": ""}, "No SMS gateway is configured"),
+])
+def test_sms_are_refused_without_a_gateway_or_a_public_address(wizard_account, services_row, settings, change, message):
+    settings.PUBLIC_BASE_URL = ""
+    ServiceSettings.objects.filter(pk=services_row.pk).update(**change)
+    with pytest.raises(NotAllowedError, match=message):
+        activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    assert not SmsMessage.objects.exists()
+
+
+def test_sms_are_refused_to_snom_accounts_and_to_national_numbers(personas, services_row):
+    snom = make_account(personas.group, account_type=Account.AccountType.SNOM, number="+390200000001")
+    national = make_account(personas.group, number="0212345678")
+    with pytest.raises(NotAllowedError, match="SNOM accounts never receive SMS"):
+        activation_send_sms(actor=Actor.system(), account_id=snom.pk, purpose="installation")
+    with pytest.raises(NotAllowedError, match="not in international format"):
+        activation_send_sms(actor=Actor.system(), account_id=national.pk, purpose="activation")
+    assert not SmsMessage.objects.exists()
+
+
+def test_a_newer_sms_link_replaces_the_older_unused_one(wizard_account):
+    from tests.activation.conftest import send_and_deliver
+    from activation.customer import LinkState, link_lookup
+
+    first = send_and_deliver(wizard_account, "activation")
+    second = send_and_deliver(wizard_account, "activation")
+    assert link_lookup(first, "activation")[0] is LinkState.USED
+    assert link_lookup(second, "activation")[0] is LinkState.VALID
+
+
+def test_a_delivery_report_settles_an_unknown_sms_and_moves_the_status(wizard_account):
+    from activation.services import sms_record_delivery
+
+    sms = activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    SmsMessage.objects.filter(pk=sms.pk).update(state="unknown")
+    sms_record_delivery(sms_id=sms.pk, delivered=True, detail="Kannel report type 1")
+    assert SmsMessage.objects.get(pk=sms.pk).state == "delivered"
+    assert Account.objects.get(pk=wizard_account.pk).status == Account.Status.INSTALLATION_SMS_SENT
+
+
+def test_delivery_reports_never_undo_a_final_state(wizard_account):
+    from activation.services import sms_record_delivery
+
+    activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    send_due_sms()
+    sms = SmsMessage.objects.get()
+    sms_record_delivery(sms_id=sms.pk, delivered=True)
+    sms_record_delivery(sms_id=sms.pk, delivered=None)
+    sms_record_delivery(sms_id=sms.pk, delivered=False)
+    assert SmsMessage.objects.get(pk=sms.pk).state == "delivered"
+
+
+def test_the_delivery_report_endpoint_needs_the_signature_of_the_sms(wizard_account, client):
+    from activation.tokens import dlr_signature
+
+    activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    send_due_sms()
+    sms = SmsMessage.objects.get()
+    assert client.get(f"/client/v1/sms-status/{sms.pk}/{'0' * 32}?type=1").status_code == 404
+    assert SmsMessage.objects.get(pk=sms.pk).state == "sent"
+    assert client.get(f"/client/v1/sms-status/{sms.pk}/{dlr_signature(sms.pk)}?type=2").status_code == 200
+    assert SmsMessage.objects.get(pk=sms.pk).state == "failed"
+
+
+def test_a_delivery_report_for_a_still_queued_sms_is_ignored_so_it_is_sent_again(wizard_account):
+    from activation.services import sms_record_delivery
+
+    sms = activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    sms_record_delivery(sms_id=sms.pk, delivered=True, detail="report of an attempt whose worker died")
+    assert SmsMessage.objects.get(pk=sms.pk).state == "queued"
+    assert send_due_sms() == 1

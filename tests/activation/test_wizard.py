@@ -1,0 +1,41 @@
+"""The wizard way of creating accounts (A3)."""
+from accounts.models import Account
+from activation.models import ProvisioningProfile
+
+
+def wizard_url(group):
+    return f"/activation/groups/{group.pk}/wizard/"
+
+
+def test_the_wizard_needs_a_login_the_group_and_a_writing_role(personas, client_for):
+    data = {"owner": "Giulia", "virtual_number": "+393331234567", "security_model": "end_to_end"}
+    assert client_for(None).post(wizard_url(personas.group), data).status_code == 302
+    assert client_for(personas.outsider).post(wizard_url(personas.group), data).status_code == 404
+    assert client_for(personas.auditor).post(wizard_url(personas.group), data).status_code == 403
+    assert not Account.objects.exists()
+
+
+def test_the_wizard_creates_a_disabled_pgsm_account_with_a_generated_username(personas, client_for):
+    profile = ProvisioningProfile.objects.get(is_default=True)
+    response = client_for(personas.operator).post(wizard_url(personas.group), {
+        "owner": "Giulia Verdi", "email": "giulia@example.com", "virtual_number": "+393331234567",
+        "security_model": "end_to_end", "profile": profile.pk,
+    }, follow=True)
+    account = Account.objects.get()
+    assert "created the wizard way" in response.content.decode()
+    assert (account.creation_method, account.account_type, account.enabled, account.status) == ("wizard", "pgsm", False, "created")
+    assert account.username.isdigit() and len(account.username) == 10
+    assert account.ha1 == "!" and account.profile == profile
+
+
+def test_the_wizard_refuses_national_numbers_and_a_group_without_profile_needs_one(personas, client_for):
+    operator = client_for(personas.operator)
+    page = operator.post(wizard_url(personas.group), {"owner": "G", "virtual_number": "0212345678", "security_model": "end_to_end"})
+    content = page.content.decode()
+    assert "international number" in content and "This field is required." in content
+    assert not Account.objects.exists()
+
+
+def test_the_group_list_links_to_the_wizard(personas, client_for):
+    page = client_for(personas.operator).get(f"/accounts/group/{personas.group.pk}/").content.decode()
+    assert wizard_url(personas.group) in page and "New account (wizard)" in page
