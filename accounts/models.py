@@ -93,15 +93,18 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["username"]
+        # One index per sortable column of a group's account list, holding exactly that list's
+        # ORDER BY (ending with the id tie-breaker console.listing adds): a page's ids come from
+        # an index-only scan, in either direction, however deep the page (migration 0005).
         indexes = [
-            models.Index(fields=["group", "username"], name="account_group_username"),
-            models.Index(fields=["group", "owner"], name="account_group_owner"),
-            models.Index(fields=["group", "caller_id"], name="account_group_callerid"),
-            models.Index(fields=["group", "virtual_number"], name="account_group_number"),
-            models.Index(fields=["group", "account_type", "username"], name="account_group_type"),
-            models.Index(fields=["group", "enabled", "username"], name="account_group_enabled"),
-            models.Index(fields=["group", "status", "username"], name="account_group_status"),
-            models.Index(fields=["group", "status_changed_at"], name="account_group_statusdate"),
+            models.Index(fields=["group", "username", "id"], name="account_group_username"),
+            models.Index(fields=["group", "owner", "id"], name="account_group_owner"),
+            models.Index(fields=["group", "caller_id", "id"], name="account_group_callerid"),
+            models.Index(fields=["group", "virtual_number", "id"], name="account_group_number"),
+            models.Index(fields=["group", "account_type", "username", "id"], name="account_group_type"),
+            models.Index(fields=["group", "enabled", "username", "id"], name="account_group_enabled"),
+            models.Index(fields=["group", "status", "username", "id"], name="account_group_status"),
+            models.Index(fields=["group", "status_changed_at", "id"], name="account_group_statusdate"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -175,3 +178,6 @@ class SearchChange(models.Model):
 
     account_id = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+from accounts.batch.models import ImportJob  # noqa: E402,F401  (batch import jobs; model in accounts/batch)

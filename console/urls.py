@@ -1,11 +1,14 @@
 """The console's URL map: one include per app, plus the public client web service."""
 from django.contrib import admin
+from django.templatetags.static import static
+from django.views.generic.base import RedirectView
 from django.urls import include, path
 
 from console import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password_change"),

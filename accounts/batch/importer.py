@@ -1,0 +1,300 @@
+"""The import service: a file of accounts into a group, all rows or none (SPEC B1).
+
+`accounts_import` reads the file once, validating every row (the account forms' rules, then
+usernames and numbers against the rest of the file and the database, a chunk of rows per query)
+and staging the valid rows on disk. A dry run (the preview) stops there. A commit then writes the
+staged rows in one transaction, in bulk, doing what `account_create` does for one account: the
+account with its digests, access rules, licence, "Created" status event, its own
+`account.create` audit entry (so its timeline shows its creation) and search change-log row,
+plus one `accounts.import` audit entry for the whole import; optionally it queues the
+installation and activation SMS. A commit re-validates everything, so a preview that went stale
+(someone created a clashing account since) is refused with the report and nothing is written.
+"""
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.batch.bulk import full_rows, insert, insert_returning_ids, uses_copy
+from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
+from accounts.batch.report import ImportReport
+from accounts.batch.rows import CleanRow, RowProblem, RowValidator
+from accounts.batch.staging import Staging
+from accounts.digests import sip_digests
+from accounts.models import AccessRule, Account, SearchChange, StatusEvent
+from accounts.search.changelog import record_account_changes
+from accounts.services import USERNAME_DIGITS
+from console.audit import SECRET_FIELDS, Actor, audit_record
+from console.models import AuditEntry
+from licensing.services import licences_create_bulk
+
+CHUNK_ROWS = 1000
+WRITE_CHUNK_ROWS = 2000
+DEFAULT_MAX_ROWS = 200_000
+ACCOUNT_FIELDS = [field for field in Account._meta.concrete_fields if field.name not in SECRET_FIELDS]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What to do besides creating the accounts."""
+
+    send_installation_sms: bool = False
+    send_activation_sms: bool = False
+
+    @property
+    def sms_purposes(self) -> list[str]:
+        from activation.models import SmsMessage
+
+        purposes = []
+        if self.send_installation_sms:
+            purposes.append(SmsMessage.Purpose.INSTALLATION)
+        if self.send_activation_sms:
+            purposes.append(SmsMessage.Purpose.ACTIVATION)
+        return purposes
+
+
+Progress = Callable[[str, int], None]
+
+
+def max_rows() -> int:
+    return getattr(settings, "BATCH_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+def accounts_import(
+    *,
+    actor: Actor,
+    group,
+    stream: BinaryIO,
+    dry_run: bool,
+    options: ImportOptions = ImportOptions(),
+    source_name: str = "",
+    progress: Progress | None = None,
+    before_commit: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Validate the CSV `stream` for `group` and, unless `dry_run`, import it: every row or none.
+
+    `progress(phase, rows)` is called after each chunk ("validating" then "writing");
+    `before_commit(report)` runs inside the import's transaction once every row is written, so
+    what it records commits (or rolls back) with the accounts.
+    """
+    report = ImportReport()
+    with Staging() as staging:
+        _validate(group, stream, options, staging, report, progress)
+        report.problems.sort(key=lambda problem: problem.line)
+        if dry_run or not report.ok:
+            return report
+        try:
+            with transaction.atomic():
+                _write(actor, group, options, staging, report, source_name, progress)
+                if before_commit:
+                    before_commit(report)
+        except IntegrityError:
+            # Another transaction created a clashing account between our checks and our writes.
+            report.imported, report.committed = 0, False
+            report.add([RowProblem(0, "", "Another account with one of these usernames or numbers was created while "
+                                          "the file was being imported. Nothing was written: import the file again.")])
+        return report
+
+
+def _validate(group, stream, options, staging: Staging, report: ImportReport, progress: Progress | None) -> None:
+    validator = RowValidator(group)
+    chunk: list[CleanRow] = []
+    limit = max_rows()
+    try:
+        for item in CsvRows(stream):
+            report.rows += 1
+            if progress and report.rows % CHUNK_ROWS == 0:
+                progress("validating", report.rows)
+            if report.rows > limit:
+                report.rows -= 1
+                report.file_problem = f"The file has more than {limit:,} rows: split it into several files."
+                return
+            if isinstance(item, RowShapeProblem):
+                report.add([RowProblem(item.line, "", item.message)])
+                continue
+            result = validator.clean(item.line, item.cells)
+            if isinstance(result, list):
+                report.add(result)
+                continue
+            chunk.append(result)
+            if len(chunk) >= CHUNK_ROWS:
+                _check_chunk(chunk, group, options, staging, report)
+                chunk = []
+        _check_chunk(chunk, group, options, staging, report)
+        if progress:
+            progress("validating", report.rows)
+        if not report.rows:
+            report.file_problem = "The file holds no account rows: add one line per account under the header."
+    except FileProblem as problem:
+        report.file_problem, report.file_problem_line = problem.message, problem.line
+
+
+def _keys(row: CleanRow) -> list[tuple[str, str]]:
+    keys = [("username", f"u:{row.username}")] if row.username else []
+    column_of = {row.fields["virtual_number"]: "virtual_number", row.fields["secondary_number"]: "secondary_number"}
+    keys += [(column_of[number], f"n:{number}") for number in row.numbers]
+    return keys
+
+
+def _check_chunk(chunk: list[CleanRow], group, options, staging: Staging, report: ImportReport) -> None:
+    """Duplicates inside the file and clashes with existing accounts, then stage the good rows."""
+    if not chunk:
+        return
+    problems: dict[int, list[RowProblem]] = {}
+    earlier = staging.lines_of([key for row in chunk for _, key in _keys(row)])
+    in_chunk: dict[str, int] = {}
+    for row in chunk:
+        for column, key in _keys(row):
+            first = earlier.get(key, in_chunk.get(key))
+            what = "username" if key.startswith("u:") else "number"
+            if first is not None and first != row.line:
+                problems.setdefault(row.line, []).append(
+                    RowProblem(row.line, column, f"The {what} {key[2:]} is also in row {first} of this file."))
+            else:
+                in_chunk.setdefault(key, row.line)
+    _check_database(chunk, problems)
+    if options.sms_purposes:
+        _check_sms(chunk, group, options, problems)
+    staging.remember([(key, line) for key, line in in_chunk.items()])
+    good = []
+    for row in chunk:
+        if row.line in problems:
+            report.add(problems[row.line])
+        else:
+            good.append(row)
+    staging.stage(good)
+
+
+def _check_database(chunk: list[CleanRow], problems: dict[int, list[RowProblem]]) -> None:
+    usernames = {row.username for row in chunk if row.username}
+    numbers = {number for row in chunk for number in row.numbers}
+    taken_usernames = set(Account.objects.filter(username__in=usernames).values_list("username", flat=True))
+    taken_numbers: set[str] = set()
+    clashes = Account.objects.filter(virtual_number__in=numbers) | Account.objects.filter(secondary_number__in=numbers)
+    for primary, secondary in clashes.values_list("virtual_number", "secondary_number"):
+        taken_numbers.update(n for n in (primary, secondary) if n)
+    for row in chunk:
+        if row.username in taken_usernames:
+            problems.setdefault(row.line, []).append(RowProblem(row.line, "username", f"The username {row.username} is taken."))
+        for column in ("virtual_number", "secondary_number"):
+            number = row.fields[column]
+            if number and number in taken_numbers:
+                problems.setdefault(row.line, []).append(
+                    RowProblem(row.line, column, f"The number {number} already belongs to another account."))
+
+
+def _check_sms(chunk: list[CleanRow], group, options: ImportOptions, problems: dict[int, list[RowProblem]]) -> None:
+    """Rows whose SMS the console would refuse (P5) are reported before anything is written."""
+    from activation.services import sms_refusal
+
+    for row in chunk:
+        probe = Account(group=group, username=row.username or "(generated)", **row.fields)
+        for purpose in options.sms_purposes:
+            refusal = sms_refusal(probe, purpose)
+            if refusal:
+                problems.setdefault(row.line, []).append(RowProblem(row.line, "", f"No SMS can be sent: {refusal}"))
+                break
+
+
+def _write(actor, group, options, staging: Staging, report: ImportReport, source_name: str, progress) -> None:
+    now = timezone.now()
+    audit_record(
+        actor=actor, action="accounts.import", obj=group, group_id=group.pk,
+        after={"rows": report.rows, "file": source_name[:200], "sms": [str(p) for p in options.sms_purposes]},
+        message=f"Import of {report.rows} account{'s' if report.rows != 1 else ''} from {source_name or 'a CSV file'}",
+    )
+    for chunk in staging.staged(WRITE_CHUNK_ROWS):
+        _generate_usernames(chunk, staging)
+        account_ids = _create_accounts(actor, group, chunk, now)
+        if options.sms_purposes:
+            _queue_sms(actor, account_ids, options)
+        report.imported += len(account_ids)
+        if progress:
+            progress("writing", report.imported)
+    report.committed = True
+
+
+def _generate_usernames(chunk: list[CleanRow], staging: Staging) -> None:
+    """Random unused usernames (the format of accounts.services.generate_username) for rows
+    without one, unused by the database and by every row of the file."""
+    missing = [row for row in chunk if not row.username]
+    while missing:
+        candidates = {row.line: str(secrets.randbelow(9 * 10 ** (USERNAME_DIGITS - 1)) + 10 ** (USERNAME_DIGITS - 1)) for row in missing}
+        keys = [f"u:{name}" for name in candidates.values()]
+        used = set(staging.lines_of(keys)) | {
+            f"u:{name}" for name in Account.objects.filter(username__in=candidates.values()).values_list("username", flat=True)}
+        if len(set(keys)) < len(keys):
+            used |= {key for key in keys if keys.count(key) > 1}
+        for row in missing:
+            if f"u:{candidates[row.line]}" not in used:
+                row.username = candidates[row.line]
+        staging.remember([(f"u:{row.username}", row.line) for row in missing if row.username])
+        missing = [row for row in missing if not row.username]
+
+
+def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[int]:
+    """What account_create writes, for a chunk of rows at once; returns the new accounts' ids."""
+    accounts = list(full_rows(Account, (_account_values(group, row, now) for row in chunk), with_pk=False))
+    ids = insert_returning_ids(Account, accounts)
+    insert(AccessRule, list(full_rows(AccessRule, (
+        {"account_id": account_id, "action": rule.action, "network": rule.canonical,
+         "prefix_length": rule.network.prefixlen, "as_typed": rule.as_typed, "position": position}
+        for account_id, row in zip(ids, chunk) for position, rule in enumerate(row.access_rules)), with_pk=False)))
+    licences_create_bulk(terms=((Account(pk=account_id), row.licence_edition, row.licence_valid_until)
+                                for account_id, row in zip(ids, chunk)))
+    insert(StatusEvent, list(full_rows(StatusEvent, (
+        {"account_id": values["id"], "status": Account.Status.CREATED, "at": now,
+         "cause": f"created the {values['creation_method']} way by a CSV import"} for values in accounts), with_pk=False)))
+    insert(AuditEntry, list(full_rows(AuditEntry, (
+        _creation_entry(actor, values, row) for values, row in zip(accounts, chunk)), with_pk=False)))
+    if uses_copy():
+        insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in ids), with_pk=False)))
+    else:
+        record_account_changes(ids)
+    return ids
+
+
+def _account_values(group, row: CleanRow, now) -> dict:
+    ha1, ha1_sha256 = sip_digests(row.username, row.password) if row.password else ("!", "!")
+    return {
+        **row.fields, "username": row.username, "group_id": group.pk, "ha1": ha1, "ha1_sha256": ha1_sha256,
+        "creation_method": Account.CreationMethod.WIZARD if row.is_wizard else Account.CreationMethod.PLAIN,
+        "enabled": not row.is_wizard, "status": Account.Status.CREATED, "status_changed_at": now,
+    }
+
+
+def _account_snapshot(values: dict, row: CleanRow) -> dict:
+    """What accounts.services.account_audit_snapshot records for a new account (secrets excluded)."""
+    after = {}
+    for field in ACCOUNT_FIELDS:
+        value = values[field.attname]
+        plain = value if isinstance(value, (str, int, bool, type(None))) else str(value)
+        after[field.attname if field.is_relation else field.name] = plain
+    after["allow"] = " ".join(rule.as_typed for rule in row.access_rules if rule.action == AccessRule.Action.ALLOW)
+    after["deny"] = " ".join(rule.as_typed for rule in row.access_rules if rule.action == AccessRule.Action.DENY)
+    after["licence_edition"] = row.licence_edition
+    after["licence_valid_until"] = row.licence_valid_until.isoformat() if row.licence_valid_until else None
+    return after
+
+
+def _creation_entry(actor: Actor, values: dict, row: CleanRow) -> dict:
+    """The `account.create` audit entry `account_create` would record, as a row."""
+    return {
+        "actor_kind": actor.kind, "actor_id": actor.operator.pk if actor.operator else None,
+        "actor_label": actor.label[:150], "action": "account.create", "object_type": Account._meta.model_name,
+        "object_id": values["id"], "object_repr": values["username"], "account_id": values["id"],
+        "group_id": values["group_id"], "before": None, "after": _account_snapshot(values, row),
+        "message": f"created by CSV import, row {row.line}",
+    }
+
+
+def _queue_sms(actor: Actor, account_ids: list[int], options: ImportOptions) -> None:
+    from activation.services import activation_send_sms
+
+    for account_id in account_ids:
+        for purpose in options.sms_purposes:
+            activation_send_sms(actor=actor, account_id=account_id, purpose=purpose)
