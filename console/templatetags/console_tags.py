@@ -45,3 +45,23 @@ def dict_get(mapping, key):
 def present(value) -> bool:
     """False for None, empty strings and empty lists; True for everything else, False and 0 included."""
     return value not in (None, "", [], {})
+
+
+@register.simple_tag
+def confirm_button(
+    *, action_url: str, title: str, body: str, confirm: str, button: str, fallback_url: str = "",
+    confirm_class: str = "btn-primary", button_class: str = "btn-outline-secondary", icon: str = "",
+) -> str:
+    """A POST action behind a confirmation pop-up.
+
+    Renders only the opener: a link to `fallback_url` (default `action_url`), the plain
+    confirmation page for browsers without JavaScript, carrying the pop-up's text. console.js
+    fills the page's one shared dialog (includes/_confirm_dialog.html, in base.html) from it and
+    shows it, so a list with a hundred actions still has one dialog.
+    """
+    icon_html = format_html('<i class="bi {}"></i> ', icon) if icon else ""
+    return format_html(
+        '<a href="{}" class="btn {} btn-sm" data-confirm-modal="#confirm-dialog" data-confirm-action="{}" '
+        'data-confirm-title="{}" data-confirm-body="{}" data-confirm-label="{}" data-confirm-class="{}">{}{}</a>',
+        fallback_url or action_url, button_class, action_url, title, body, confirm, confirm_class, icon_html, button,
+    )

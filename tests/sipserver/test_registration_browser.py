@@ -25,10 +25,11 @@ def test_an_operator_sees_a_sipp_registration_on_the_page_and_on_the_account(bro
 
         row.get_by_role("link", name=account.username).click()
         page.wait_for_url(f"**/accounts/{account.pk}/")
+        expect(page.locator("h1 .registration-indicator")).to_have_text("Registered")
         page.get_by_role("tab", name="Configuration").click()
         expect(page.locator("#tab-configuration")).to_have_class("tab-pane fade active show")
         expect(page.locator("#tab-configuration")).to_have_css("opacity", "1")
-        expect(page.locator(".registration-indicator", has_text="Registered")).to_be_visible()
+        expect(page.locator("#tab-configuration .registration-indicator")).to_have_text("Registered")
         screenshot(page, f"account_registered_indicator_{name}")
 
     page.goto(f"/accounts/group/{personas.group.pk}/")
