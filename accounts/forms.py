@@ -18,7 +18,7 @@ ACCESS_HELP = (
 )
 
 
-def _text_without_controls(value: str, label: str) -> str:
+def text_without_controls(value: str, label: str) -> str:
     if any(ord(character) < 32 and character not in "\t" for character in value):
         raise forms.ValidationError(f"The {label} cannot contain control characters or line breaks.")
     return value
@@ -52,10 +52,10 @@ class AccountSettingsForm(forms.Form):
     deny = forms.CharField(label="Deny list", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=ACCESS_HELP)
 
     def clean_owner(self) -> str:
-        return _text_without_controls(self.cleaned_data["owner"], "owner")
+        return text_without_controls(self.cleaned_data["owner"], "owner")
 
     def clean_caller_id(self) -> str:
-        return _text_without_controls(self.cleaned_data["caller_id"], "caller ID")
+        return text_without_controls(self.cleaned_data["caller_id"], "caller ID")
 
     def _clean_access(self, field: str, action: str) -> list[AccessEntry]:
         try:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.access import AccessEntry
@@ -109,7 +109,7 @@ def account_create(
     if not account.caller_id:
         account.caller_id = account.virtual_number
     _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile"])
-    account.save()
+    _save_new(account)
     _replace_access_rules(account, access_rules)
     licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
     StatusEvent.objects.create(account=account, status=Account.Status.CREATED, at=now, cause=f"created the {creation_method} way")
@@ -119,6 +119,18 @@ def account_create(
     )
     record_account_change(account.pk)
     return account
+
+
+def _save_new(account: Account) -> None:
+    """Insert the account; a username or number taken by a concurrent request since the checks
+    above is refused like any other clash, not as a server error."""
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        raise ServiceError(
+            "The username or a number was taken by another account a moment ago. Nothing was saved: check the values and try again."
+        ) from None
 
 
 def _validate(account: Account, exclude: list[str]) -> None:
@@ -216,6 +228,9 @@ def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason:
     )
     record_account_change(account.pk)
     if not enabled:
+        from activation.services import links_retire  # activation builds on accounts, not the reverse
+
+        links_retire(account_id=account.pk)
         drop_registrations_after_commit(account.username)
     return account
 

@@ -11,7 +11,8 @@ CHECK_TIMEOUT = 3.0
 
 def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     """(ok, message) for the configured gateway. Kannel is asked with the configured credentials
-    but no recipient, so nothing is sent and wrong credentials show as such."""
+    but no recipient, so nothing is sent and wrong credentials show as such; the credentials travel
+    in headers, never in the URL."""
     config = sms_config(row)
     if config.backend == ServiceSettings.SmsBackend.CONSOLE:
         return True, "Console backend: SMS are only recorded in the SMS log, nothing is sent to phones."
@@ -20,7 +21,11 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     try:
         if config.backend == ServiceSettings.SmsBackend.KANNEL:
             url = kannel_sendsms_url(config.gateway_url)
-            response = requests.get(url, params={"username": config.username, "password": config.password}, timeout=CHECK_TIMEOUT)
+            # The credentials go in X-Kannel headers, as when sending: in a query string they would
+            # reach log lines (urllib3 logs each request's URL) and the gateway's access log.
+            headers = {"X-Kannel-Username": config.username, "X-Kannel-Password": config.password,
+                       "Content-Type": "text/plain; charset=utf-8"}
+            response = requests.post(url, headers=headers, data=b"", timeout=CHECK_TIMEOUT, allow_redirects=False)
         else:
             response = requests.head(config.gateway_url, timeout=CHECK_TIMEOUT, allow_redirects=False)
     except requests.Timeout:

@@ -49,8 +49,10 @@ def link_lookup(token: str, purpose: str) -> tuple[LinkState, OneTimeLink | None
 
 def _advance_status(account_id: int, status: str, actor: Actor, cause: str) -> None:
     """Move to `status` unless the account is already there or further along (a second click on the
-    download button, say, must not put an activated account back to "Installation clicked")."""
-    current = Account.objects.values_list("status", flat=True).get(pk=account_id)
+    download button, say, must not put an activated account back to "Installation clicked").
+    Call inside a transaction: the row stays locked from this comparison to the write, so a
+    concurrent step (the install report racing the click) cannot be overwritten by an older one."""
+    current = Account.objects.select_for_update().values_list("status", flat=True).get(pk=account_id)
     if LIFECYCLE.index(current) < LIFECYCLE.index(status):
         account_set_status(actor=actor, account_id=account_id, status=status, cause=cause)
 

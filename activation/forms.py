@@ -1,6 +1,7 @@
 """Forms of the activation pages: provisioning profiles, the account wizard, the test SMS."""
 from django import forms
 
+from accounts.forms import text_without_controls
 from accounts.models import NUMBER_VALIDATOR, Account
 from activation.models import ProvisioningProfile
 
@@ -40,6 +41,9 @@ class WizardForm(forms.Form):
         empty_label="The group's profile",
     )
     description = forms.CharField(max_length=500, required=False)
+
+    def clean_owner(self) -> str:
+        return text_without_controls(self.cleaned_data["owner"], "owner")
 
     def __init__(self, *args, group, **kwargs):
         super().__init__(*args, **kwargs)

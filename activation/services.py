@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import account_create, account_set_status
-from activation.models import ProvisioningProfile, SmsMessage
+from activation.models import OneTimeLink, ProvisioningProfile, SmsMessage
 from activation.sms.config import sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
@@ -106,6 +106,12 @@ def _require_international(number: str) -> None:
 
 
 @transaction.atomic
+def links_retire(*, account_id: int) -> int:
+    """End every unused link of an account (it was disabled: a link sent before must not bring it
+    back). Call inside the transaction of the change; returns how many links ended."""
+    return OneTimeLink.objects.filter(account_id=account_id, used_at__isnull=True).update(used_at=timezone.now())
+
+
 def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
     """Create a PGSM account the wizard way (A3): username and password generated, disabled until
     the customer activates it. It needs an international number and a profile (own or group's)."""

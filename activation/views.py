@@ -20,8 +20,9 @@ from activation.services import (
 )
 from console.access import administrator_required, get_visible_or_404, writer_required
 from console.audit import Actor
+from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.listing import SortColumn, apply_sort, paginate
+from console.listing import SortColumn, apply_sort, paginate, text_filter
 from groups.models import Group
 
 SMS_COLUMNS = [
@@ -81,10 +82,10 @@ def profile_edit(request, profile_id: int):
 def profile_delete_view(request, profile_id: int):
     profile = get_object_or_404(ProvisioningProfile, pk=profile_id)
     if request.method == "GET":
-        return render(request, "includes/_confirm_page.html", {
-            "title": "Delete profile", "body": f"Delete profile “{profile.name}”?", "confirm": "Delete profile",
-            "confirm_class": "btn-danger", "action_url": request.path, "cancel_url": reverse("activation:profile_list"),
-        })
+        return confirmation_page(
+            request, title="Delete profile", body=f"Delete profile “{profile.name}”?", confirm="Delete profile",
+            action_url=request.path, cancel_url=reverse("activation:profile_list"), danger=True,
+        )
     try:
         name = profile_delete(actor=Actor.of(request.user), profile_id=profile.pk)
     except ServiceError as error:
@@ -142,7 +143,7 @@ def _back_to(request, account: Account) -> str:
 @login_required
 def sms_list(request):
     sms = SmsMessage.objects.visible_to(request.user).select_related("group")
-    filters = {key: request.GET.get(key, "") for key in ("state", "purpose", "q")}
+    filters = {key: text_filter(request, key) for key in ("state", "purpose", "q")}
     if filters["state"] in SmsMessage.State.values:
         sms = sms.filter(state=filters["state"])
     if filters["purpose"] in SmsMessage.Purpose.values:

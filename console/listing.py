@@ -62,6 +62,12 @@ class IdsFirstPaginator(Paginator):
         return [rows[pk] for pk in ids if pk in rows]
 
 
+def text_filter(request, name: str) -> str:
+    """The free-text filter `?name=` of a list page, stripped, without NUL characters (PostgreSQL
+    refuses them in any query, so one would otherwise be a server error)."""
+    return request.GET.get(name, "").replace("\x00", "").strip()
+
+
 def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE, *, ids_first: bool = False) -> Page:
     """The page named in `?page=` (out-of-range and malformed numbers give the nearest page).
 

@@ -1,4 +1,6 @@
 """Console-wide request handling: one live session per operator, forced password change, headers."""
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -25,7 +27,7 @@ class OperatorSessionMiddleware:
                 record_login_attempt(request, user.get_username(), user, LoginAttempt.Outcome.SUPERSEDED)
                 logout(request)
                 messages.warning(request, "You were logged out because you logged in somewhere else.")
-                return redirect(f"{reverse('login')}?next={request.path}")
+                return redirect(f"{reverse('login')}?{urlencode({'next': request.path}, safe='/')}")
             allowed = {reverse("password_change"), reverse("logout")}
             if user.must_change_password and request.path not in allowed:
                 return redirect("password_change")

@@ -141,6 +141,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 MESSAGE_TAGS = {40: "danger"}
+# Messages live in the session, not in a cookie: some carry one-time passwords shown once.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # The voice service.
 SIP_DOMAIN = env_str("SIP_DOMAIN", "sip.example.net")

@@ -13,7 +13,7 @@ from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.forms import LoginForm, OperatorForm, PasswordChangeForm, ServiceSettingsForm
-from console.listing import paginate
+from console.listing import paginate, text_filter
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
 from console.services import (
     generate_one_time_password,
@@ -162,7 +162,7 @@ def operator_reset_password(request, operator_id: int):
 @administrator_required
 def audit_list(request):
     entries = AuditEntry.objects.select_related("actor")
-    action = request.GET.get("action", "").strip()
+    action = text_filter(request, "action")
     if action:
         entries = entries.filter(action__startswith=action)
     page = paginate(request, entries)

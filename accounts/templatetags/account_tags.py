@@ -2,8 +2,11 @@
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
+
+NOT_REGISTERED = SafeString('<span class="text-muted registration-indicator" title="Not registered">—</span>')
 
 
 @register.simple_tag
@@ -16,4 +19,4 @@ def registration_indicator(account) -> str:
             '<i class="bi bi-broadcast"></i> Registered</a>',
             reverse("accounts:registration_list"),
         )
-    return format_html('<span class="text-muted registration-indicator" title="Not registered">—</span>')
+    return NOT_REGISTERED
