@@ -9,10 +9,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
+from accounts.search.results import search_context, search_within
 from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
 from accounts.timeline import account_timeline
 from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
+from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.listing import SortColumn, apply_sort, paginate
 from groups.models import Group
@@ -51,7 +53,7 @@ def render_account_list(request, template: str, accounts, context: dict):
     accounts, active_filters = filter_accounts(request, accounts)
     accounts, sort = apply_sort(request, accounts.for_list(), ACCOUNT_COLUMNS, "username")
     return render(request, template, {
-        **context, "page": paginate(request, accounts), "sort": sort, "filters": active_filters,
+        **context, "page": paginate(request, accounts, ids_first=True), "sort": sort, "filters": active_filters,
         "statuses": Account.Status.choices, "types": Account.AccountType.choices,
     })
 
@@ -59,7 +61,13 @@ def render_account_list(request, template: str, accounts, context: dict):
 @login_required
 def account_list(request, group_id: int):
     group = get_visible_or_404(Group.objects, request.user, pk=group_id)
-    return render_account_list(request, "accounts/account_list.html", Account.objects.filter(group=group), {"group": group})
+    accounts = Account.objects.filter(group=group)
+    # Search box of the group (S1), owned by accounts/search.
+    query_text = request.GET.get("q", "").strip()
+    outcome = search_within(accounts, query_text, user=request.user, group_ids=[group.pk]) if query_text else None
+    search = search_context(query_text, outcome.error if outcome else None)
+    accounts = outcome.accounts if outcome else accounts
+    return render_account_list(request, "accounts/account_list.html", accounts, {"group": group, **search})
 
 
 @writer_required
@@ -146,13 +154,13 @@ def account_set_enabled_view(request, account_id: int, enabled: bool):
 def account_delete_view(request, account_id: int):
     account = _visible_account(request, account_id)
     if request.method == "GET":
-        return render(request, "includes/_confirm_page.html", {
-            "title": f"Delete account {account.username}",
-            "body": f"Delete account {account.username} ({account.owner or account.virtual_number})? "
-                    "Its registrations are dropped and this cannot be undone.",
-            "action_url": reverse("accounts:account_delete", args=[account.pk]), "confirm": "Delete account",
-            "confirm_class": "btn-danger", "cancel_url": reverse("accounts:account_detail", args=[account.pk]),
-        })
+        return confirmation_page(
+            request, title=f"Delete account {account.username}",
+            body=f"Delete account {account.username} ({account.owner or account.virtual_number})? "
+                 "Its registrations are dropped and this cannot be undone.",
+            action_url=reverse("accounts:account_delete", args=[account.pk]), confirm="Delete account",
+            cancel_url=reverse("accounts:account_detail", args=[account.pk]), danger=True,
+        )
     username, group_id = account_delete(actor=Actor.of(request.user), account_id=account.pk)
     messages.warning(request, f"Account {username} was deleted.")
     return redirect("accounts:account_list", group_id)

@@ -1,0 +1,476 @@
+"""The Whoosh index of accounts: a derived copy of the database that never drifts (DESIGN 7).
+
+Layout of SEARCH_INDEX_DIR (one directory per web node, shared by that node's processes):
+- `lock`: taken (flock) by whoever writes: applying the change log, swapping in a rebuild;
+- `state.json`: the live index generation and its change-log position (changelog.LogPosition);
+- `gen-<stamp>/`: Whoosh index generations; a rebuild builds a new one beside the live one and
+  swaps it in, so searches keep answering during a rebuild.
+
+Before every search the process applies the change-log rows its index has not seen (under the
+lock, re-reading the accounts they name from the database), so a committed change is always
+found. Searching returns account ids only; callers load the accounts through the operator's
+scoped queryset, so the database decides what an operator may see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import multiprocessing
+import hashlib
+import json
+import os
+import shutil
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+from whoosh import columns, index as whoosh_index
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+
+from accounts.models import Account
+from accounts.search import changelog
+from accounts.search import query as q
+from accounts.search.analyzer import AccountTextTokenizer
+from accounts.search.bulk import commit_segments, write_segment
+from accounts.search.group_clauses import GroupNames, route_group_clauses
+from accounts.search.fields import ALWAYS_PRESENT, FIELDS, FieldKind, keyword_value
+from accounts.search.parser import parse
+
+LOCK_TIMEOUT_SECONDS = 60.0
+SEARCH_BUDGET_SECONDS = q.MAX_EXPANSION_SECONDS
+REBUILD_BATCH = 5000
+DOCS_PER_SEGMENT = 250_000
+REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+
+ACCOUNT_COLUMNS = (
+    "id", "group_id", "username", "owner", "caller_id", "email", "description",
+    "virtual_number", "secondary_number", "account_type", "status", "enabled", "created_at",
+)
+
+
+def search_schema() -> Schema:
+    """The Whoosh schema: every field of fields.FIELDS, plus bookkeeping fields."""
+    forward = AccountTextTokenizer()
+    backward = AccountTextTokenizer(reverse=True)
+    spec = {
+        "account_id": ID(unique=True),
+        "pk": COLUMN(columns.NumericColumn("q")),
+        "fingerprint": COLUMN(columns.NumericColumn("q")),
+        "group_id": ID(),
+        q.HAS_FIELD: KEYWORD(),
+    }
+    for search_field in FIELDS.values():
+        if search_field.name == "group":
+            continue  # resolved against group names at query time, see GroupNode
+        if search_field.kind is FieldKind.TEXT:
+            spec[search_field.name] = TEXT(analyzer=forward, phrase=True)
+            if search_field.reversed_terms:
+                spec[search_field.reversed_name] = TEXT(analyzer=backward, phrase=False)
+        else:
+            spec[search_field.name] = ID()
+    return Schema(**spec)
+
+
+def _field_values(row: dict) -> dict[str, str]:
+    """The searchable text of each field for one account row (see ACCOUNT_COLUMNS)."""
+    numbers = " ".join(n for n in (row["virtual_number"], row["secondary_number"]) if n)
+    return {
+        "owner": row["owner"] or "",
+        "username": row["username"] or "",
+        "callerid": row["caller_id"] or "",
+        "email": row["email"] or "",
+        "description": row["description"] or "",
+        "number": numbers,
+        "status": row["status"] or "",
+        "enabled": "true" if row["enabled"] else "false",
+        "type": row["account_type"] or "",
+        "created": timezone.localtime(row["created_at"]).date().isoformat(),
+    }
+
+
+def account_fingerprint(row: dict) -> int:
+    """A 63-bit digest of everything the index holds for the account, to detect drift."""
+    values = _field_values(row)
+    text = "\x1f".join([str(row["id"]), str(row["group_id"])] + [values[k] for k in sorted(values)])
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def account_document(row: dict) -> dict:
+    """The Whoosh document of one account row."""
+    values = _field_values(row)
+    document: dict = {
+        "account_id": str(row["id"]),
+        "pk": row["id"],
+        "fingerprint": account_fingerprint(row),
+        "group_id": str(row["group_id"]),
+    }
+    present = []
+    for name, value in values.items():
+        search_field = FIELDS[name]
+        if not value:
+            continue
+        if name not in ALWAYS_PRESENT:
+            present.append(name)
+        if search_field.kind is FieldKind.TEXT:
+            document[name] = value
+            if search_field.reversed_terms:
+                document[search_field.reversed_name] = value
+        else:
+            document[name] = keyword_value(search_field, value)
+    document[q.HAS_FIELD] = " ".join(present)
+    return document
+
+
+def account_rows(account_ids: Iterable[int] | None = None, *,
+                 id_range: tuple[int, int] | None = None) -> Iterator[dict]:
+    """Account rows as the index needs them, streamed in id order (optionally low <= id < high)."""
+    queryset = Account.objects.order_by("id").values(*ACCOUNT_COLUMNS)
+    if account_ids is not None:
+        queryset = queryset.filter(id__in=list(account_ids))
+    if id_range is not None:
+        queryset = queryset.filter(id__gte=id_range[0], id__lt=id_range[1])
+    return queryset.iterator(chunk_size=REBUILD_BATCH)
+
+
+def _id_ranges(accounts_per_range: int) -> list[tuple[int, int]]:
+    """Account id ranges [low, high) of roughly `accounts_per_range` accounts each."""
+    bounds = Account.objects.aggregate(low=Min("id"), high=Max("id"), count=Count("id"))
+    if not bounds["count"]:
+        return []
+    pieces = max(1, -(-bounds["count"] // accounts_per_range))
+    span = bounds["high"] + 1 - bounds["low"]
+    edges = [bounds["low"] + span * piece // pieces for piece in range(pieces)] + [bounds["high"] + 1]
+    return list(itertools.pairwise(edges))
+
+
+def _write_range(path: str, low: int, high: int):
+    """Index the accounts with low <= id < high as one segment of the index at `path`.
+
+    The segment is written in a staging directory of its own, because Whoosh writers of one
+    index share a temporary directory that each removes when it finishes, and then moved in
+    (segment files are named after the segment, so they keep their meaning).
+    """
+    staging = Path(path) / f"staging-{low}-{high}"
+    staging.mkdir()
+    try:
+        documents = (account_document(row) for row in account_rows(id_range=(low, high)))
+        segment = write_segment(whoosh_index.create_in(str(staging), search_schema()), documents)
+        if segment is not None:
+            for file in staging.glob(f"{segment.indexname}_{segment.segid}*"):
+                os.replace(file, Path(path) / file.name)
+        return segment
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_range_task(arguments: tuple[str, int, int]):
+    try:
+        return _write_range(*arguments)
+    finally:
+        connections.close_all()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked worker: drop the parent's database connections without closing them (closing
+    would end the parent's session); the worker opens connections of its own."""
+    for wrapper in connections.all(initialized_only=True):
+        wrapper.connection = None
+
+
+def _write_ranges_in_processes(path: str, ranges: list[tuple[int, int]], processes: int) -> list:
+    """`_write_range` for each range, in worker processes (each with its own connection)."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, initializer=_forget_inherited_connections) as pool:
+        return pool.map(_write_range_task, [(path, low, high) for low, high in ranges], chunksize=1)
+
+
+@dataclass
+class CheckReport:
+    """Differences between the index and the database (all empty when they agree)."""
+
+    missing: list[int] = field(default_factory=list)  # in the database, not in the index
+    extra: list[int] = field(default_factory=list)  # in the index, no longer in the database
+    stale: list[int] = field(default_factory=list)  # indexed with other values
+    duplicated: list[int] = field(default_factory=list)  # indexed more than once
+    accounts: int = 0
+
+    @property
+    def difference_count(self) -> int:
+        return len(self.missing) + len(self.extra) + len(self.stale) + len(self.duplicated)
+
+
+class SearchIndex:
+    """The index in one directory; safe to use from many processes at once."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._generation: str | None = None
+        self._whoosh = None
+        self._reader = None
+        self._pk_arrays: dict[tuple[str, str], array] = {}
+
+    # Locking and state
+
+    @contextmanager
+    def locked(self, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+        """Hold the index directory's writer lock (waiting up to `timeout` seconds)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "lock", "a+") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"search index {self.directory} stayed locked "
+                                           f"for {timeout:.0f} s") from None
+                    time.sleep(0.005)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read_state(self) -> dict | None:
+        try:
+            return json.loads((self.directory / "state.json").read_text())
+        except FileNotFoundError:
+            return None
+
+    def _write_state(self, generation: str, position: changelog.LogPosition) -> None:
+        """Replace state.json atomically (write aside, then rename)."""
+        temporary = self.directory / f"state.json.{os.getpid()}"
+        temporary.write_text(json.dumps({"generation": generation, "position": position.to_json()}))
+        os.replace(temporary, self.directory / "state.json")
+
+    def _open(self, generation: str):
+        if generation != self._generation:
+            self._close_reader()
+            self._whoosh = whoosh_index.open_dir(str(self.directory / generation))
+            self._generation = generation
+            self._pk_arrays.clear()
+        return self._whoosh
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _current_reader(self, generation: str):
+        whoosh = self._open(generation)
+        if self._reader is None or self._reader.generation() != whoosh.latest_generation():
+            self._close_reader()
+            self._reader = whoosh.reader()
+        return self._reader
+
+    # Keeping in step with the database
+
+    def sync(self) -> int:
+        """Apply every committed change the index has not seen; returns how many accounts."""
+        if connection.in_atomic_block:
+            # Rows written by a transaction still open (maybe this one) must not reach the index:
+            # it could roll back. Searching here uses the index as the last committed sync left it.
+            self._create_empty_if_missing()
+            return 0
+        state = self._read_state()
+        if state is None:
+            with self.locked():
+                if self._read_state() is None:
+                    return self._rebuild_locked()
+            return 0
+        if not changelog.pending_changes(changelog.LogPosition.from_json(state["position"])):
+            return 0
+        with self.locked():
+            state = self._read_state()
+            position = changelog.LogPosition.from_json(state["position"])
+            pending = changelog.pending_changes(position)
+            if pending:
+                self._apply(state["generation"], pending.account_ids)
+            self._write_state(state["generation"], pending.position)
+            return len(pending.account_ids)
+
+    def _apply(self, generation: str, account_ids: Iterable[int]) -> None:
+        """Re-index the named accounts from their current rows (deleting the missing ones)."""
+        whoosh = self._open(generation)
+        writer = whoosh.writer(timeout=LOCK_TIMEOUT_SECONDS)
+        try:
+            for account_id in account_ids:
+                writer.delete_by_term("account_id", str(account_id))
+            for row in account_rows(account_ids):
+                writer.add_document(**account_document(row))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _create_empty_if_missing(self) -> None:
+        """An empty index whose position is the start of the log: everything is still to apply."""
+        with self.locked():
+            if self._read_state() is None:
+                generation = f"gen-{time.time_ns()}-{os.getpid()}"
+                (self.directory / generation).mkdir()
+                whoosh_index.create_in(str(self.directory / generation), search_schema())
+                self._write_state(generation, changelog.LogPosition())
+
+    def rebuild(self) -> int:
+        """Build a fresh index from the database and swap it in; returns the account count.
+
+        Searches keep using the previous generation until the new one is complete.
+        """
+        return self._rebuild(holding_lock=False)
+
+    def _rebuild_locked(self) -> int:
+        return self._rebuild(holding_lock=True)
+
+    def _rebuild(self, holding_lock: bool) -> int:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        generation = f"gen-{time.time_ns()}-{os.getpid()}"
+        path = self.directory / generation
+        path.mkdir()
+        whoosh_index.create_in(str(path), search_schema())
+        try:
+            # The position is taken before any account is read: changes committed meanwhile
+            # are then applied again by the next sync, which is harmless (it re-reads the rows).
+            position = changelog.current_position()
+            ranges = _id_ranges(DOCS_PER_SEGMENT)
+            if connection.vendor == "postgresql" and len(ranges) > 1:
+                segments = _write_ranges_in_processes(str(path), ranges, REBUILD_PROCESSES)
+            else:
+                segments = [_write_range(str(path), low, high) for low, high in ranges]
+            segments = [segment for segment in segments if segment is not None]
+            commit_segments(whoosh_index.open_dir(str(path)), segments)
+            count = sum(segment.doc_count_all() for segment in segments)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        with (contextlib.nullcontext() if holding_lock else self.locked()):
+            previous = self._read_state()
+            self._write_state(generation, position)
+        if previous is not None and previous["generation"] != generation:
+            # Open readers keep their files (POSIX unlink semantics); new ones use the new generation.
+            shutil.rmtree(self.directory / previous["generation"], ignore_errors=True)
+        self._remove_abandoned_generations(keep=generation)
+        return count
+
+    def _remove_abandoned_generations(self, keep: str) -> None:
+        """Delete generations left by rebuilds that were killed (older than an hour)."""
+        for path in self.directory.glob("gen-*"):
+            if path.name != keep and time.time() - path.stat().st_mtime > 3600:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # Searching
+
+    def search(self, text: str, *, group_ids: Iterable[int] | None = None) -> list[int]:
+        """Ids of the accounts matching the Lucene query `text`, newest first.
+
+        `group_ids` limits the result to those groups (None: every group). Raises
+        query.SearchQueryError (with message, position and hint) for a query it cannot answer.
+        """
+        node = route_group_clauses(parse(text))
+        self.sync()
+        state = self._read_state()
+        reader = self._current_reader(state["generation"])
+        deadline = time.monotonic() + SEARCH_BUDGET_SECONDS
+        group_names = GroupNames()
+        scope_terms = None if group_ids is None else [str(g).encode("utf-8") for g in group_ids]
+        found: list[int] = []
+        for leaf, _offset in reader.leaf_readers():
+            if leaf.doc_count_all() == 0:
+                continue  # an index without any segment yet
+            ctx = q.SegmentContext(leaf, deadline)
+            ctx.group_names = group_names
+            docs = node.docs(ctx)
+            if scope_terms is not None and docs:
+                in_scope: set[int] = set()
+                for term in scope_terms:
+                    in_scope |= ctx.postings("group_id", term)
+                docs &= in_scope
+            if leaf.has_deletions():
+                docs -= leaf.deleted_docs_set
+            pks = self._pk_array(state["generation"], leaf)
+            found.extend(pks[docnum] for docnum in docs)
+        found.sort(reverse=True)
+        return found
+
+    def _pk_array(self, generation: str, leaf) -> array:
+        """Account id of each document of a segment (segments never change once written)."""
+        key = (generation, leaf.segment().segment_id())
+        if key not in self._pk_arrays:
+            self._pk_arrays[key] = array("q", leaf.column_reader("pk"))
+        return self._pk_arrays[key]
+
+    # Checking
+
+    def check(self) -> CheckReport:
+        """Compare the index with the database, after applying the change log.
+
+        A difference is confirmed by applying the log once more and looking again, so a change
+        committed while the check ran is not reported.
+        """
+        report = self._compare()
+        if report.difference_count:
+            self.sync()
+            report = self._compare()
+        return report
+
+    def _compare(self) -> CheckReport:
+        self.sync()
+        state = self._read_state()
+        with self._open(state["generation"]).reader() as reader:
+            indexed: dict[int, int] = {}
+            duplicated: set[int] = set()
+            for leaf, _offset in reader.leaf_readers():
+                if leaf.doc_count_all() == 0:
+                    continue
+                pks = leaf.column_reader("pk")
+                fingerprints = leaf.column_reader("fingerprint")
+                deleted = leaf.deleted_docs_set if leaf.has_deletions() else frozenset()
+                for docnum in range(leaf.doc_count_all()):
+                    if docnum in deleted:
+                        continue
+                    pk = pks[docnum]
+                    if pk in indexed:
+                        duplicated.add(pk)
+                    indexed[pk] = fingerprints[docnum]
+        report = CheckReport(duplicated=sorted(duplicated))
+        with transaction.atomic():
+            for row in account_rows():
+                report.accounts += 1
+                fingerprint = indexed.pop(row["id"], None)
+                if fingerprint is None:
+                    report.missing.append(row["id"])
+                elif fingerprint != account_fingerprint(row):
+                    report.stale.append(row["id"])
+        report.extra = sorted(indexed)
+        return report
+
+
+_indexes: dict[Path, SearchIndex] = {}
+
+
+def get_index() -> SearchIndex:
+    """This process's handle on the index in settings.SEARCH_INDEX_DIR."""
+    directory = Path(settings.SEARCH_INDEX_DIR)
+    if directory not in _indexes:
+        _indexes[directory] = SearchIndex(directory)
+    return _indexes[directory]
+
+
+def search_account_ids(text: str, *, group_ids: Iterable[int] | None = None) -> list[int]:
+    """Ids of accounts matching `text` (see SearchIndex.search)."""
+    return get_index().search(text, group_ids=group_ids)
+
+
+def keep_index_warm() -> int:
+    """Worker task: apply pending changes so searches do not have to (returns accounts applied)."""
+    return get_index().sync()

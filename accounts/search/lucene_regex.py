@@ -1,0 +1,86 @@
+"""Lucene regular expressions (the `/.../` terms of the query syntax) as Python expressions."""
+
+from __future__ import annotations
+
+import re
+
+from accounts.search.errors import SearchQueryError
+
+_REGEX_UNSUPPORTED = {"&": "intersection '&'", "~": "complement '~'", "<": "numeric interval <n-m>"}
+
+
+def translate_regex(source: str, position: int) -> tuple[str, str]:
+    """A Lucene RegExp as a Python expression, and the literal text every match starts with.
+
+    Supported: literals, `\\` escapes, `.`, `[...]`/`[^...]`, `( )`, `|`, `* + ? {n} {n,} {n,m}`,
+    `"..."` (literal string), `@` (any string) and `#` (the empty language). Lucene's optional
+    operators `&`, `~` and `<n-m>` are refused with an error instead of silently misread.
+    Characters that are special in Python but not in Lucene (`^ $`) are matched literally.
+    """
+    out: list[str] = []
+    index = 0
+    in_class = False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            if index + 1 >= len(source):
+                raise SearchQueryError("The regular expression ends with an escape character",
+                                       position, "Escape a backslash itself as \\\\.")
+            out.append(re.escape(source[index + 1]))
+            index += 2
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+                out.append("]")
+            elif char in "[&~|\\":
+                out.append(re.escape(char))
+            else:
+                out.append(char)
+            index += 1
+            continue
+        if char == "[":
+            in_class = True
+            out.append("[")
+            if source[index + 1:index + 2] == "^":
+                out.append("^")
+                index += 1
+        elif char == '"':
+            end = source.find('"', index + 1)
+            if end < 0:
+                raise SearchQueryError("Unterminated string in the regular expression", position,
+                                       'Close the string with ", or escape the quote as \\".')
+            out.append(re.escape(source[index + 1:end]))
+            index = end + 1
+            continue
+        elif char == "@":
+            out.append(".*")
+        elif char == "#":
+            out.append("(?!)")
+        elif char in _REGEX_UNSUPPORTED:
+            raise SearchQueryError(
+                f"The regular expression operator {_REGEX_UNSUPPORTED[char]} is not supported",
+                position, f"Escape it as \\{char} to match the character itself.")
+        elif char in "^$":
+            out.append(re.escape(char))
+        else:
+            out.append(char)
+        index += 1
+    if in_class:
+        raise SearchQueryError("Unterminated character class '[' in the regular expression",
+                               position, "Close it with ], or escape the bracket as \\[.")
+    translated = "".join(out)
+    return translated, _regex_literal_prefix(source)
+
+
+def _regex_literal_prefix(source: str) -> str:
+    """Leading plain characters that every match must start with ('' when unsure)."""
+    if "|" in source:
+        return ""
+    prefix = []
+    for index, char in enumerate(source):
+        following = source[index + 1:index + 2]
+        if not (char.isalnum() and char.isascii()) or following in ("*", "?", "{", "+"):
+            break
+        prefix.append(char)
+    return "".join(prefix)

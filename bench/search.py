@@ -1,0 +1,168 @@
+"""Benchmark of account search on a large PostgreSQL database (not run by the test suite).
+
+    DATABASE_URL=postgres://.../DB SEARCH_INDEX_DIR=/some/dir python manage.py migrate
+    DATABASE_URL=... python manage.py generate_demo_data --groups 200 --accounts 1000000
+    DATABASE_URL=... SEARCH_INDEX_DIR=... python bench/search.py [--repeat 20] [--skip-rebuild]
+
+Prints the full rebuild time, then for each kind of query the p50 and p95 latency of the index
+search (account ids of every match, newest first, as the result page needs them) side by side
+with the same search done as PostgreSQL `ILIKE '%term%'` over the five default fields (what
+Django admin's search does), in the same run. Fuzzy queries have no ILIKE equivalent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT_FIELDS = ("owner", "username", "caller_id", "email", "description")
+
+# Each kind: (index queries, ILIKE equivalent: list of words every one of which must appear in
+# one of the five fields, or None). Words come from the demo data generator's vocabulary.
+KINDS: dict[str, list[tuple[str, list[str] | None]]] = {
+    "term": [("rossi", ["rossi"]), ("dubois", ["dubois"]), ("milano", ["milano"]), ("novák", ["novák"]),
+             ("chiara", ["chiara"]), ("horváth", ["horváth"])],
+    "two terms": [("giulia rossi", ["giulia", "rossi"]), ("marco ferrari", ["marco", "ferrari"]),
+                  ("léa moreau", ["léa", "moreau"]), ("jakub wójcik", ["jakub", "wójcik"])],
+    "phrase": [('"giulia rossi"', ["giulia rossi"]), ('"marco ferrari"', ["marco ferrari"]),
+               ('"léa moreau"', ["léa moreau"]), ('"jakub wójcik"', ["jakub wójcik"])],
+    "prefix": [("ross*", ["ross"]), ("dubo*", ["dubo"]), ("schrö*", ["schrö"]), ("gonç*", ["gonç"])],
+    "leading wildcard": [("*ssi", ["ssi"]), ("*bois", ["bois"]), ("*ández", ["ández"]), ("*czyk", ["czyk"])],
+    "fuzzy": [("rosi~1", None), ("duboiss~1", None), ("ferari~", None), ("horvat~1", None)],
+    "range": [("username:[5100000000 TO 5100500000]", None), ("created:[2024-01-01 TO 2024-03-31]", None),
+              ("username:{5900000000 TO *]", None)],
+    "field-qualified": [("owner:rossi", None), ("email:dubois*", None), ("owner:\"marco ferrari\"", None),
+                        ("type:snom AND enabled:false", None)],
+}
+
+
+# Queries that expand to huge term or result sets: each must answer (results or a "too broad"
+# query error) within 2 s.
+WORST_CASES = ["*", "*:*", "NOT rossi", "/.*/", "*a*", "e~2", "[* TO *]", "a* OR e* OR i*", "*?*?*"]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def time_calls(function, repeat: int) -> list[float]:
+    """Milliseconds of each call; a query refused as too broad counts with its time too."""
+    from accounts.search.query import SearchQueryError
+
+    durations = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        try:
+            function()
+        except SearchQueryError:
+            pass
+        durations.append((time.perf_counter() - started) * 1000)
+    return durations
+
+
+def hit_count(search_account_ids, query: str) -> int | None:
+    from accounts.search.query import SearchQueryError
+
+    try:
+        return len(search_account_ids(query))
+    except SearchQueryError:
+        return None
+
+
+def ilike_ids(words: list[str]) -> list[int]:
+    from django.db.models import Q
+
+    from accounts.models import Account
+
+    condition = Q()
+    for word in words:
+        any_field = Q()
+        for field in TEXT_FIELDS:
+            any_field |= Q(**{f"{field}__icontains": word})
+        condition &= any_field
+    return list(Account.objects.filter(condition).order_by("-id").values_list("id", flat=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=20, help="runs of each query (default 20)")
+    parser.add_argument("--ilike-repeat", type=int, default=3, help="runs of each ILIKE query (default 3)")
+    parser.add_argument("--skip-rebuild", action="store_true", help="use the existing index")
+    parser.add_argument("--worst-cases", action="store_true", help="also time the broadest queries once each")
+    options = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from accounts.models import Account
+    from accounts.search.index import get_index, search_account_ids
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench/search.py compares with PostgreSQL ILIKE: set DATABASE_URL=postgres://...")
+    index = get_index()
+    accounts = Account.objects.count()
+    print(f"{accounts} accounts, index in {index.directory}, {os.cpu_count()} CPUs")
+    if not options.skip_rebuild:
+        started = time.perf_counter()
+        count = index.rebuild()
+        elapsed = time.perf_counter() - started
+        cpu = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                  for field in ("ru_utime", "ru_stime"))
+        load = os.getloadavg()[0]
+        print(f"full rebuild: {count} accounts in {elapsed:.1f} s wall, {cpu:.1f} s CPU in this process and "
+              f"its workers (load average {load:.1f} on {os.cpu_count()} CPUs)")
+    started = time.perf_counter()
+    search_account_ids("warmup")
+    print(f"first search after opening the index: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    header = f"{'kind':<18}{'hits (avg)':>11}{'p50 ms':>9}{'p95 ms':>9}{'ILIKE p50':>11}{'ILIKE p95':>11}{'speed-up p50':>14}"
+    print(header)
+    print("-" * len(header))
+    for kind, queries in KINDS.items():
+        durations, ilike_durations, hits = [], [], []
+        for query, words in queries:
+            hits.append(hit_count(search_account_ids, query))
+            durations += time_calls(lambda: search_account_ids(query), options.repeat)
+            if words is not None:
+                ilike_durations += time_calls(lambda: ilike_ids(words), options.ilike_repeat)
+        p50, p95 = percentile(durations, 0.5), percentile(durations, 0.95)
+        refused = sum(1 for count in hits if count is None)
+        hits = [count for count in hits if count is not None] or [0]
+        if ilike_durations:
+            i50, i95 = percentile(ilike_durations, 0.5), percentile(ilike_durations, 0.95)
+            ilike = f"{i50:>11.1f}{i95:>11.1f}{i50 / p50:>13.1f}x"
+        else:
+            ilike = f"{'—':>11}{'—':>11}{'—':>14}"
+        note = f"  ({refused} of {len(queries)} queries refused as too broad)" if refused else ""
+        print(f"{kind:<18}{statistics.mean(hits):>11.0f}{p50:>9.1f}{p95:>9.1f}{ilike}{note}")
+    if options.worst_cases:
+        print_worst_cases(search_account_ids)
+
+
+def print_worst_cases(search_account_ids) -> None:
+    from accounts.search.query import SearchQueryError
+
+    print()
+    print(f"{'broad query':<18}{'ms':>9}  answer")
+    for query in WORST_CASES:
+        started = time.perf_counter()
+        try:
+            answer = f"{len(search_account_ids(query))} accounts"
+        except SearchQueryError as error:
+            answer = f"error: {error.message}"
+        print(f"{query:<18}{(time.perf_counter() - started) * 1000:>9.0f}  {answer}")
+
+
+if __name__ == "__main__":
+    main()

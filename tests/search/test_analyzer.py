@@ -1,0 +1,60 @@
+"""The analyzer splits like Lucene's StandardAnalyzer (outputs below were produced by Lucene 8.7's
+StandardAnalyzer without stop words), then lower-cases and accent-folds."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from accounts.search.analyzer import ASCII_TOKEN_PATTERN, analyze, fold, token_pattern
+
+LUCENE_SPLITS = [
+    ("marco.rossi@example.com", ["marco.rossi", "example.com"]),
+    ("rossi-bianchi", ["rossi", "bianchi"]),
+    ("+39-02-7654321", ["39", "02", "7654321"]),
+    ('"Marco Rossi" <+39021234567>', ["marco", "rossi", "39021234567"]),
+    ("a:b c,d 1,000.5 1:2", ["a:b", "c", "d", "1,000.5", "1", "2"]),
+    ("__x__ _", ["__x__"]),
+    ("O'Neil 3.14 wide_screen", ["o'neil", "3.14", "wide_screen"]),
+    ("don't stop. end", ["don't", "stop", "end"]),
+    ("日本語テスト ひらがな ภาษาไทย 한국어",
+     ["日", "本", "語", "テスト", "ひ", "ら", "が", "な", "ภาษาไทย", "한국어"]),
+    ("👍🏽 hi 🇮🇹 1️⃣ 👨‍👩‍👧", ["👍🏽", "hi", "🇮🇹", "1️⃣", "👨‍👩‍👧"]),
+    ("the a of", ["the", "a", "of"]),  # no stop words
+    ("running runs", ["running", "runs"]),  # no stemming
+]
+
+
+@pytest.mark.parametrize(("text", "terms"), LUCENE_SPLITS, ids=[case[0] for case in LUCENE_SPLITS])
+def test_text_splits_as_lucene_standard_analyzer(text, terms):
+    assert analyze(text) == terms
+
+
+@pytest.mark.parametrize(("text", "terms"), [
+    ("José", ["jose"]), ("São Paulo ĐOÀN", ["sao", "paulo", "doan"]), ("Müller Straße", ["muller", "strasse"]),
+    ("Øresund Łódź", ["oresund", "lodz"]), ("ΑΘΗΝΑ Ωμέγα", ["αθηνα", "ωμεγα"]), ("Ｒｏｓｓｉ", ["rossi"]),
+])
+def test_terms_are_lower_cased_and_accent_folded(text, terms):
+    assert analyze(text) == terms
+
+
+def test_folding_leaves_scripts_without_accents_alone():
+    assert fold("한국어") == "한국어"
+    assert fold("テスト") == "テスト"
+
+
+def test_very_long_words_are_cut_every_255_characters():
+    assert [len(term) for term in analyze("x" * 600)] == [255, 255, 90]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09_.:',;-@ \t+éß\"<>/"), max_size=24))
+def test_ascii_fast_path_splits_like_the_full_rules(text):
+    """The ASCII shortcut must never change a split (the full Unicode rules are the reference)."""
+    full = [fold(match.group()) for match in token_pattern().finditer(text)]
+    assert analyze(text) == full
+    if text.isascii():
+        assert [t.lower() for t in ASCII_TOKEN_PATTERN.findall(text)] == full
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_analyzes_to_non_empty_terms(text):
+    assert all(term for term in analyze(text))

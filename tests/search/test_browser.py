@@ -1,0 +1,39 @@
+"""The search boxes in a real browser: the group's box, the top bar's box, a malformed query."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import log_in, make_operator
+
+
+def test_operator_searches_a_group_and_every_group_and_sees_a_malformed_query_explained(browser_page, book, search_index):
+    from console.models import Operator
+
+    make_operator("oscar", Operator.Role.OPERATOR, [book.sales, book.support])
+    page = browser_page()
+    log_in(page, "oscar")
+
+    page.goto(f"/accounts/group/{book.support.pk}/")
+    page.get_by_role("searchbox", name="Search this group").fill("phone OR rossi")
+    page.get_by_role("button", name="Search").first.click()
+    rows = page.locator("table.table-accounts tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("table.table-accounts")).to_contain_text("200003")
+    expect(page.locator("table.table-accounts")).to_contain_text("200006")
+
+    top_bar_box = page.get_by_role("searchbox", name="Search all accounts")
+    top_bar_box.fill("owner:rossi*")
+    top_bar_box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/accounts/search/\?q="))
+    expect(page.locator(".search-count")).to_contain_text("3 accounts match")
+    for username in ("100001", "100002", "100005"):
+        expect(page.locator("table.table-accounts")).to_contain_text(username)
+
+    top_bar_box = page.get_by_role("searchbox", name="Search all accounts")
+    top_bar_box.fill("owner:(rossi")
+    top_bar_box.press("Enter")
+    error = page.locator(".search-error")
+    expect(error).to_contain_text("Missing closing parenthesis ')'")
+    expect(error).to_contain_text("(at position 13)")
+    expect(error).to_contain_text("escape it as")
+    expect(page.locator("table.table-accounts")).to_contain_text("No accounts match.")
