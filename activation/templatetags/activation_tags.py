@@ -18,10 +18,11 @@ SMS_ACTIONS = (
 
 
 @register.simple_tag
-def sms_buttons(account: Account, back_to: str) -> str:
+def sms_buttons(account: Account, back_to: str, compact: bool = False) -> str:
     """Send installation / activation SMS behind confirmation pop-ups (P2, P3) that show the
     destination number. `back_to` is "list" or "detail": where the operator returns. SNOM
-    accounts never receive SMS, so they get no buttons. Built in Python: it runs on every row."""
+    accounts never receive SMS, so they get no buttons. `compact` (list rows) shows icons whose
+    names and tooltips are the labels. Built in Python: it runs on every row."""
     if account.account_type != Account.AccountType.PGSM:
         return ""
     buttons = []
@@ -29,6 +30,6 @@ def sms_buttons(account: Account, back_to: str) -> str:
         url = f"{reverse(url_name, args=[account.pk])}?next={back_to}"
         buttons.append((confirm_button(
             action_url=url, title=label, body=body.format(number=account.virtual_number), confirm=label,
-            button=label, button_class="btn-outline-primary", icon=icon,
+            button=label, button_class="btn-outline-primary", icon=icon, compact=compact,
         ),))
     return format_html_join(" ", "{}", buttons)

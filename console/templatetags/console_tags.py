@@ -50,18 +50,20 @@ def present(value) -> bool:
 @register.simple_tag
 def confirm_button(
     *, action_url: str, title: str, body: str, confirm: str, button: str, fallback_url: str = "",
-    confirm_class: str = "btn-primary", button_class: str = "btn-outline-secondary", icon: str = "",
+    confirm_class: str = "btn-primary", button_class: str = "btn-outline-secondary", icon: str = "", compact: bool = False,
 ) -> str:
     """A POST action behind a confirmation pop-up.
 
     Renders only the opener: a link to `fallback_url` (default `action_url`), the plain
     confirmation page for browsers without JavaScript, carrying the pop-up's text. console.js
     fills the page's one shared dialog (includes/_confirm_dialog.html, in base.html) from it and
-    shows it, so a list with a hundred actions still has one dialog.
+    shows it, so a list with a hundred actions still has one dialog. `compact` shows only the
+    icon (the label stays the button's accessible name and tooltip), for list rows.
     """
     icon_html = format_html('<i class="bi {}"></i> ', icon) if icon else ""
+    label = format_html('<span class="visually-hidden">{}</span>', button) if compact and icon else button
     return format_html(
-        '<a href="{}" class="btn {} btn-sm" data-confirm-modal="#confirm-dialog" data-confirm-action="{}" '
+        '<a href="{}" class="btn {} btn-sm" title="{}" data-confirm-modal="#confirm-dialog" data-confirm-action="{}" '
         'data-confirm-title="{}" data-confirm-body="{}" data-confirm-label="{}" data-confirm-class="{}">{}{}</a>',
-        fallback_url or action_url, button_class, action_url, title, body, confirm, confirm_class, icon_html, button,
+        fallback_url or action_url, button_class, button, action_url, title, body, confirm, confirm_class, icon_html, label,
     )
