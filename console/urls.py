@@ -7,6 +7,9 @@ from django.urls import include, path
 from console import views
 
 urlpatterns = [
+    # The public client web service first: client apps call it far more often than operators click.
+    path("", include("licensing.urls_public")),
+    path("", include("activation.urls_public")),
     path("", views.home, name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", views.login_view, name="login"),
@@ -17,7 +20,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("activation/", include("activation.urls")),
     path("licensing/", include("licensing.urls")),
-    path("", include("activation.urls_public")),
-    path("", include("licensing.urls_public")),
     path("django-admin/", admin.site.urls),
 ]
