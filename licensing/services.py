@@ -189,20 +189,7 @@ def licence_clear(*, actor: Actor, account_id: int) -> Licence:
     licence = _lock_licence(account_id)
     if not (licence.device_id or licence.conflict_device_id or licence.keys_revoked or licence.state == State.CONFLICT):
         raise NotAllowedError(f"The licence of account {licence.account.username} is not bound to a device: nothing to clear.")
-    before = _state_fields(licence)
-    licence.device_id = licence.conflict_device_id = ""
-    licence.bound_at = licence.revoked_at = None
-    licence.keys_revoked = False
-    licence.state = _state_without_device(licence, timezone.localdate())
-    licence.last_answer = licence.last_answer_device_id = ""
-    licence.save()
-    before, after = changed_only(before, _state_fields(licence))
-    audit_record(
-        actor=actor, action="licence.clear", obj=licence, account_id=licence.account_id,
-        group_id=licence.account.group_id, before=before, after=after,
-        message="Licence status cleared: the next device that validates is bound.",
-    )
-    return licence
+    return _unbind(licence, actor=actor, message="Licence status cleared: the next device that validates is bound.")
 
 
 @transaction.atomic
@@ -234,6 +221,11 @@ def licence_credentials_renewed(*, actor: Actor, account) -> Licence | None:
     licence = Licence.objects.select_for_update().filter(account_id=account.pk).first()
     if licence is None or not (licence.device_id or licence.conflict_device_id or licence.keys_revoked):
         return licence
+    return _unbind(licence, actor=actor, message="New credentials issued: the licence binds the newly provisioned device.")
+
+
+def _unbind(licence: Licence, *, actor: Actor, message: str) -> Licence:
+    """Free the device binding, a conflict and a key revocation, with one audit entry."""
     before = _state_fields(licence)
     licence.device_id = licence.conflict_device_id = ""
     licence.bound_at = licence.revoked_at = None
@@ -243,9 +235,8 @@ def licence_credentials_renewed(*, actor: Actor, account) -> Licence | None:
     licence.save()
     before, after = changed_only(before, _state_fields(licence))
     audit_record(
-        actor=actor, action="licence.clear", obj=licence, account_id=account.pk, group_id=account.group_id,
-        before=before, after=after,
-        message="New credentials issued: the licence binds the newly provisioned device.",
+        actor=actor, action="licence.clear", obj=licence, account_id=licence.account_id,
+        group_id=licence.account.group_id, before=before, after=after, message=message,
     )
     return licence
 
