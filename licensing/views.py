@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Account
 from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
+from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.listing import SortColumn, apply_sort, paginate
 from licensing.queries import ATTENTION_REASONS, attention_counts, licences_needing_attention
@@ -28,11 +29,10 @@ LICENCE_COLUMNS = [
 def _confirm_or_run(request, account: Account, *, title: str, body: str, confirm: str, url_name: str, action, done: str):
     """GET: the plain confirmation page (no JavaScript); POST: run `action`, report, back to the account."""
     if request.method == "GET":
-        return render(request, "includes/_confirm_page.html", {
-            "title": title, "body": body, "confirm": confirm, "confirm_class": "btn-warning",
-            "action_url": reverse(url_name, args=[account.pk]),
-            "cancel_url": reverse("accounts:account_detail", args=[account.pk]),
-        })
+        return confirmation_page(
+            request, title=title, body=body, confirm=confirm, confirm_class="btn-warning",
+            action_url=reverse(url_name, args=[account.pk]), cancel_url=reverse("accounts:account_detail", args=[account.pk]),
+        )
     try:
         action(actor=Actor.of(request.user), account_id=account.pk)
     except ServiceError as error:
