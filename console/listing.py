@@ -54,6 +54,8 @@ class IdsFirstPaginator(Paginator):
         if top <= bottom:
             return []
         queryset = self.object_list
+        if bottom == 0:
+            return list(queryset[:top])  # nothing to skip: the joined rows come straight from the index order
         if bottom > self.count - top:
             ids = list(queryset.reverse().values_list("pk", flat=True)[self.count - top:self.count - bottom])[::-1]
         else:

@@ -10,7 +10,7 @@ from tests.console.payloads import account_create_data
 
 # Session, operator, group, COUNT, the page's ids, the page's rows, and the session save
 # (savepoint, update, release): the same for 1 account and for 50.
-ACCOUNT_LIST_QUERIES = 9
+ACCOUNT_LIST_QUERIES = 8
 
 
 @pytest.fixture

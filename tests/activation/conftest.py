@@ -13,8 +13,9 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def services_row(db):
-    """Services settings with a public base URL and the console SMS backend."""
+def services_row(db, profile):
+    """Services settings with a public base URL and the console SMS backend (and the system
+    default profile, which a transactional test run earlier may have emptied away)."""
     from console.models import ServiceSettings
 
     row = ServiceSettings.load()
