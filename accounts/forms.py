@@ -146,8 +146,7 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
 
     @staticmethod
     def _unused_number(number: str) -> str:
-        taken = Account.objects.filter(virtual_number=number) | Account.objects.filter(secondary_number=number)
-        if taken.exists():
+        if Account.objects.holding_numbers([number]).exists():
             raise forms.ValidationError(f"The number {number} already belongs to another account.")
         return number
 

@@ -17,6 +17,11 @@ class AccountQuerySet(models.QuerySet):
             return self
         return self.filter(group__operators=user)
 
+    def holding_numbers(self, numbers) -> "AccountQuerySet":
+        """Accounts whose primary or secondary number is one of `numbers` (both are unique across accounts)."""
+        numbers = list(numbers)
+        return self.filter(models.Q(virtual_number__in=numbers) | models.Q(secondary_number__in=numbers))
+
     def for_list(self) -> "AccountQuerySet":
         """What an account list row shows, fetched in the same query whatever the page size."""
         return self.select_related("group", "licence").with_registration_state()

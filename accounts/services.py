@@ -63,7 +63,7 @@ def _check_numbers_free(virtual_number: str, secondary_number: str | None) -> No
     numbers = [number for number in (virtual_number, secondary_number) if number]
     if len(numbers) == 2 and numbers[0] == numbers[1]:
         raise ServiceError("The secondary number must differ from the virtual phone number.")
-    clash = Account.objects.filter(virtual_number__in=numbers) | Account.objects.filter(secondary_number__in=numbers)
+    clash = Account.objects.holding_numbers(numbers)
     taken = clash.values_list("virtual_number", "secondary_number").first()
     if taken:
         number = next(n for n in numbers if n in taken)

@@ -174,7 +174,7 @@ def _check_database(chunk: list[CleanRow], problems: dict[int, list[RowProblem]]
     numbers = {number for row in chunk for number in row.numbers}
     taken_usernames = set(Account.objects.filter(username__in=usernames).values_list("username", flat=True))
     taken_numbers: set[str] = set()
-    clashes = Account.objects.filter(virtual_number__in=numbers) | Account.objects.filter(secondary_number__in=numbers)
+    clashes = Account.objects.holding_numbers(numbers)
     for primary, secondary in clashes.values_list("virtual_number", "secondary_number"):
         taken_numbers.update(n for n in (primary, secondary) if n)
     for row in chunk:
