@@ -15,6 +15,7 @@ from accounts.search.changelog import record_account_change
 from accounts.sipserver.control import drop_registrations_after_commit
 from console.audit import Actor, audit_record, changed_only, snapshot
 from console.errors import ServiceError, StaleEditError
+from groups.services import group_hold_for_new_accounts
 from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
 
 IMMUTABLE_FIELDS = frozenset({"username", "virtual_number", "secondary_number", "group", "group_id", "creation_method"})
@@ -90,6 +91,7 @@ def account_create(
     is_wizard = creation_method == Account.CreationMethod.WIZARD
     if not is_wizard and not password:
         raise ServiceError("A plain-way account needs a password.")
+    group_hold_for_new_accounts(group.pk)
     username = fields.get("username") or generate_username()
     if Account.objects.filter(username=username).exists():
         raise ServiceError(f"The username {username} is taken.")

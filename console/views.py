@@ -195,5 +195,6 @@ def services(request):
         else:
             messages.success(request, "Services settings saved.")
         return redirect("services")
-    return render(request, "console/services.html", {"form": form, "checks": service_checks(row)})
+    # A rejected form has written its typed values onto `row`: the checks describe what is saved.
+    return render(request, "console/services.html", {"form": form, "checks": service_checks(ServiceSettings.load())})
 

@@ -1,5 +1,5 @@
 """Writes to groups. Each function is one transaction with its audit record."""
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 
@@ -17,6 +17,26 @@ def _ensure_name_free(name: str, *, exclude_pk: int | None = None) -> None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
         raise ServiceError(f"A group named “{name}” already exists.")
+
+
+def group_hold_for_new_accounts(group_id: int) -> None:
+    """Keep group `group_id` from being deleted until the caller's transaction ends, or refuse
+    when it is already gone. Call inside the transaction that adds accounts to the group.
+
+    The foreign key alone would notice a concurrent deletion only at COMMIT (Django's keys are
+    deferred), as a server error; this lock (the one the key check takes, FOR KEY SHARE, which
+    blocks only deletion) makes the clash a clear refusal before anything is written.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Group._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [group_id])
+            exists = cursor.fetchone() is not None
+    else:
+        # SQLite runs one writer at a time: a group present now stays until this transaction ends.
+        exists = Group.objects.filter(pk=group_id).exists()
+    if not exists:
+        raise ServiceError("This group was deleted a moment ago. Nothing was saved.")
 
 
 @transaction.atomic
