@@ -185,4 +185,16 @@ class SearchChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class SearchLogCheckpoint(models.Model):
+    """A position of the search change log (changelog.LogPosition) and when it was taken.
+
+    The log is pruned only up to a checkpoint older than the retention period; the newest pruned
+    checkpoint tells an index whether rows it had not seen yet were deleted (see changelog.py).
+    """
+
+    taken_at = models.DateTimeField()
+    position = models.JSONField()
+    pruned = models.BooleanField(default=False)
+
+
 from accounts.batch.models import ImportJob  # noqa: E402,F401  (batch import jobs; model in accounts/batch)

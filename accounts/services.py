@@ -1,8 +1,9 @@
 """Writes to accounts. Each function is one transaction that also writes the audit record, the
 status event and the search change-log row (DESIGN 3); views and forms never repeat this logic."""
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,9 +12,10 @@ from django.utils import timezone
 from accounts.access import AccessEntry
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
-from accounts.search.changelog import record_account_change
+from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
-from console.audit import Actor, audit_record, changed_only, snapshot
+from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.bulk import rows_update
 from console.errors import ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
 from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
@@ -278,3 +280,41 @@ def account_set_status(
     )
     record_account_change(account.pk)
     return account
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One step for `accounts_set_status`: account `account_id` moved to `status` at `at` because of `cause`."""
+
+    account_id: int
+    status: str
+    at: datetime
+    cause: str = ""
+
+
+@transaction.atomic
+def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> None:
+    """`account_set_status` for many accounts at once, with the same rows written (status, event,
+    audit entry, search change per step), in a few statements instead of a few per account: the
+    SMS worker records a whole batch of sends this way. Steps apply in order, so an account named
+    twice ends at its last step with both events. Accounts are locked in id order, so two callers
+    never deadlock on each other's accounts."""
+    accounts = {account.pk: account for account in
+                Account.objects.select_for_update().filter(pk__in={change.account_id for change in changes}).order_by("pk")}
+    now = timezone.now()
+    events, entries = [], []
+    for change in changes:
+        account = accounts[change.account_id]
+        before = {"status": account.status, "enabled": account.enabled}
+        account.status, account.status_changed_at, account.updated_at = change.status, change.at, now
+        account.version += 1
+        events.append(StatusEvent(account=account, status=change.status, at=change.at, cause=change.cause))
+        old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
+        entries.append(audit_entry(
+            actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
+            before=old, after=new, message=change.cause or account.get_status_display(),
+        ))
+    rows_update(list(accounts.values()), ["status", "status_changed_at", "version", "updated_at"])
+    StatusEvent.objects.bulk_create(events)
+    audit_record_many(entries)
+    record_account_changes(change.account_id for change in changes)

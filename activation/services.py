@@ -1,24 +1,36 @@
 """Writes of the activation app: provisioning profiles, wizard accounts, queueing SMS and recording
 what became of them. Each function is one transaction with its audit record (DESIGN 3).
 The customer's side (links opened, install report, Activate) is in activation/customer.py."""
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services import account_create, account_set_status
+from accounts.services import StatusChange, account_create, accounts_set_status
 from activation.models import OneTimeLink, ProvisioningProfile, SmsMessage
 from activation.sms.config import sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
-from console.audit import Actor, audit_record, changed_only, snapshot
+from activation.tokens import token_hash
+from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.bulk import rows_update
 from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.models import AuditEntry
 
 SENT_STATUS = {
     SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,
     SmsMessage.Purpose.ACTIVATION: Account.Status.ACTIVATION_SMS_SENT,
 }
+LINK_LIFETIME_SETTINGS = {
+    OneTimeLink.Purpose.INSTALLATION: "INSTALLATION_LINK_LIFETIME",
+    OneTimeLink.Purpose.ACTIVATION: "ACTIVATION_LINK_LIFETIME",
+}
+MAX_BACKOFF_SECONDS = 15 * 60
+ATTEMPT_FIELDS = ["state", "attempts", "last_error", "next_attempt_at", "backend", "gateway_id", "sent_at", "finished_at"]
 
 
 def default_profile() -> ProvisioningProfile | None:
@@ -179,30 +191,104 @@ def sms_send_test(*, actor: Actor, recipient: str) -> SmsMessage:
     return sms
 
 
-def sms_record_outcome(*, sms: SmsMessage, result: SendResult, at) -> None:
-    """Record the gateway's answer for a claimed row (called by the worker inside its transaction)."""
+@dataclass(frozen=True)
+class SendAttempt:
+    """One try at sending a claimed outbox row: the gateway's answer and when it came, the gateway's
+    name, and the link token the text carried (None when it carried none; never stored in clear)."""
+
+    sms: SmsMessage
+    result: SendResult
+    at: datetime
+    backend: str
+    token: str | None = None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the `attempts`-th failed try: base, 2 x base, 4 x base ..."""
+    seconds = settings.SMS_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, MAX_BACKOFF_SECONDS))
+
+
+@transaction.atomic
+def sms_record_attempts(*, attempts: Sequence[SendAttempt]) -> None:
+    """Record what became of a batch of sends, each row on its own (the worker, inside the
+    transaction that claimed the rows). A try the gateway certainly did not take is retried with
+    backoff until SMS_MAX_ATTEMPTS; an accepted or unanswered message gets its link (older unused
+    links of the same kind stop working); an accepted one moves its account's status; every
+    outcome but a retry gets its audit entry. A few statements per batch, not per message."""
+    for attempt in attempts:
+        _apply_attempt(attempt)
+    rows_update([attempt.sms for attempt in attempts], ATTEMPT_FIELDS)
+    _links_create([attempt for attempt in attempts if attempt.token is not None and attempt.sms.state in _LINK_STATES])
+    status_changes = [_sent_status_change(attempt.sms, attempt.at) for attempt in attempts if _moves_status(attempt.sms)]
+    if status_changes:
+        accounts_set_status(actor=Actor.worker(), changes=status_changes)
+    audit_record_many([
+        _attempt_audit_entry(attempt.sms) for attempt in attempts
+        if attempt.sms.state != SmsMessage.State.QUEUED and not _moves_status(attempt.sms)
+    ])
+
+
+_LINK_STATES = (SmsMessage.State.SENT, SmsMessage.State.UNKNOWN)
+
+
+def _moves_status(sms: SmsMessage) -> bool:
+    """An accepted installation or activation SMS: its account's status change is its audit trail."""
+    return sms.state == SmsMessage.State.SENT and sms.purpose in SENT_STATUS
+
+
+def _apply_attempt(attempt: SendAttempt) -> None:
+    sms, result = attempt.sms, attempt.result
+    sms.attempts += 1
+    sms.last_error = result.error[:300]
+    sms.backend = attempt.backend
     sms.gateway_id = result.gateway_id
-    if result.outcome is Outcome.ACCEPTED:
-        sms.state, sms.sent_at = SmsMessage.State.SENT, at
+    if result.outcome is Outcome.RETRY and sms.attempts < settings.SMS_MAX_ATTEMPTS:
+        sms.next_attempt_at = attempt.at + retry_delay(sms.attempts)
+    elif result.outcome is Outcome.ACCEPTED:
+        sms.state, sms.sent_at = SmsMessage.State.SENT, attempt.at
     elif result.outcome is Outcome.UNKNOWN:
         sms.state = SmsMessage.State.UNKNOWN
     else:
-        sms.state, sms.finished_at = SmsMessage.State.FAILED, at
-    sms.save()
-    if sms.state == SmsMessage.State.SENT and sms.purpose in SENT_STATUS:
-        _account_sms_sent(sms, at, Actor.worker())
+        sms.state, sms.finished_at = SmsMessage.State.FAILED, attempt.at
+
+
+def _links_create(attempts: Sequence[SendAttempt]) -> None:
+    """The links these SMS carry; older unused links of the same account and kind stop working, and
+    of two SMS of one batch to the same account and kind only the later one's link works (as if
+    they had been recorded one after the other)."""
+    if not attempts:
         return
-    action = {SmsMessage.State.SENT: "sms.sent", SmsMessage.State.UNKNOWN: "sms.unknown"}.get(sms.state, "sms.failed")
-    audit_record(
-        actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
-        after={"state": sms.state, "attempts": sms.attempts}, message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}. {sms.last_error}".strip(),
+    for purpose in {attempt.sms.purpose for attempt in attempts}:
+        accounts = {attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}
+        OneTimeLink.objects.filter(account_id__in=accounts, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+    latest = {(attempt.sms.account_id, attempt.sms.purpose): attempt for attempt in attempts}
+    OneTimeLink.objects.bulk_create([_link(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts])
+
+
+def _link(attempt: SendAttempt, superseded_by: SendAttempt) -> OneTimeLink:
+    sms, at = attempt.sms, attempt.at
+    lifetime = getattr(settings, LINK_LIFETIME_SETTINGS[sms.purpose])
+    return OneTimeLink(
+        account_id=sms.account_id, purpose=sms.purpose, token_hash=token_hash(attempt.token), sms=sms,
+        created_at=at, expires_at=at + timedelta(seconds=lifetime),
+        used_at=None if superseded_by is attempt else superseded_by.at,
     )
 
 
-def _account_sms_sent(sms: SmsMessage, at, actor: Actor) -> None:
-    account_set_status(
-        actor=actor, account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
+def _sent_status_change(sms: SmsMessage, at: datetime) -> StatusChange:
+    return StatusChange(
+        account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
         cause=f"{sms.get_purpose_display()} #{sms.pk} to {sms.recipient} accepted by the gateway",
+    )
+
+
+def _attempt_audit_entry(sms: SmsMessage) -> AuditEntry:
+    action = {SmsMessage.State.SENT: "sms.sent", SmsMessage.State.UNKNOWN: "sms.unknown"}.get(sms.state, "sms.failed")
+    return audit_entry(
+        actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
+        after={"state": sms.state, "attempts": sms.attempts},
+        message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}. {sms.last_error}".strip(),
     )
 
 
@@ -234,7 +320,7 @@ def sms_record_delivery(*, sms_id: int, delivered: bool | None, detail: str = ""
             sms.sent_at = sms.sent_at or now
     sms.save(update_fields=["state", "sent_at", "finished_at"])
     if was_unknown and sms.state != SmsMessage.State.FAILED and sms.purpose in SENT_STATUS and sms.account_id:
-        _account_sms_sent(sms, now, GATEWAY)
+        accounts_set_status(actor=GATEWAY, changes=[_sent_status_change(sms, now)])
         if sms.state == SmsMessage.State.SENT:
             return sms
     audit_record(

@@ -3,17 +3,24 @@
     DATABASE_URL=postgres://.../DB SEARCH_INDEX_DIR=/some/dir python manage.py migrate
     DATABASE_URL=... python manage.py generate_demo_data --groups 200 --accounts 1000000
     DATABASE_URL=... SEARCH_INDEX_DIR=... python bench/search.py [--repeat 20] [--skip-rebuild]
+    DATABASE_URL=... SEARCH_INDEX_DIR=... python bench/search.py --skip-rebuild --property 2000
 
 Prints the full rebuild time, then for each kind of query the p50 and p95 latency of the index
 search (account ids of every match, newest first, as the result page needs them) side by side
 with the same search done as PostgreSQL `ILIKE '%term%'` over the five default fields (what
 Django admin's search does), in the same run. Fuzzy queries have no ILIKE equivalent.
+
+`--property N` checks instead the property of issue 3 on the index as it is: N random query
+strings (seeded, see `random_query`) and every query of WORST_CASES must each give results or a
+query error (SearchQueryError) within 2 s. It prints the slowest answers and exits with status 1
+if any answer took longer or raised anything else.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import statistics
 import sys
@@ -42,9 +49,37 @@ KINDS: dict[str, list[tuple[str, list[str] | None]]] = {
 }
 
 
-# Queries that expand to huge term or result sets: each must answer (results or a "too broad"
-# query error) within 2 s.
+# Queries that expand to huge term or result sets: each must give its results within 2 s.
 WORST_CASES = ["*", "*:*", "NOT rossi", "/.*/", "*a*", "e~2", "[* TO *]", "a* OR e* OR i*", "*?*?*"]
+
+PROPERTY_SECONDS = 2.0
+# What random queries are made of: the syntax's special characters and operators, field names,
+# words and word pieces of the demo data, digits, accented and non-Latin letters.
+SPECIAL = list('+-&|!(){}[]^"~*?:\\/') + ["AND ", "OR ", "NOT ", " TO ", "&&", "||", "~1", "~2",
+                                           "~0.5", "^2", "\\u00e9", "\\", "\\\"", "[a TO z]",
+                                           "{5 TO 6]", "/[0-9]+/", '"giulia rossi"', '"rossi giulia"~2']
+FIELD_NAMES = ["owner:", "username:", "callerid:", "email:", "description:", "number:", "group:",
+               "status:", "enabled:", "type:", "created:", "*:"]
+WORDS = ["rossi", "giulia", "ross", "ssi", "mar", "a", "e", "o", "5", "51", "39", "2024-01", ".com",
+         "@", ".*", "é", "ö", "日", "*", "*", "?", "~"]
+
+
+def random_query(rng: random.Random) -> str:
+    """A random query string: mostly words and wildcards, some of them in a field, with syntax
+    characters and operators between them; sometimes arbitrary characters."""
+    if rng.random() < 0.15:
+        alphabet = [chr(rng.randrange(32, 0x3000)) for _ in range(8)] + list('*?~/[]{}:\\" ')
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 20)))
+    tokens = []
+    for _ in range(rng.randrange(1, 8)):
+        roll = rng.random()
+        if roll < 0.12:
+            tokens.append(rng.choice(SPECIAL))
+        else:
+            field = rng.choice(FIELD_NAMES) if roll < 0.3 else ""
+            tokens.append(field + "".join(rng.choice(WORDS) for _ in range(rng.randrange(1, 3))))
+        tokens.append(" " if rng.random() < 0.7 else "")
+    return "".join(tokens)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -96,6 +131,9 @@ def main() -> None:
     parser.add_argument("--ilike-repeat", type=int, default=3, help="runs of each ILIKE query (default 3)")
     parser.add_argument("--skip-rebuild", action="store_true", help="use the existing index")
     parser.add_argument("--worst-cases", action="store_true", help="also time the broadest queries once each")
+    parser.add_argument("--property", type=int, metavar="N",
+                        help="check that N random queries and the worst cases each answer within 2 s")
+    parser.add_argument("--seed", type=int, default=3, help="seed of the random queries (default 3)")
     options = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -113,6 +151,11 @@ def main() -> None:
     index = get_index()
     accounts = Account.objects.count()
     print(f"{accounts} accounts, index in {index.directory}, {os.cpu_count()} CPUs")
+    if options.property is not None:
+        started = time.perf_counter()
+        search_account_ids("warmup")
+        print(f"first search after opening the index: {(time.perf_counter() - started) * 1000:.0f} ms")
+        raise SystemExit(check_property(search_account_ids, options.property, options.seed))
     if not options.skip_rebuild:
         started = time.perf_counter()
         count = index.rebuild()
@@ -162,6 +205,48 @@ def print_worst_cases(search_account_ids) -> None:
         except SearchQueryError as error:
             answer = f"error: {error.message}"
         print(f"{query:<18}{(time.perf_counter() - started) * 1000:>9.0f}  {answer}")
+
+
+def check_property(search_account_ids, count: int, seed: int) -> int:
+    """Exit status of the property check: 0 if every query answered properly in time."""
+    from accounts.search.errors import QueryTooBroad
+    from accounts.search.query import SearchQueryError
+
+    rng = random.Random(seed)
+    queries = WORST_CASES + [random_query(rng) for _ in range(count)]
+    timings: list[tuple[float, str, str]] = []
+    failures: list[str] = []
+    started_all = time.perf_counter()
+    cpu_all = time.process_time()
+    for query in queries:
+        started = time.perf_counter()
+        try:
+            answer = f"{len(search_account_ids(query))} accounts"
+        except QueryTooBroad as error:
+            answer = f"refused: {error.message}"
+            failures.append(f"{query!r}: refused as too broad")
+        except SearchQueryError as error:
+            answer = f"query error: {error.message}"
+        except Exception as error:  # noqa: BLE001 - what the property forbids, reported
+            answer = f"{type(error).__name__}: {error}"
+            failures.append(f"{query!r}: {answer}")
+        elapsed = time.perf_counter() - started
+        if elapsed > PROPERTY_SECONDS:
+            failures.append(f"{query!r}: {elapsed:.2f} s")
+        timings.append((elapsed, query, answer))
+    timings.sort(reverse=True)
+    errors = sum(1 for _, _, answer in timings if answer.startswith("query error"))
+    print(f"{len(queries)} queries ({len(WORST_CASES)} worst cases, {count} random, seed {seed}) in "
+          f"{time.perf_counter() - started_all:.1f} s wall, {time.process_time() - cpu_all:.1f} s CPU; "
+          f"{errors} query errors; load average {os.getloadavg()[0]:.1f}; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+    print(f"{'slowest queries':<40}{'ms':>9}  answer")
+    for elapsed, query, answer in timings[:15]:
+        print(f"{query!r:<40}{elapsed * 1000:>9.0f}  {answer[:70]}")
+    for failure in failures:
+        print(f"FAILED {failure}")
+    print("property holds" if not failures else f"property FAILS for {len(failures)} queries")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

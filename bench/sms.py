@@ -7,8 +7,14 @@ console on loopback (the operator's clicks and Kannel's delivery reports go to i
 
 1. direct: N messages POSTed one after another to Kannel's sendsms with requests (same headers,
    same dlr-mask and a dlr-url on the console); rate of acceptance and of arrival at fakesmsc.
+   This is the reference: one client, one request at a time.
 2. worker: N installation SMS queued through the service, drained by the workers; rate of
    acceptance by Kannel and of delivery reports applied (state delivered) in the database.
+   The worker does not send one at a time: each worker process runs SMS_SEND_THREADS sending
+   threads, each claiming batches of up to SMS_BATCH_SIZE rows and sending them over its own
+   keep-alive connection, so up to SMS_SEND_THREADS requests per worker are in flight at once.
+   The comparison is messages per second from the queue to accepted (and delivered), with every
+   database write of the real flow (link, status change, event, audit, search change log).
 3. latency: an operator clicking "Send installation SMS" (HTTP POSTs to the console at a steady
    pace) while the workers run; click to gateway acceptance (p50, p95, max).
 
@@ -18,6 +24,7 @@ The database is emptied first (`flush`), so its name must contain "bench". Print
 exits 1 when the worker reaches less than 80 % of the direct rate or the p95 latency is above 2 s.
 """
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -40,6 +47,7 @@ import django  # noqa: E402
 django.setup()
 
 import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -61,7 +69,7 @@ def start_gunicorn(port: int, run_dir: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(run_dir / "gunicorn.log", "ab"),
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(run_dir / "gunicorn.log", "ab"), start_new_session=True,
     )
     wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 30, "gunicorn")
     return process
@@ -93,6 +101,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def stop_web(web: subprocess.Popen) -> None:
+    """Stop gunicorn and any worker it forked that outlived it (they share gunicorn's own process group)."""
+    stop([web])
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(web.pid, signal.SIGKILL)
 
 
 def make_accounts(group: Group, count: int, prefix: str) -> list[Account]:
@@ -201,14 +216,16 @@ def main() -> int:
         worker_rate = through_workers(throughput_accounts, options.workers, run_dir)
         clicks = latency(click_accounts, base_url, options.workers, options.pace, run_dir)
     finally:
-        stop([web])
+        stop_web(web)
         kannel.stop()
     ratio = worker_rate["accepted"] / direct_rate["accepted"]
-    print(f"SMS bench: {options.messages} messages, {options.workers} worker processes, Kannel dlr-mask {KANNEL_DLR_MASK}, {os.cpu_count()} CPUs")
+    print(f"SMS bench: {options.messages} messages, {options.workers} worker processes, Kannel dlr-mask {KANNEL_DLR_MASK}, {os.cpu_count()} CPUs,"
+          f" load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print("| path | accepted by Kannel (msg/s) | end (msg/s) |")
     print("|---|---|---|")
     print(f"| direct (requests, sequential) | {direct_rate['accepted']:.1f} | {direct_rate['arrived']:.1f} at fakesmsc |")
-    print(f"| console outbox + workers | {worker_rate['accepted']:.1f} | {worker_rate['delivered']:.1f} delivered (DLR applied) |")
+    print(f"| console outbox + workers ({settings.SMS_SEND_THREADS} concurrent sending threads per worker, batches of"
+          f" {settings.SMS_BATCH_SIZE}) | {worker_rate['accepted']:.1f} | {worker_rate['delivered']:.1f} delivered (DLR applied) |")
     print(f"worker / direct acceptance rate: {ratio:.0%} (goal >= 80%); sustained rates from the first to the last acceptance;"
           f" wall time incl. worker start-up {worker_rate['wall']:.1f} s, direct {direct_rate['wall']:.1f} s")
     print(f"click -> gateway acceptance over {clicks['count']} clicks at {options.pace:g}/s: "

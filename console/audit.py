@@ -78,7 +78,7 @@ def changed_only(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[st
     return {key: before.get(key) for key in keys}, {key: after.get(key) for key in keys}
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Actor,
     action: str,
@@ -92,12 +92,12 @@ def audit_record(
     after: dict[str, Any] | None = None,
     message: str = "",
 ) -> AuditEntry:
-    """Record one change. Call it inside the transaction that makes the change."""
+    """One change as an unsaved entry: `audit_record` saves it, `audit_record_many` saves a batch."""
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr or str(obj)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor_kind=actor.kind,
         actor=actor.operator,
         actor_label=actor.label[:150],
@@ -111,3 +111,17 @@ def audit_record(
         after=after,
         message=message[:500],
     )
+
+
+def audit_record(**fields: Any) -> AuditEntry:
+    """Record one change (the keyword arguments of `audit_entry`). Call it inside the transaction
+    that makes the change."""
+    entry = audit_entry(**fields)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_record_many(entries: list[AuditEntry]) -> None:
+    """Record many changes in one statement (entries from `audit_entry`), inside the transaction
+    that makes them: a batch of changes costs the database one round trip, not one per change."""
+    AuditEntry.objects.bulk_create(entries)

@@ -150,6 +150,11 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 KAMAILIO_RPC_URL = env_str("KAMAILIO_RPC_URL", "")
 SMS_BACKEND = env_choice("SMS_BACKEND", "console", ("console", "kannel", "http"))
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search-index")))
+# Seconds the search change log keeps a row (accounts/search/changelog.py): an index not applied
+# for longer rebuilds itself from the database.
+SEARCH_CHANGE_LOG_RETENTION = env_int("SEARCH_CHANGE_LOG_RETENTION", 3 * 24 * 3600)
+# Memory each process may spend on the index's term lists (accounts/search/lexicon.py).
+SEARCH_LEXICON_CACHE_MB = env_int("SEARCH_LEXICON_CACHE_MB", 512)
 
 # Functions the worker (manage.py run_worker) calls on every round; each returns how much it did.
 WORKER_TASKS: list[str] = []
@@ -162,6 +167,7 @@ SMS_GATEWAY_TIMEOUT = float(env_str("SMS_GATEWAY_TIMEOUT", "10"))
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
 SMS_RETRY_BASE_SECONDS = float(env_str("SMS_RETRY_BASE_SECONDS", "5"))
 SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)
+SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 20)
 WORKER_TASKS.append("activation.sms.outbox.send_due_sms")
 
 LOGGING = {
@@ -199,3 +205,4 @@ BATCH_IMPORT_MAX_BYTES = env_int("BATCH_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
 WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
+WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")

@@ -7,6 +7,7 @@ INSERT would; COPY is an order of magnitude faster than INSERT ... VALUES for 10
 """
 import io
 import json
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
 def uses_copy() -> bool:
@@ -67,6 +69,8 @@ def insert(model: type[models.Model], rows: list[dict[str, Any]], *, with_pk: bo
 
 
 def _copy_text(value: Any) -> str:
+    if type(value) is str:  # most values: the common case first, escaped only when it must be
+        return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
     if value is None:
         return r"\N"
     if value is True:

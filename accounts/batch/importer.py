@@ -29,7 +29,9 @@ from accounts.models import AccessRule, Account, SearchChange, StatusEvent
 from accounts.search.changelog import record_account_changes
 from accounts.services import USERNAME_DIGITS
 from console.audit import SECRET_FIELDS, Actor, audit_record
+from console.errors import ServiceError
 from console.models import AuditEntry
+from groups.services import group_hold_for_new_accounts
 from licensing.services import licences_create_bulk
 
 CHUNK_ROWS = 1000
@@ -97,6 +99,10 @@ def accounts_import(
             report.imported, report.committed = 0, False
             report.add([RowProblem(0, "", "Another account with one of these usernames or numbers was created while "
                                           "the file was being imported. Nothing was written: import the file again.")])
+        except ServiceError as error:
+            # The group was deleted while the file was being checked.
+            report.imported, report.committed = 0, False
+            report.add([RowProblem(0, "", error.message)])
         return report
 
 
@@ -201,6 +207,7 @@ def _check_sms(chunk: list[CleanRow], group, options: ImportOptions, problems: d
 
 
 def _write(actor, group, options, staging: Staging, report: ImportReport, source_name: str, progress) -> None:
+    group_hold_for_new_accounts(group.pk)
     now = timezone.now()
     audit_record(
         actor=actor, action="accounts.import", obj=group, group_id=group.pk,

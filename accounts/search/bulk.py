@@ -1,4 +1,4 @@
-"""Fast full rebuilds: writing Whoosh segments from account rows without Whoosh's per-token path.
+"""Writing many accounts at once: Whoosh segments from account rows without Whoosh's per-token path.
 
 Whoosh's SegmentWriter turns every token into an object, pickles every posting into a sorting
 pool and encodes every position list with pickle: about 700 accounts a second here, 25 minutes
@@ -6,10 +6,15 @@ for a million. This writer analyzes each value once (the reversed field reuses t
 terms), keeps postings in a dictionary per segment, sorts only the distinct terms, and encodes
 the usual single position per term through a cache. It produces ordinary Whoosh segments in the
 schema's own formats, so searching and incremental updates use them like any other.
+
+Full rebuilds use it, and so does applying a large change-log backlog (a batch import):
+`segments_without` marks the changed accounts' old documents deleted in the existing segments,
+the new documents go into one new segment, and `commit_segments` publishes both in one commit.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -18,6 +23,7 @@ from whoosh import formats
 from whoosh.system import emptybytes
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from accounts.search.analyzer import analyze
@@ -169,3 +175,43 @@ def commit_segments(ix, segments: list[Segment]) -> None:
         writer._commit_toc(segments)
     finally:
         writer._finish()
+
+
+def segments_without(ix, account_ids: frozenset[int] | set[int]) -> tuple[list[Segment], list[int]]:
+    """The segments of `ix` with the documents of `account_ids` marked deleted (not yet committed),
+    and the accounts of the segments folded away, to be written again beside `account_ids`.
+
+    Deleted documents stay in their segment until it is rewritten, and every large backlog adds
+    a segment. So the segments left with the fewest live documents are folded (dropped, their
+    live accounts returned) as long as they hold no more accounts together than `account_ids`:
+    the work at most doubles, while empty, mostly deleted and small segments (those of Whoosh's
+    own writer) are merged away. Backlogs of similar size still add a segment each; a rebuild
+    compacts the index.
+    """
+    toc = ix._read_toc()
+    candidates: list[tuple[int, Segment, array]] = []
+    for segment in toc.segments:
+        pks = _segment_pks(ix.storage, toc.schema, segment)
+        for docnum in [docnum for docnum, pk in enumerate(pks) if pk in account_ids]:
+            segment.delete_document(docnum)
+        candidates.append((segment.doc_count(), segment, pks))
+    kept: list[Segment] = []
+    folded: list[int] = []
+    budget = len(account_ids)
+    for live, segment, pks in sorted(candidates, key=lambda candidate: candidate[0]):
+        if live <= budget:
+            budget -= live
+            deleted = set(segment.deleted_docs()) if segment.has_deletions() else ()
+            folded.extend(pk for docnum, pk in enumerate(pks) if docnum not in deleted)
+        else:
+            kept.append(segment)
+    return kept, folded
+
+
+def _segment_pks(storage, schema, segment: Segment) -> array:
+    """The account id of each document of `segment`, deleted ones included."""
+    reader = SegmentReader(storage, schema, segment)
+    try:
+        return array("q", reader.column_reader("pk"))
+    finally:
+        reader.close()

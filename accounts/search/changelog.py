@@ -15,16 +15,33 @@ bound, so the next read asks for `id > last_id OR txid IN running OR txid >= bou
 of rows, however long some unrelated transaction stays open. (Checked against a writer/reader
 race: ids alone, or the in-progress list alone, lose rows; this rule lost none.)
 On SQLite writers are serialized, commit order is id order, and the last id is enough.
+
+Pruning (`search_changes_prune`, a worker task) must not make an index silently miss a change.
+Deleting by age would: a transaction that stays open for days commits rows with old ids and
+timestamps, which an index still expects (its position lists that transaction as running).
+So the pruner takes a checkpoint (the position of a reader that has seen everything committed,
+see `current_position`) every quarter of SEARCH_CHANGE_LOG_RETENTION, and once a checkpoint is
+older than the retention it deletes exactly the rows that checkpoint had seen and marks it
+pruned. Rows of transactions still running at the checkpoint stay until a later one. An index
+whose position does not cover the newest pruned checkpoint (it was last applied before that
+checkpoint was taken) may have lost rows, and rebuilds itself (`PendingChanges.needs_rebuild`);
+any index applied within the retention period covers it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
-from accounts.models import SearchChange
+from accounts.models import SearchChange, SearchLogCheckpoint
+
+CHECKPOINTS_PER_RETENTION = 4
 
 
 def record_account_change(account_id: int) -> None:
@@ -56,16 +73,32 @@ class LogPosition:
                    running_transactions=[int(x) for x in data.get("running_transactions", [])],
                    unfinished_from=int(data.get("unfinished_from", 0)))
 
+    def covers(self, earlier: LogPosition) -> bool:
+        """Whether every row `earlier` had seen, this position has seen too.
+
+        True whenever this position was taken after `earlier` (a later snapshot has a higher
+        bound and lists as running only transactions that were running or unborn before).
+        """
+        return (self.last_id >= earlier.last_id
+                and self.unfinished_from >= earlier.unfinished_from
+                and all(txid in earlier.running_transactions or txid >= earlier.unfinished_from
+                        for txid in self.running_transactions))
+
 
 @dataclass(frozen=True)
 class PendingChanges:
-    """Accounts named by change rows not yet applied, and the position to record once they are."""
+    """Accounts named by change rows not yet applied, and the position to record once they are.
+
+    `needs_rebuild`: the log was pruned past the position asked about, so rows it had not seen
+    may be gone and only a rebuild is sure to catch up (see the module docstring).
+    """
 
     account_ids: frozenset[int]
     position: LogPosition
+    needs_rebuild: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.account_ids)
+        return bool(self.account_ids) or self.needs_rebuild
 
 
 def uses_transaction_ids() -> bool:
@@ -93,25 +126,79 @@ def current_position() -> LogPosition:
         return LogPosition(int(cursor.fetchone()[0]))
 
 
+_NEWEST_PRUNED = "SELECT position FROM accounts_searchlogcheckpoint WHERE pruned ORDER BY id DESC LIMIT 1"
+
+
 def pending_changes(position: LogPosition) -> PendingChanges:
     """The accounts changed by rows `position` has not seen, and the position after them."""
     with connection.cursor() as cursor:
         if uses_transaction_ids():
-            # One statement: the rows and the transaction facts come from one snapshot.
+            # One statement: the rows, the transaction facts and the pruning horizon come from
+            # one snapshot.
             cursor.execute(
-                f"SELECT s.running, s.unfinished_from, c.id, c.account_id FROM ({_SNAPSHOT}) s "
+                f"SELECT s.running, s.unfinished_from, s.pruned, c.id, c.account_id "
+                f"FROM (SELECT *, ({_NEWEST_PRUNED}) AS pruned FROM ({_SNAPSHOT}) s0) s "
                 "LEFT JOIN accounts_searchchange c "
                 "ON c.id > %s OR c.txid = ANY(%s::bigint[]) OR c.txid >= %s ORDER BY c.id",
                 [position.last_id, position.running_transactions, position.unfinished_from],
             )
             rows = cursor.fetchall()
-            running, unfinished_from = sorted(rows[0][0]), int(rows[0][1])
-            found = [(change_id, account_id) for _, _, change_id, account_id in rows if change_id is not None]
+            running, unfinished_from, pruned = sorted(rows[0][0]), int(rows[0][1]), rows[0][2]
+            found = [(change_id, account_id) for _, _, _, change_id, account_id in rows if change_id is not None]
         else:
             cursor.execute("SELECT id, account_id FROM accounts_searchchange WHERE id > %s ORDER BY id",
                            [position.last_id])
             found = cursor.fetchall()
             running, unfinished_from = [], 0
+            # Read after the rows: a pruning committed in between is then seen (and only makes
+            # this reader rebuild), while one seen here cannot have deleted rows read above unseen.
+            cursor.execute(_NEWEST_PRUNED)
+            pruned = next(iter(cursor.fetchall()), [None])[0]
         last_id = max([position.last_id] + [change_id for change_id, _ in found])
         return PendingChanges(frozenset(account_id for _, account_id in found),
-                              LogPosition(last_id, running, unfinished_from))
+                              LogPosition(last_id, running, unfinished_from),
+                              needs_rebuild=pruned is not None and not position.covers(_position_of(pruned)))
+
+
+def _position_of(stored: str | dict) -> LogPosition:
+    """A checkpoint's position as a raw query returns it (JSON text, or already decoded)."""
+    return LogPosition.from_json(json.loads(stored) if isinstance(stored, str) else stored)
+
+
+def retention() -> timedelta:
+    return timedelta(seconds=settings.SEARCH_CHANGE_LOG_RETENTION)
+
+
+def search_changes_prune(*, now: datetime | None = None) -> int:
+    """Worker task: take a checkpoint when one is due, delete the rows of a checkpoint older than
+    SEARCH_CHANGE_LOG_RETENTION (see the module docstring); returns how many rows it deleted."""
+    now = now or timezone.now()
+    newest = SearchLogCheckpoint.objects.order_by("-id").values("taken_at", "pruned").first()
+    if newest is None or newest["pruned"] or newest["taken_at"] <= now - retention() / CHECKPOINTS_PER_RETENTION:
+        SearchLogCheckpoint.objects.create(taken_at=now, position=current_position().to_json())
+    return _prune_through_checkpoint_before(now - retention())
+
+
+def _prune_through_checkpoint_before(cutoff: datetime) -> int:
+    with transaction.atomic():
+        due = (SearchLogCheckpoint.objects.select_for_update(skip_locked=True)
+               .filter(pruned=False, taken_at__lte=cutoff).order_by("-id").first())
+        if due is None:
+            return 0
+        deleted = _delete_rows_seen_by(LogPosition.from_json(due.position))
+        due.pruned = True
+        due.save(update_fields=["pruned"])
+        SearchLogCheckpoint.objects.filter(id__lt=due.id).delete()
+        return deleted
+
+
+def _delete_rows_seen_by(position: LogPosition) -> int:
+    """Delete the change rows a reader at `position` had seen (exactly those, see the module docstring)."""
+    with connection.cursor() as cursor:
+        if uses_transaction_ids():
+            cursor.execute("DELETE FROM accounts_searchchange WHERE id <= %s "
+                           "AND NOT txid = ANY(%s::bigint[]) AND txid < %s",
+                           [position.last_id, position.running_transactions, position.unfinished_from])
+        else:
+            cursor.execute("DELETE FROM accounts_searchchange WHERE id <= %s", [position.last_id])
+        return cursor.rowcount

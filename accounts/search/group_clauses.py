@@ -5,12 +5,10 @@ Group names are not copied into account documents, so renaming a group needs no 
 
 from __future__ import annotations
 
-import time
-
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from accounts.search import query as q
+from accounts.search import docmaps, query as q
 from accounts.search.analyzer import AccountTextTokenizer
 
 class GroupNode(q.Node):
@@ -25,10 +23,11 @@ class GroupNode(q.Node):
     def __repr__(self) -> str:
         return f"GroupNode({self.inner!r})"
 
-    def docs(self, ctx: q.SegmentContext) -> set[int]:
-        result: set[int] = set()
+    def docs(self, ctx: q.SegmentContext) -> docmaps.DocSet:
+        result: docmaps.DocSet = set()
         for group_id in ctx.group_names.matching(self.inner):
-            result |= ctx.postings("group_id", str(group_id).encode("utf-8"))
+            result = docmaps.union(ctx.size, result,
+                                   ctx.postings("group_id", str(group_id).encode("utf-8")))
         return result
 
 
@@ -59,8 +58,9 @@ class GroupNames:
         found: set[int] = set()
         with self._index.reader() as reader:
             for leaf, offset in reader.leaf_readers():
-                ctx = q.SegmentContext(leaf, time.monotonic() + q.MAX_EXPANSION_SECONDS)
-                found |= {self._ids[offset + docnum] for docnum in node.docs(ctx)}
+                ctx = q.SegmentContext(leaf, cache=None)
+                found.update(self._ids[offset + docnum]
+                             for docnum in docmaps.docs(node.docs(ctx), ctx.size))
         return found
 
 

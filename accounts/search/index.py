@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from array import array
 from collections.abc import Iterable, Iterator
@@ -37,19 +38,28 @@ from whoosh import columns, index as whoosh_index
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from accounts.models import Account
-from accounts.search import changelog
+from accounts.search import changelog, docmaps
 from accounts.search import query as q
 from accounts.search.analyzer import AccountTextTokenizer
-from accounts.search.bulk import commit_segments, write_segment
+from accounts.search.bulk import commit_segments, segments_without, write_segment
 from accounts.search.group_clauses import GroupNames, route_group_clauses
 from accounts.search.fields import ALWAYS_PRESENT, FIELDS, FieldKind, keyword_value
+from accounts.search.lexicon import (
+    lexicon_path,
+    read_lexicon,
+    remove_other_lexicon_files,
+    save_lexicon,
+)
 from accounts.search.parser import parse
 
 LOCK_TIMEOUT_SECONDS = 60.0
-SEARCH_BUDGET_SECONDS = q.MAX_EXPANSION_SECONDS
 REBUILD_BATCH = 5000
+LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon.py)
 DOCS_PER_SEGMENT = 250_000
 REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+# From this many changed accounts on, the change log is applied with the bulk segment writer.
+BULK_APPLY_MIN_ACCOUNTS = 500
+BULK_APPLY_DOCS_PER_PROCESS = 25_000
 
 ACCOUNT_COLUMNS = (
     "id", "group_id", "username", "owner", "caller_id", "email", "description",
@@ -134,11 +144,17 @@ def account_rows(account_ids: Iterable[int] | None = None, *,
                  id_range: tuple[int, int] | None = None) -> Iterator[dict]:
     """Account rows as the index needs them, streamed in id order (optionally low <= id < high)."""
     queryset = Account.objects.order_by("id").values(*ACCOUNT_COLUMNS)
-    if account_ids is not None:
-        queryset = queryset.filter(id__in=list(account_ids))
     if id_range is not None:
         queryset = queryset.filter(id__gte=id_range[0], id__lt=id_range[1])
-    return queryset.iterator(chunk_size=REBUILD_BATCH)
+    if account_ids is None:
+        return queryset.iterator(chunk_size=REBUILD_BATCH)
+    return _rows_of(queryset, sorted(account_ids))
+
+
+def _rows_of(queryset, sorted_ids: list[int]) -> Iterator[dict]:
+    """The rows of `sorted_ids`, one query per REBUILD_BATCH ids (a backlog may name 100,000)."""
+    for start in range(0, len(sorted_ids), REBUILD_BATCH):
+        yield from queryset.filter(id__in=sorted_ids[start:start + REBUILD_BATCH])
 
 
 def _id_ranges(accounts_per_range: int) -> list[tuple[int, int]]:
@@ -152,8 +168,9 @@ def _id_ranges(accounts_per_range: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
-def _write_range(path: str, low: int, high: int):
-    """Index the accounts with low <= id < high as one segment of the index at `path`.
+def _write_range(path: str, low: int, high: int, only: list[int] | None = None):
+    """Index the accounts with low <= id < high (only those named by `only`, if given) as one
+    segment of the index at `path`, without committing it.
 
     The segment is written in a staging directory of its own, because Whoosh writers of one
     index share a temporary directory that each removes when it finishes, and then moved in
@@ -162,7 +179,8 @@ def _write_range(path: str, low: int, high: int):
     staging = Path(path) / f"staging-{low}-{high}"
     staging.mkdir()
     try:
-        documents = (account_document(row) for row in account_rows(id_range=(low, high)))
+        rows = account_rows(id_range=(low, high)) if only is None else account_rows(only)
+        documents = (account_document(row) for row in rows)
         segment = write_segment(whoosh_index.create_in(str(staging), search_schema()), documents)
         if segment is not None:
             for file in staging.glob(f"{segment.indexname}_{segment.segid}*"):
@@ -172,7 +190,7 @@ def _write_range(path: str, low: int, high: int):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_range_task(arguments: tuple[str, int, int]):
+def _write_range_task(arguments: tuple[str, int, int, list[int] | None]):
     try:
         return _write_range(*arguments)
     finally:
@@ -186,12 +204,29 @@ def _forget_inherited_connections() -> None:
         wrapper.connection = None
 
 
-def _write_ranges_in_processes(path: str, ranges: list[tuple[int, int]], processes: int) -> list:
-    """`_write_range` for each range, in worker processes (each with its own connection)."""
-    connections.close_all()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_forget_inherited_connections) as pool:
-        return pool.map(_write_range_task, [(path, low, high) for low, high in ranges], chunksize=1)
+def _write_ranges(path: str, ranges: list[tuple[int, int, list[int] | None]]) -> list:
+    """`_write_range` for each (low, high, only) range: in worker processes (each with its own
+    connection) on PostgreSQL when there are several, else here. Returns the non-empty segments."""
+    if connection.vendor == "postgresql" and len(ranges) > 1 and REBUILD_PROCESSES > 1:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(REBUILD_PROCESSES, initializer=_forget_inherited_connections) as pool:
+            segments = pool.map(_write_range_task, [(path, *piece) for piece in ranges], chunksize=1)
+    else:
+        segments = [_write_range(path, *piece) for piece in ranges]
+    return [segment for segment in segments if segment is not None]
+
+
+def _pieces(sorted_ids: list[int], processes: int) -> list[tuple[int, int, list[int]]]:
+    """`sorted_ids` cut into ranges for `_write_ranges`: one per BULK_APPLY_DOCS_PER_PROCESS
+    accounts, at most `processes`."""
+    count = min(processes, max(1, -(-len(sorted_ids) // BULK_APPLY_DOCS_PER_PROCESS)))
+    pieces = []
+    for piece in range(count):
+        ids = sorted_ids[len(sorted_ids) * piece // count:len(sorted_ids) * (piece + 1) // count]
+        if ids:
+            pieces.append((ids[0], ids[-1] + 1, ids))
+    return pieces
 
 
 @dataclass
@@ -218,6 +253,7 @@ class SearchIndex:
         self._whoosh = None
         self._reader = None
         self._pk_arrays: dict[tuple[str, str], array] = {}
+        self._lexicon_segments: frozenset[str] = frozenset()
 
     # Locking and state
 
@@ -276,7 +312,11 @@ class SearchIndex:
     # Keeping in step with the database
 
     def sync(self) -> int:
-        """Apply every committed change the index has not seen; returns how many accounts."""
+        """Apply every committed change the index has not seen; returns how many accounts.
+
+        A large backlog (a batch import) goes through the bulk segment writer; an index last
+        applied before the change log was pruned is rebuilt (changelog.PendingChanges).
+        """
         if connection.in_atomic_block:
             # Rows written by a transaction still open (maybe this one) must not reach the index:
             # it could roll back. Searching here uses the index as the last committed sync left it.
@@ -294,13 +334,22 @@ class SearchIndex:
             state = self._read_state()
             position = changelog.LogPosition.from_json(state["position"])
             pending = changelog.pending_changes(position)
+            if pending.needs_rebuild:
+                return self._rebuild_locked()
             if pending:
                 self._apply(state["generation"], pending.account_ids)
             self._write_state(state["generation"], pending.position)
             return len(pending.account_ids)
 
-    def _apply(self, generation: str, account_ids: Iterable[int]) -> None:
+    def _apply(self, generation: str, account_ids: frozenset[int]) -> None:
         """Re-index the named accounts from their current rows (deleting the missing ones)."""
+        if len(account_ids) >= BULK_APPLY_MIN_ACCOUNTS:
+            self._apply_in_bulk(generation, account_ids)
+        else:
+            self._apply_one_by_one(generation, account_ids)
+
+    def _apply_one_by_one(self, generation: str, account_ids: frozenset[int]) -> None:
+        """Whoosh's own writer: about a millisecond per account, little fixed cost."""
         whoosh = self._open(generation)
         writer = whoosh.writer(timeout=LOCK_TIMEOUT_SECONDS)
         try:
@@ -312,6 +361,19 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
+
+    def _apply_in_bulk(self, generation: str, account_ids: frozenset[int]) -> None:
+        """The bulk segment writer: old documents marked deleted, new ones in one new segment,
+        published by one commit (so a search sees all of the backlog or none of it).
+
+        A fixed cost of reading every segment's account ids, then a fraction of the per-account
+        cost of Whoosh's writer. Runs under the index lock, like every writer of the index.
+        """
+        whoosh = self._open(generation)
+        kept, folded = segments_without(whoosh, account_ids)
+        pieces = _pieces(sorted(account_ids.union(folded)), REBUILD_PROCESSES)
+        commit_segments(whoosh, kept + _write_ranges(str(self.directory / generation), pieces))
+        save_lexicons(self.directory / generation)
 
     def _create_empty_if_missing(self) -> None:
         """An empty index whose position is the start of the log: everything is still to apply."""
@@ -342,13 +404,10 @@ class SearchIndex:
             # The position is taken before any account is read: changes committed meanwhile
             # are then applied again by the next sync, which is harmless (it re-reads the rows).
             position = changelog.current_position()
-            ranges = _id_ranges(DOCS_PER_SEGMENT)
-            if connection.vendor == "postgresql" and len(ranges) > 1:
-                segments = _write_ranges_in_processes(str(path), ranges, REBUILD_PROCESSES)
-            else:
-                segments = [_write_range(str(path), low, high) for low, high in ranges]
-            segments = [segment for segment in segments if segment is not None]
+            ranges = [(low, high, None) for low, high in _id_ranges(DOCS_PER_SEGMENT)]
+            segments = _write_ranges(str(path), ranges)
             commit_segments(whoosh_index.open_dir(str(path)), segments)
+            save_lexicons(path)
             count = sum(segment.doc_count_all() for segment in segments)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
@@ -380,33 +439,45 @@ class SearchIndex:
         self.sync()
         state = self._read_state()
         reader = self._current_reader(state["generation"])
-        deadline = time.monotonic() + SEARCH_BUDGET_SECONDS
         group_names = GroupNames()
         scope_terms = None if group_ids is None else [str(g).encode("utf-8") for g in group_ids]
+        lexicons = self._lexicon_directory(state["generation"], reader)
         found: list[int] = []
         for leaf, _offset in reader.leaf_readers():
             if leaf.doc_count_all() == 0:
                 continue  # an index without any segment yet
-            ctx = q.SegmentContext(leaf, deadline)
+            ctx = q.SegmentContext(leaf, lexicon_directory=lexicons)
             ctx.group_names = group_names
             docs = node.docs(ctx)
             if scope_terms is not None and docs:
-                in_scope: set[int] = set()
+                in_scope: docmaps.DocSet = set()
                 for term in scope_terms:
-                    in_scope |= ctx.postings("group_id", term)
-                docs &= in_scope
+                    in_scope = docmaps.union(ctx.size, in_scope, ctx.postings("group_id", term))
+                docs = docmaps.intersection(ctx.size, docs, in_scope)
             if leaf.has_deletions():
-                docs -= leaf.deleted_docs_set
+                docs = docmaps.difference(ctx.size, docs, leaf.deleted_docs_set)
             pks = self._pk_array(state["generation"], leaf)
-            found.extend(pks[docnum] for docnum in docs)
+            found.extend(docmaps.select(pks, docs, ctx.size))
         found.sort(reverse=True)
         return found
+
+    def _lexicon_directory(self, generation: str, reader) -> Path:
+        """Where the segments' term lexicons are saved (see lexicon.py); the first search with
+        a new set of segments removes the files of segments merged away."""
+        directory = self.directory / generation / LEXICON_DIRECTORY
+        segment_ids = frozenset(leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()
+                                if leaf.segment() is not None)
+        if segment_ids != self._lexicon_segments:
+            if directory.is_dir():
+                remove_other_lexicon_files(directory, segment_ids)
+            self._lexicon_segments = segment_ids
+        return directory
 
     def _pk_array(self, generation: str, leaf) -> array:
         """Account id of each document of a segment (segments never change once written)."""
         key = (generation, leaf.segment().segment_id())
         if key not in self._pk_arrays:
-            self._pk_arrays[key] = array("q", leaf.column_reader("pk"))
+            self._pk_arrays[key] = _read_pk_column(leaf)
         return self._pk_arrays[key]
 
     # Checking
@@ -453,6 +524,41 @@ class SearchIndex:
                     report.stale.append(row["id"])
         report.extra = sorted(indexed)
         return report
+
+
+def _read_pk_column(leaf) -> array:
+    """The `pk` column of a segment as an array, read in one piece.
+
+    Whoosh's column reader unpacks one value per Python call (a second for a 250,000-document
+    segment); its numeric column is the big-endian 64-bit values of the documents in order,
+    the trailing documents left at the default (0) not written.
+    """
+    reader = leaf.column_reader("pk", translate=False)
+    if not isinstance(reader, columns.NumericColumn.Reader) or reader._typecode != "q":
+        return array("q", reader)
+    values = array("q")
+    values.frombytes(reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen))
+    if sys.byteorder == "little":
+        values.byteswap()
+    values.extend(itertools.repeat(reader._default, leaf.doc_count_all() - len(values)))
+    return values
+
+
+def save_lexicons(path: Path) -> None:
+    """Save the term lexicon of every searchable field of every segment of the index
+    generation at `path` that has none yet (see lexicon.py), so that no search after a rebuild
+    (or a bulk apply) has to read a million-term field from the term file."""
+    names = [name for name, kind in search_schema().items() if kind.indexed
+             and name not in ("account_id", "group_id", q.HAS_FIELD)]
+    with whoosh_index.open_dir(str(path)).reader() as reader:
+        for leaf, _offset in reader.leaf_readers():
+            if leaf.segment() is None:
+                continue  # an index without any segment yet
+            for name in names:
+                target = lexicon_path(path / LEXICON_DIRECTORY, leaf.segment().segment_id(), name)
+                if not target.exists():
+                    save_lexicon(read_lexicon(leaf, name, keep_postings=q.keeps_postings(name)),
+                                 target)
 
 
 _indexes: dict[Path, SearchIndex] = {}

@@ -280,6 +280,9 @@ def _for_fields(field: SearchField | None, build) -> q.Node | None:
         return None
     if len(alternatives) == 1:
         return alternatives[0]
+    if all(isinstance(node, q.HasAnyField) for node in alternatives):
+        # One node, which sees at once that a field every account has makes it match all.
+        return q.HasAnyField(tuple(name for node in alternatives for name in node.fields))
     return q.BooleanNode(tuple((SHOULD, node) for node in alternatives))
 
 
@@ -373,6 +376,8 @@ def _range_query(field: SearchField, low: str | None, high: str | None, include_
     else:
         low = normalize_term(field, low) if low is not None else None
         high = normalize_term(field, high) if high is not None else None
+    if low is None and high is None:
+        return q.HasAnyField((field.name,))  # every term of the field, like `field:*`
     return q.RangeNode(field.name, low, high, include_low, include_high)
 
 

@@ -1,8 +1,9 @@
 """Query tree nodes and how each one finds its documents in one Whoosh index segment.
 
-Matching is done with sets of document numbers per segment (C-speed set algebra) instead of
-Whoosh's per-document matcher objects: a boolean query over a million accounts costs a few set
-operations, and counting a large result is `len()`. Results are unranked (the console lists them
+Matching is done with doc sets, sets of document numbers of a segment held as Python sets or,
+when large, as one int with a byte per document (see docmaps.py), instead of Whoosh's
+per-document matcher objects: a boolean query over a million accounts costs a few set or
+whole-segment bit operations. Results are unranked (the console lists them
 newest first), so boosts are parsed and accepted but do not change which accounts match.
 
 Lucene semantics kept here: a boolean group with required clauses matches their intersection
@@ -12,23 +13,37 @@ clause must match. Product choice: a group of only prohibited clauses matches ev
 
 from __future__ import annotations
 
+import bisect
 import enum
 import heapq
 import re
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
 
 from whoosh.reading import TermNotFound
 
+from accounts.search import docmaps
+from accounts.search.docmaps import DocSet
+from accounts.search.errors import SearchQueryError
 from accounts.search.fields import ALWAYS_PRESENT, FIELDS
-from accounts.search.errors import QueryTooBroad, SearchQueryError
+from accounts.search.fuzzy import fuzzy_term_indexes
+from accounts.search.lexicon import (
+    Lexicon,
+    LexiconCache,
+    read_lexicon,
+    read_postings,
+)
 from accounts.search.lucene_regex import translate_regex
 
-# Multi-term queries (wildcard, regex, fuzzy, range) may visit at most this many terms or
-# spend this long enumerating, so that any query answers within the latency budget.
-MAX_VISITED_TERMS = 3_000_000
-MAX_EXPANSION_SECONDS = 1.5
 HAS_FIELD = "has_value"
+
+# Lexicons of the segments this process searched (see lexicon.py).
+SEGMENT_CACHE = LexiconCache()
+# The forward field of each reversed one.
+_FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values()
+                   if field.reversed_terms}
 
 
 class Occur(enum.Enum):
@@ -42,157 +57,148 @@ class Wild(enum.Enum):
     ONE = "?"
 
 
-class SegmentContext:
-    """One segment being searched, with a budget for term expansion."""
+def keeps_postings(fieldname: str) -> bool:
+    """Whether the field's lexicons keep the posting lists of frequent terms (not a reversed
+    field's: its terms have the documents of their forward spelling)."""
+    return fieldname not in _FORWARD_FIELDS
 
-    def __init__(self, reader, deadline: float):
+
+class SegmentContext:
+    """One segment being searched, and where its term lexicons come from.
+
+    Lexicons are cached and saved in `lexicon_directory` (the index generation's); without one
+    (throw-away indexes such as the group names of one search) or without a cache they are read
+    from the segment each time.
+    """
+
+    def __init__(self, reader, cache: LexiconCache | None = SEGMENT_CACHE,
+                 lexicon_directory: Path | None = None):
         self.reader = reader  # a whoosh.reading.SegmentReader
         self.group_names = None  # index.GroupNames, for `group:` clauses
-        self.deadline = deadline
-        self.visited_terms = 0
-        self._all_docs: set[int] | None = None
+        self.cache = cache
+        self.lexicon_directory = lexicon_directory  # where lexicons are saved (None: nowhere)
+        self.size = reader.doc_count_all()  # documents, deleted ones included
+        self._all_docs: int | None = None
 
-    def all_docs(self) -> set[int]:
-        """Every document number of the segment, deleted ones included (removed at the end)."""
+    def all_docs(self) -> int:
+        """Every document of the segment, deleted ones included (removed at the end)."""
         if self._all_docs is None:
-            self._all_docs = set(range(self.reader.doc_count_all()))
+            self._all_docs = docmaps.full(self.size)
         return self._all_docs
 
-    def postings(self, fieldname: str, btext: bytes) -> set[int]:
-        """Document numbers containing the term (including deleted documents)."""
-        try:
-            terminfo = self.reader._terms.term_info(fieldname, btext)
-        except TermNotFound:
+    def postings(self, fieldname: str, btext: bytes) -> DocSet:
+        """The documents containing the term (deleted ones included)."""
+        return self.term_postings(fieldname, btext).docs(self.size)
+
+    def frequent_docs(self, fieldname: str, lexicon: Lexicon, index: int) -> Iterable[int]:
+        """The documents of the lexicon's frequent term at `index`: kept in the lexicon, or in
+        the forward field's lexicon for a reversed field (a reversed term has the documents of
+        its forward spelling)."""
+        found = lexicon.frequent_docs(index)
+        if found is not None:
+            return found
+        forward = _FORWARD_FIELDS.get(fieldname)
+        if forward is not None:
+            forward_lexicon = self.lexicon(forward)
+            position = forward_lexicon.index_of(lexicon.term(index)[::-1])
+            if position is not None:
+                found = forward_lexicon.frequent_docs(position)
+                if found is not None:
+                    return found
+        btext = lexicon.term(index).encode("utf-8")
+        return chain.from_iterable(self.term_postings(fieldname, btext).id_blocks)
+
+    def lexicon(self, fieldname: str) -> Lexicon:
+        keep = keeps_postings(fieldname)
+        if self.cache is None or self.lexicon_directory is None:
+            return read_lexicon(self.reader, fieldname, keep)
+        return self.cache.lexicon(self.reader, fieldname, self.lexicon_directory, keep)
+
+    def docs_of_term_range(self, fieldname: str, lexicon: Lexicon, start: int,
+                           stop: int) -> DocSet:
+        """The documents holding any of the lexicon's terms start..stop-1."""
+        if start >= stop:
             return set()
-        return self.terminfo_docs(fieldname, btext, terminfo)
+        frequent, twice = (
+            terms[bisect.bisect_left(terms, start):bisect.bisect_left(terms, stop)]
+            for terms in (lexicon.frequent, lexicon.twice))
+        return self._docs_of(fieldname, lexicon, lexicon.first_doc[start:stop],
+                             map(lexicon.last_doc.__getitem__, twice), frequent, stop - start)
 
-    def terminfo_docs(self, fieldname: str, btext: bytes, terminfo) -> set[int]:
-        # A term in one or two documents (most terms of unique values such as usernames and
-        # numbers) is answered from its term info's first and last document, without reading
-        # its posting list: this keeps prefix and range expansion over many terms fast.
-        if terminfo.doc_frequency() <= 2:
-            return {terminfo.min_id(), terminfo.max_id()}
-        return all_ids(self.matcher(fieldname, btext))
+    def docs_of_terms(self, fieldname: str, lexicon: Lexicon, indexes: Iterable[int]) -> DocSet:
+        """The documents holding any of the lexicon's terms at `indexes`."""
+        indexes = indexes if isinstance(indexes, list) else list(indexes)
+        if not indexes:
+            return set()
+        return self._docs_of(fieldname, lexicon, map(lexicon.first_doc.__getitem__, indexes),
+                             map(lexicon.last_doc.__getitem__,
+                                 lexicon.twice_set.intersection(indexes)),
+                             lexicon.frequent_set.intersection(indexes), len(indexes))
 
-    def has_term(self, fieldname: str, btext: bytes) -> bool:
-        return (fieldname, btext) in self.reader._terms
-
-    def matcher(self, fieldname: str, btext: bytes):
-        # The raw term matcher: SegmentReader.postings() wraps it to skip deleted documents one
-        # by one, which is slow on large posting lists; deletions are removed once, at the end.
-        format_ = self.reader.schema[fieldname].format
-        return self.reader._terms.matcher(fieldname, btext, format_)
-
-    def term_infos(self, fieldname: str, start: bytes):
-        """(term, term info) pairs of the field from `start` on, in term order."""
-        for (name, btext), terminfo in self.reader._terms.items_from(fieldname, start):
-            if name != fieldname:
-                return
-            yield btext, terminfo
-
-    def positions(self, fieldname: str, btext: bytes, docs: set[int]) -> dict[int, list[int]]:
-        """For each document of `docs` holding the term, the term's positions in it."""
-        result: dict[int, list[int]] = {}
-        if not docs:
+    def _docs_of(self, fieldname: str, lexicon: Lexicon, first_docs: Iterable[int],
+                 last_docs: Iterable[int], frequent: Iterable[int], term_count: int) -> DocSet:
+        """The union of the terms' first documents, of the last documents of those in two
+        documents and of the frequent terms' posting lists, as a set or a doc map depending on
+        how many documents that may be."""
+        frequent = list(frequent)
+        expected = term_count + sum(map(lexicon.doc_frequency.__getitem__, frequent))
+        if expected * docmaps.SPARSE <= self.size:
+            result = set(first_docs)
+            result.update(last_docs)
+            for index in frequent:
+                result.update(self.frequent_docs(fieldname, lexicon, index))
             return result
-        matcher = self.matcher(fieldname, btext)
-        if not hasattr(matcher, "_next_block"):  # postings inlined in the term info
-            while matcher.is_active():
-                if matcher.id() in docs:
-                    result[matcher.id()] = list(matcher.value_as("positions"))
-                matcher.next()
-            return result
-        # Block by block (see all_ids): only blocks holding a wanted document decode values.
-        decode = self.reader.schema[fieldname].format.decode_positions
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            ids = matcher._ids
-            wanted = [index for index, docnum in enumerate(ids) if docnum in docs]
-            if wanted:
-                if matcher._values is None:
-                    matcher._read_values()
-                for index in wanted:
-                    result[ids[index]] = decode(matcher._values[index])
-            if matcher._lastblock:
-                break
-            matcher._next_block()
-        return result
+        by_document = lexicon.frequent_docs_map(frequent) if frequent else 0
+        if by_document is None:
+            postings = [self.frequent_docs(fieldname, lexicon, index) for index in frequent]
+            return docmaps.from_docs(self.size, first_docs, last_docs, *postings)
+        return docmaps.from_docs(self.size, first_docs, last_docs) | by_document
 
-    def union_of_terms(self, fieldname: str, terms, query_text: str) -> set[int]:
-        """Documents containing any of `terms` ((bytes, term info) pairs), within the budget."""
-        docs: set[int] = set()
-        for btext, terminfo in terms:
-            self.visited_terms += 1
-            if self.visited_terms % 1024 == 0:
-                self.check_budget(query_text)
-            docs |= self.terminfo_docs(fieldname, btext, terminfo)
-        return docs
-
-    def check_budget(self, query_text: str) -> None:
-        if self.visited_terms > MAX_VISITED_TERMS or time.monotonic() > self.deadline:
-            raise QueryTooBroad(
-                f"'{query_text}' matches too many different words to search quickly", 0,
-                "Make the pattern more specific: put more letters before or after the "
-                "wildcard, or search in one field (for example owner:ros*).",
-            )
-
-    def prefixed(self, fieldname: str, prefix: str):
-        """(term, term info) pairs of the terms starting with `prefix`."""
-        bprefix = prefix.encode("utf-8")
-        for btext, terminfo in self.term_infos(fieldname, bprefix):
-            if not btext.startswith(bprefix):
-                return
-            yield btext, terminfo
-
-    def filtered_terms(self, candidates, accept, query_text: str):
-        """The (term, term info) pairs among `candidates` whose text `accept` keeps."""
-        for btext, terminfo in candidates:
-            self.visited_terms += 1
-            if self.visited_terms % 4096 == 0:
-                self.check_budget(query_text)
-            if accept(btext.decode("utf-8")):
-                yield btext, terminfo
+    def term_postings(self, fieldname: str, btext: bytes) -> TermPostings:
+        """The term's posting list with its (still encoded) values, block by block."""
+        try:
+            return TermPostings(*read_postings(self.reader._terms, fieldname, btext))
+        except TermNotFound:
+            return TermPostings([], [])
 
 
-def all_ids(matcher) -> set[int]:
-    """Every document number of a posting list.
+class TermPostings:
+    """A term's document numbers and encoded values, as the blocks of its posting list."""
 
-    Whoosh's own `all_ids()` makes three method calls per posting; a term in a third of a
-    million accounts spends most of a search there. Whoosh 2.7's block matcher decodes a whole
-    block of ids at a time (`_read_ids`), so whole blocks are taken instead.
-    """
-    if not hasattr(matcher, "_next_block"):
-        return set(matcher.all_ids())
-    result: set[int] = set()
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        result.update(matcher._ids[matcher._i:])
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return result
+    def __init__(self, id_blocks: list, value_blocks: list):
+        self.id_blocks = id_blocks
+        self.value_blocks = value_blocks
+        self.block_ends = [ids[-1] for ids in id_blocks]
+
+    def docs(self, size: int) -> DocSet:
+        count = sum(map(len, self.id_blocks))
+        return docmaps.collect(size, chain.from_iterable(self.id_blocks), count)
+
+    def value(self, docnum: int) -> bytes:
+        """The encoded value of a document holding the term."""
+        block = bisect.bisect_left(self.block_ends, docnum)
+        ids = self.id_blocks[block]
+        return self.value_blocks[block][bisect.bisect_left(ids, docnum)]
 
 
 class Node:
     """A query tree node."""
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         """The segment's documents this node matches (deleted ones may be included)."""
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class MatchNone(Node):
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         return set()
 
 
 @dataclass(frozen=True)
 class MatchAll(Node):
-    def docs(self, ctx: SegmentContext) -> set[int]:
-        return set(ctx.all_docs())
+    def docs(self, ctx: SegmentContext) -> DocSet:
+        return ctx.all_docs()
 
 
 @dataclass(frozen=True)
@@ -201,12 +207,12 @@ class HasAnyField(Node):
 
     fields: tuple[str, ...]
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         if any(name in ALWAYS_PRESENT for name in self.fields):
-            return set(ctx.all_docs())
-        result: set[int] = set()
+            return ctx.all_docs()
+        result: DocSet = set()
         for name in self.fields:
-            result |= ctx.postings(HAS_FIELD, name.encode("utf-8"))
+            result = docmaps.union(ctx.size, result, ctx.postings(HAS_FIELD, name.encode("utf-8")))
         return result
 
 
@@ -214,26 +220,29 @@ class HasAnyField(Node):
 class BooleanNode(Node):
     clauses: tuple[tuple[Occur, Node], ...]
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         required = [node for occur, node in self.clauses if occur is Occur.MUST]
         optional = [node for occur, node in self.clauses if occur is Occur.SHOULD]
         prohibited = [node for occur, node in self.clauses if occur is Occur.MUST_NOT]
+        size = ctx.size
         if required:
             result = required[0].docs(ctx)
             for node in required[1:]:
                 if not result:
                     break
-                result &= node.docs(ctx)
+                result = docmaps.intersection(size, result, node.docs(ctx))
         elif optional:
             result = set()
             for node in optional:
-                result |= node.docs(ctx)
+                result = docmaps.union(size, result, node.docs(ctx))
+                if docmaps.is_everything(size, result, ctx.all_docs()):
+                    break  # every document already: the other clauses cannot add any
         else:
-            result = set(ctx.all_docs())
+            result = ctx.all_docs()
         for node in prohibited:
             if not result:
                 break
-            result -= node.docs(ctx)
+            result = docmaps.difference(size, result, node.docs(ctx))
         return result
 
 
@@ -242,7 +251,7 @@ class TermNode(Node):
     field: str
     text: str
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         return ctx.postings(self.field, self.text.encode("utf-8"))
 
 
@@ -254,19 +263,24 @@ class PhraseNode(Node):
     terms: tuple[str, ...]
     slop: int
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
+        # Each term's posting list is read once: its blocks keep their position values, which
+        # are decoded only for the documents holding every term.
         encoded = [term.encode("utf-8") for term in self.terms]
-        candidates: set[int] | None = None
+        postings: dict[bytes, TermPostings] = {}
+        every: DocSet | None = None
         for btext in sorted(set(encoded), key=lambda b: ctx.reader.doc_frequency(self.field, b)):
-            found = ctx.postings(self.field, btext)
-            candidates = found if candidates is None else candidates & found
-            if not candidates:
+            postings[btext] = ctx.term_postings(self.field, btext)
+            found = postings[btext].docs(ctx.size)
+            every = found if every is None else docmaps.intersection(ctx.size, every, found)
+            if not every:
                 return set()
-        positions = {btext: ctx.positions(self.field, btext, candidates) for btext in set(encoded)}
-        return {
-            docnum for docnum in candidates
-            if phrase_matches([positions[b][docnum] for b in encoded], self.slop)
-        }
+        decode = ctx.reader.schema[self.field].format.decode_positions
+        matching = [
+            docnum for docnum in docmaps.docs(every, ctx.size)
+            if phrase_matches([decode(postings[b].value(docnum)) for b in encoded], self.slop)
+        ]
+        return docmaps.collect(ctx.size, matching, len(matching))
 
 
 def phrase_matches(term_positions: list[list[int]], slop: int) -> bool:
@@ -302,9 +316,9 @@ class PrefixNode(Node):
     field: str
     prefix: str
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
-        return ctx.union_of_terms(self.field, ctx.prefixed(self.field, self.prefix),
-                                  f"{self.prefix}*")
+    def docs(self, ctx: SegmentContext) -> DocSet:
+        lexicon = ctx.lexicon(self.field)
+        return ctx.docs_of_term_range(self.field, lexicon, *lexicon.prefix_range(self.prefix))
 
 
 @dataclass(frozen=True)
@@ -338,17 +352,52 @@ class WildcardNode(Node):
             return cls(field, pieces, FIELDS[field].reversed_name, reversed_pieces)
         return cls(field, pieces, field, pieces)
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         literal_start = self.search_pieces[0] if isinstance(self.search_pieces[0], str) else ""
-        pattern = re.compile("".join(
-            re.escape(piece) if isinstance(piece, str)
-            else (".*" if piece is Wild.ANY else ".")
-            for piece in self.search_pieces
-        ), re.DOTALL)
-        text = "".join(p if isinstance(p, str) else p.value for p in self.pieces)
-        candidates = ctx.prefixed(self.search_field, literal_start)
-        terms = ctx.filtered_terms(candidates, pattern.fullmatch, text)
-        return ctx.union_of_terms(self.search_field, terms, text)
+        literals = [piece for piece in self.search_pieces if isinstance(piece, str)]
+        lexicon = ctx.lexicon(self.search_field)
+        start, stop = lexicon.prefix_range(literal_start)
+        shortest = sum(map(len, literals)) + self.search_pieces.count(Wild.ONE)
+        longest = None if Wild.ANY in self.search_pieces else shortest
+        matching = lexicon.matching(start, stop, wildcard_matcher(self.search_pieces),
+                                    required=max(literals, key=len, default=""),
+                                    lengths=(shortest, longest))
+        return ctx.docs_of_terms(self.search_field, lexicon, matching)
+
+
+def wildcard_matcher(pieces: tuple[str | Wild, ...]):
+    """A function telling whether a whole term matches a wildcard pattern.
+
+    A run of wildcards becomes one counted repetition (`*?*?*` is `.{2,}`), and a pattern
+    starting or ending with `*` is searched for instead of matched whole (`*a*` is a search for
+    `a`): the regular expression engine then skips ahead with its fast literal scan instead of
+    backtracking through every way to split the term.
+    """
+    pieces = list(pieces)
+    search = bool(pieces) and pieces[0] is Wild.ANY
+    anchored_end = not (pieces and pieces[-1] is Wild.ANY)
+    while pieces and pieces[0] is Wild.ANY:
+        pieces.pop(0)
+    while pieces and pieces[-1] is Wild.ANY:
+        pieces.pop()
+    parts: list[str] = []
+    run: list[Wild] = []
+
+    def end_run() -> None:
+        if run:
+            ones = sum(1 for wild in run if wild is Wild.ONE)
+            parts.append(f".{{{ones},}}" if Wild.ANY in run else f".{{{ones}}}")
+            run.clear()
+
+    for piece in pieces:
+        if isinstance(piece, str):
+            end_run()
+            parts.append(re.escape(piece))
+        else:
+            run.append(piece)
+    end_run()
+    pattern = re.compile("".join(parts) + (r"\Z" if anchored_end else ""), re.DOTALL)
+    return pattern.search if search else pattern.match
 
 
 @dataclass(frozen=True)
@@ -359,45 +408,12 @@ class FuzzyNode(Node):
     text: str
     edits: int
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
+    def docs(self, ctx: SegmentContext) -> DocSet:
         if self.edits == 0 or not self.text:
             return ctx.postings(self.field, self.text.encode("utf-8"))
-        found: set[bytes] = set()
-        # Every term within the distance is some swaps of neighbouring characters of the query
-        # term followed by plain Levenshtein edits, so candidates come from Whoosh's Levenshtein
-        # automaton run on each swapped variant with the remaining edit budget.
-        for swaps, variant in _swapped_variants(self.text, self.edits):
-            remaining = self.edits - swaps
-            if remaining == 0:
-                if ctx.has_term(self.field, variant.encode("utf-8")):
-                    found.add(variant.encode("utf-8"))
-                continue
-            for term in ctx.reader.terms_within(self.field, variant, remaining):
-                found.add(term.encode("utf-8") if isinstance(term, str) else term)
-                ctx.visited_terms += 1
-            ctx.check_budget(f"{self.text}~{self.edits}")
-        docs: set[int] = set()
-        for btext in found:
-            docs |= ctx.postings(self.field, btext)
-        return docs
-
-
-def _swapped_variants(text: str, max_swaps: int) -> list[tuple[int, str]]:
-    """`text` with up to `max_swaps` non-overlapping swaps of neighbouring characters."""
-    variants = {text: 0}
-    frontier = [(text, -2)]
-    for swaps in range(1, max_swaps + 1):
-        next_frontier = []
-        for variant, last in frontier:
-            for index in range(last + 2, len(variant) - 1):
-                if variant[index] == variant[index + 1]:
-                    continue
-                swapped = variant[:index] + variant[index + 1] + variant[index] + variant[index + 2:]
-                if swapped not in variants:
-                    variants[swapped] = swaps
-                    next_frontier.append((swapped, index))
-        frontier = next_frontier
-    return [(swaps, variant) for variant, swaps in variants.items()]
+        lexicon = ctx.lexicon(self.field)
+        return ctx.docs_of_terms(self.field, lexicon,
+                                 fuzzy_term_indexes(lexicon, self.text, self.edits))
 
 
 @dataclass(frozen=True)
@@ -410,8 +426,10 @@ class RegexNode(Node):
     literal_prefix: str
 
     @classmethod
-    def create(cls, field: str, source: str, position: int) -> RegexNode:
+    def create(cls, field: str, source: str, position: int) -> Node:
         translated, prefix = translate_regex(source, position)
+        if _ANY_STRING.fullmatch(source):
+            return HasAnyField((field,))  # matches every term, like `field:*`
         try:
             compiled = re.compile(translated, re.DOTALL)
         except re.error as error:
@@ -420,10 +438,24 @@ class RegexNode(Node):
                                    "expression, or escape special characters with \\.") from None
         return cls(field, source, compiled, prefix)
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
-        candidates = ctx.prefixed(self.field, self.literal_prefix)
-        terms = ctx.filtered_terms(candidates, self.pattern.fullmatch, f"/{self.source}/")
-        return ctx.union_of_terms(self.field, terms, f"/{self.source}/")
+    def docs(self, ctx: SegmentContext) -> DocSet:
+        lexicon = ctx.lexicon(self.field)
+        start, stop = lexicon.prefix_range(self.literal_prefix)
+        matching = lexicon.matching(start, stop, self.pattern.fullmatch,
+                                    lengths=_match_lengths(self.pattern))
+        return ctx.docs_of_terms(self.field, lexicon, matching)
+
+
+def _match_lengths(pattern: re.Pattern[str]) -> tuple[int, int | None]:
+    """The least and most characters a match of `pattern` can have (None: no limit), from
+    the regular expression parser of the standard library (no limits if it cannot tell)."""
+    try:
+        from re import _parser
+
+        shortest, longest = _parser.parse(pattern.pattern, pattern.flags).getwidth()
+    except Exception:  # a private module: should it change, patterns just get no hint
+        return 0, None
+    return shortest, (longest if longest < _parser.MAXREPEAT else None)
 
 
 @dataclass(frozen=True)
@@ -436,20 +468,25 @@ class RangeNode(Node):
     include_low: bool
     include_high: bool
 
-    def docs(self, ctx: SegmentContext) -> set[int]:
-        low = (self.low or "").encode("utf-8")
-        high = self.high.encode("utf-8") if self.high is not None else None
-        text = f"[{self.low or '*'} TO {self.high or '*'}]"
+    def docs(self, ctx: SegmentContext) -> DocSet:
+        lexicon = ctx.lexicon(self.field)
+        if self.low is None:
+            start = 0
+        elif self.include_low:
+            start = lexicon.bisect_left(self.low)
+        else:
+            start = lexicon.bisect_right(self.low)
+        if self.high is None:
+            stop = len(lexicon)
+        elif self.include_high:
+            stop = lexicon.bisect_right(self.high)
+        else:
+            stop = lexicon.bisect_left(self.high)
+        return ctx.docs_of_term_range(self.field, lexicon, start, stop)
 
-        def in_range():
-            for btext, terminfo in ctx.term_infos(self.field, low):
-                if btext == low and self.low is not None and not self.include_low:
-                    continue
-                if high is not None and (btext > high or (btext == high and not self.include_high)):
-                    return
-                yield btext, terminfo
 
-        return ctx.union_of_terms(self.field, in_range(), text)
+# A Lucene regular expression made only of "any string" pieces (`.*`, `@`): every term matches.
+_ANY_STRING = re.compile(r"(?:\.\*|@)+")
 
 
 def boosted(node: Node | None, boost: float) -> Node | None:

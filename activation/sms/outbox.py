@@ -1,56 +1,65 @@
 """The worker's side of the SMS outbox (DESIGN 6).
 
-Each message is sent in its own transaction that holds the row lock from the claim
-(`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL) to the recorded outcome, so many workers can
-run at once and a worker that dies at any point releases its claim: the row is still queued and
-the next round sends it. The one window in which a message can go out twice is between the
-gateway accepting it and this transaction committing (typically milliseconds): a worker killed
-exactly then leaves the row queued although the gateway has it. The link that first SMS carries
-never becomes valid (the link row is written in the same transaction), so the customer uses the
-second one. A gateway that does not answer in time leaves the message `unknown` and it is not
-re-sent automatically: the operator sends a new one if the customer did not get it.
+A sending thread claims a batch of due rows (`SELECT ... FOR UPDATE SKIP LOCKED LIMIT n` on
+PostgreSQL) and locks their accounts, sends the messages one after another over one keep-alive
+connection to the gateway, then records every outcome and commits: one transaction per batch, which
+holds the row locks from the claim to the recorded outcomes. Several threads (SMS_SEND_THREADS) and
+several workers run at once, each with rows of its own, so the gateway round trips overlap; the
+batch (at most SMS_BATCH_SIZE messages) spreads the database's statements and commit over its
+messages instead of paying them for each one.
+
+A worker that dies at any point releases its claim: the rows are still queued and the next round
+sends them. The one window in which a message can go out twice runs from the gateway accepting it
+to the commit of its batch: the rest of the batch's sends (at most SMS_BATCH_SIZE - 1, each bounded
+by SMS_GATEWAY_TIMEOUT, typically a few milliseconds each) and the recording of the outcomes. A
+worker killed in that window leaves its whole batch queued, so every message of the batch that the
+gateway had already accepted goes out a second time. The links those first SMS carry never become
+valid (the link rows are written in the batch's transaction), so the customer uses the second one.
+A gateway that does not answer in time leaves the message `unknown` and it is not re-sent
+automatically: the operator sends a new one if the customer did not get it.
 """
 import logging
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from activation.models import OneTimeLink, SmsMessage
+from accounts.models import Account
+from activation.models import SmsMessage
+from activation.services import LINK_LIFETIME_SETTINGS, SendAttempt, sms_record_attempts
 from activation.sms.config import SmsConfig, sms_config
 from activation.sms.gateways import Outcome, Outgoing, SendResult, gateway_for
 from activation.sms.texts import sms_text
-from activation.tokens import dlr_signature, new_token, token_hash
+from activation.tokens import dlr_signature, new_token
 
 logger = logging.getLogger(__name__)
 
 ROUND_LIMIT = 200
-MAX_BACKOFF_SECONDS = 15 * 60
-LINK_LIFETIME_SETTINGS = {
-    OneTimeLink.Purpose.INSTALLATION: "INSTALLATION_LINK_LIFETIME",
-    OneTimeLink.Purpose.ACTIVATION: "ACTIVATION_LINK_LIFETIME",
-}
 
 
 def send_due_sms(limit: int = ROUND_LIMIT) -> int:
     """Send up to `limit` due messages; returns how many were handled (a worker task).
 
     On PostgreSQL, with several messages due, SMS_SEND_THREADS threads send at once, each with its
-    own connection and its own claimed rows, so the gateway's and the database's round trips overlap.
+    own connection and its own claimed batches, so the gateway's and the database's round trips
+    overlap. The due messages are shared out, so a few messages go out in parallel rather than in
+    one thread's batch.
     """
     due = SmsMessage.objects.due(timezone.now()).count()
     if due == 0:
         return 0
     budget = _Budget(limit)
+    batch_size = max(1, settings.SMS_BATCH_SIZE)
     threads = min(settings.SMS_SEND_THREADS, due)
     if threads <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        return _drain(budget)
+        return _drain(budget, batch_size)
+    batch_size = min(batch_size, math.ceil(min(due, limit) / threads))
     with ThreadPoolExecutor(threads, thread_name_prefix="sms") as pool:
-        shares = [pool.submit(_drain_in_thread, budget) for _ in range(threads)]
+        shares = [pool.submit(_drain_in_thread, budget, batch_size) for _ in range(threads)]
     return sum(share.result() for share in shares)
 
 
@@ -61,34 +70,30 @@ class _Budget:
         self.left = limit
         self.lock = threading.Lock()
 
-    def take(self) -> bool:
+    def take(self, wanted: int) -> int:
         with self.lock:
-            if self.left <= 0:
-                return False
-            self.left -= 1
-            return True
+            granted = max(0, min(wanted, self.left))
+            self.left -= granted
+            return granted
 
 
-def _drain(budget: _Budget) -> int:
+def _drain(budget: _Budget, batch_size: int) -> int:
     config = sms_config()
     gateway = gateway_for(config)
     handled = 0
-    while budget.take() and _send_next(gateway, config):
-        handled += 1
+    while granted := budget.take(batch_size):
+        sent = send_batch(gateway, config, granted)
+        handled += sent
+        if sent < granted:  # nothing more is due that another thread or worker has not claimed
+            break
     return handled
 
 
-def _drain_in_thread(budget: _Budget) -> int:
+def _drain_in_thread(budget: _Budget, batch_size: int) -> int:
     try:
-        return _drain(budget)
+        return _drain(budget, batch_size)
     finally:
         connection.close()
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff after the `attempts`-th failed try: base, 2 x base, 4 x base ..."""
-    seconds = settings.SMS_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(seconds, MAX_BACKOFF_SECONDS))
 
 
 def status_url(config: SmsConfig, sms_id: int) -> str:
@@ -97,51 +102,52 @@ def status_url(config: SmsConfig, sms_id: int) -> str:
     return config.public_base_url + reverse("activation_public:sms_status", args=[sms_id, dlr_signature(sms_id)])
 
 
-def _send_next(gateway, config: SmsConfig) -> bool:
+def send_batch(gateway, config: SmsConfig, size: int) -> int:
+    """Claim up to `size` due messages, send them and record each outcome; returns how many were handled.
+
+    If a send raises (or the worker is interrupted), the outcomes before it are still recorded and
+    committed; that message and the rest of the batch stay queued as they were, and the error goes on.
+    """
+    failure: BaseException | None = None
     with transaction.atomic():
-        sms = (
-            SmsMessage.objects.due(timezone.now())
-            .order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=True)
-            .first()
-        )
-        if sms is None:
-            return False
-        token = None
-        text = sms.text
-        if sms.purpose in LINK_LIFETIME_SETTINGS:
-            if sms.account_id is None:
-                _finish(sms, SendResult(Outcome.REJECTED, error="The account was deleted before the SMS was sent."), None)
-                return True
-            token = new_token()
-            text = sms_text(sms.purpose, config.public_base_url, token)
-        result = gateway.send(Outgoing(sms.pk, sms.recipient, text, status_url(config, sms.pk)))
-        sms.backend = gateway.name
-        _finish(sms, result, token)
-    logger.info("SMS #%s (%s) to account %s: %s", sms.pk, sms.purpose, sms.account_id or "-", sms.state)
-    return True
+        batch = _claim(size)
+        attempts: list[SendAttempt] = []
+        for sms in batch:
+            try:
+                attempts.append(_send(gateway, config, sms))
+            except BaseException as exc:  # re-raised below, after the sends before it are committed
+                failure = exc
+                break
+        if attempts:
+            sms_record_attempts(attempts=attempts)
+    for attempt in attempts:
+        logger.info("SMS #%s (%s) to account %s: %s", attempt.sms.pk, attempt.sms.purpose, attempt.sms.account_id or "-", attempt.sms.state)
+    if failure is not None:
+        raise failure
+    return len(attempts)
 
 
-def _finish(sms: SmsMessage, result: SendResult, token: str | None) -> None:
-    from activation.services import sms_record_outcome
-
-    now = timezone.now()
-    sms.attempts += 1
-    sms.last_error = result.error[:300]
-    if result.outcome is Outcome.RETRY and sms.attempts < settings.SMS_MAX_ATTEMPTS:
-        sms.next_attempt_at = now + retry_delay(sms.attempts)
-        sms.save(update_fields=["attempts", "last_error", "next_attempt_at", "backend"])
-        return
-    if result.outcome in (Outcome.ACCEPTED, Outcome.UNKNOWN) and token is not None:
-        _create_link(sms, token, now)
-    sms_record_outcome(sms=sms, result=result, at=now)
-
-
-def _create_link(sms: SmsMessage, token: str, now) -> None:
-    """The link this SMS carries; older unused links of the same kind stop working."""
-    lifetime = getattr(settings, LINK_LIFETIME_SETTINGS[sms.purpose])
-    OneTimeLink.objects.filter(account_id=sms.account_id, purpose=sms.purpose, used_at__isnull=True).update(used_at=now)
-    OneTimeLink.objects.create(
-        account_id=sms.account_id, purpose=sms.purpose, token_hash=token_hash(token), sms=sms,
-        created_at=now, expires_at=now + timedelta(seconds=lifetime),
+def _claim(size: int) -> list[SmsMessage]:
+    """Lock up to `size` due rows no other worker holds, and their accounts (in id order). The
+    accounts are locked before anything is sent, so that a concurrent change of an account (its
+    deletion waits for these rows) cannot deadlock with this batch after the gateway took it."""
+    batch = list(
+        SmsMessage.objects.due(timezone.now()).order_by("next_attempt_at", "id").select_for_update(skip_locked=True)[:size]
     )
+    account_ids = {sms.account_id for sms in batch if sms.account_id is not None}
+    if account_ids:
+        list(Account.objects.filter(pk__in=account_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    return batch
+
+
+def _send(gateway, config: SmsConfig, sms: SmsMessage) -> SendAttempt:
+    if sms.purpose not in LINK_LIFETIME_SETTINGS:
+        result = gateway.send(Outgoing(sms.pk, sms.recipient, sms.text, status_url(config, sms.pk)))
+        return SendAttempt(sms, result, timezone.now(), gateway.name)
+    if sms.account_id is None:
+        refused = SendResult(Outcome.REJECTED, error="The account was deleted before the SMS was sent.")
+        return SendAttempt(sms, refused, timezone.now(), gateway.name)
+    token = new_token()
+    text = sms_text(sms.purpose, config.public_base_url, token)
+    result = gateway.send(Outgoing(sms.pk, sms.recipient, text, status_url(config, sms.pk)))
+    return SendAttempt(sms, result, timezone.now(), gateway.name, token)

@@ -66,8 +66,9 @@ def send_and_deliver(account, purpose: str) -> str:
     return run_worker_capturing_tokens()[-1]
 
 
-def run_worker_capturing_tokens() -> list[str]:
-    """One worker round through a recording gateway; returns the link tokens of the texts sent."""
+def run_worker_capturing_tokens(batch_size: int = 1) -> list[str]:
+    """One worker round through a recording gateway, in batches of `batch_size`; returns the link
+    tokens of the texts sent."""
     import re
 
     from activation.sms import outbox
@@ -82,7 +83,7 @@ def run_worker_capturing_tokens() -> list[str]:
             return super().send(message)
 
     config = sms_config()
-    while outbox._send_next(Recording(), config):
+    while outbox.send_batch(Recording(), config, size=batch_size):
         pass
     return [re.search(r"/[ia]/([A-Za-z0-9_-]+)", text).group(1) for text in sent if re.search(r"/[ia]/", text)]
 

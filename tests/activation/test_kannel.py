@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,16 +67,17 @@ def test_a_rolled_back_action_sends_nothing_through_kannel(via_kannel, wizard_ac
 
 
 class FaultyFront(BaseHTTPRequestHandler):
-    """Answers 500, then 503, then passes requests on to Kannel. A fake, because Kannel does not
-    answer 5xx on demand; what it passes on is handled by the real Kannel."""
+    """Answers the statuses in `answers` in turn (None: pass that request on), then passes every
+    request on to Kannel. A fake, because Kannel does not answer 5xx on demand; what it passes on
+    is handled by the real Kannel."""
 
-    answers: list[int] = []
+    answers: list[int | None] = []
     target = ""
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.answers:
-            status = self.answers.pop(0)
+        status = self.answers.pop(0) if self.answers else None
+        if status is not None:
             self.send_response(status)
             self.end_headers()
             self.wfile.write(b"temporarily unavailable")
@@ -98,12 +100,22 @@ def run_rounds_until(sms_id: int, states: tuple[str, ...], timeout: float = 10) 
     return wait_for(attempt, timeout, f"SMS #{sms_id} to leave the queue", interval=0.05)
 
 
-def test_gateway_errors_500_and_503_are_retried_with_backoff_and_the_sms_delivered_once(via_kannel, wizard_account):
-    FaultyFront.answers, FaultyFront.target = [500, 503], via_kannel.sendsms_url
+@contextmanager
+def faulty_front(kannel: LocalKannel, answers: list[int | None]):
+    """The Services settings send through a `FaultyFront` before `kannel` while the block runs."""
+    FaultyFront.answers, FaultyFront.target = list(answers), kannel.sendsms_url
     front = ThreadingHTTPServer(("127.0.0.1", 0), FaultyFront)
     threading.Thread(target=front.serve_forever, daemon=True).start()
     try:
         ServiceSettings.objects.update(sms_gateway_url=f"http://127.0.0.1:{front.server_port}/cgi-bin/sendsms")
+        yield
+    finally:
+        front.shutdown()
+        front.server_close()
+
+
+def test_gateway_errors_500_and_503_are_retried_with_backoff_and_the_sms_delivered_once(via_kannel, wizard_account):
+    with faulty_front(via_kannel, [500, 503]):
         sms = queue(wizard_account)
         assert send_due_sms() == 1
         first = SmsMessage.objects.get(pk=sms.pk)
@@ -112,11 +124,33 @@ def test_gateway_errors_500_and_503_are_retried_with_backoff_and_the_sms_deliver
         run_rounds_until(sms.pk, ("sent", "delivered"))
         final = wait_state(sms.pk, "delivered")
         assert final.attempts == 3
-    finally:
-        front.shutdown()
-        front.server_close()
     time.sleep(0.5)
     assert len(messages_to(via_kannel, "+393331234567")) == 1
+
+
+def test_a_batch_records_each_outcome_on_its_own_and_retries_only_the_failed_message(via_kannel, personas, profile, settings):
+    from activation.models import OneTimeLink
+    from tests.conftest import make_account
+
+    settings.SMS_BATCH_SIZE, settings.SMS_SEND_THREADS = 4, 1
+    accounts = [make_account(personas.group, number=f"+39347000000{n}") for n in range(4)]
+    messages = [queue(account) for account in accounts]
+    with faulty_front(via_kannel, [None, 503, 400, None]):  # one batch: accepted, retry, refused, accepted
+        assert send_due_sms() == 4
+        accepted, retried, refused, last = (SmsMessage.objects.get(pk=sms.pk) for sms in messages)
+        assert accepted.state in ("sent", "delivered") and last.state in ("sent", "delivered")
+        assert (retried.state, retried.attempts) == ("queued", 1) and "503" in retried.last_error
+        assert retried.next_attempt_at > retried.created_at
+        assert (refused.state, refused.attempts) == ("failed", 1) and "400" in refused.last_error
+        statuses = [Account.objects.get(pk=account.pk).status for account in accounts]
+        assert statuses == ["installation_sms_sent", "created", "created", "installation_sms_sent"]
+        assert sorted(OneTimeLink.objects.values_list("sms_id", flat=True)) == [accepted.pk, last.pk]
+        run_rounds_until(retried.pk, ("sent", "delivered"))
+    for sms in (accepted, retried, last):
+        assert wait_state(sms.pk, "delivered").attempts == (2 if sms is retried else 1)
+    time.sleep(0.5)
+    received = [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]
+    assert sorted(received) == ["+393470000000", "+393470000001", "+393470000003"]
 
 
 def test_a_gateway_refusing_connections_is_retried_until_it_is_back(via_kannel, wizard_account):
@@ -160,21 +194,26 @@ import django
 django.setup()
 from activation.sms import gateways, outbox
 real_send = gateways.KannelGateway.send
+sends_before_pause = int(sys.argv[2])
 def send(self, message):
+    global sends_before_pause
     if sys.argv[1] == "claimed":
         print("CLAIMED", flush=True); time.sleep(120)
     result = real_send(self, message)
-    print("SENT", flush=True); time.sleep(120)
+    sends_before_pause -= 1
+    if sends_before_pause == 0:
+        print("SENT", flush=True); time.sleep(120)
     return result
 gateways.KannelGateway.send = send
 outbox.send_due_sms()
 """
 
 
-def kill_worker_at(point: str, settings) -> None:
-    """Run a worker in its own process and SIGKILL it at `point`: "claimed" (row locked, nothing
-    sent) or "sent" (the gateway accepted, the outcome not yet committed). The pause there is
-    injected into the worker process; nothing else about the worker or Kannel is faked."""
+def kill_worker_at(point: str, settings, sends: int = 1, batch_size: int = 1) -> None:
+    """Run a worker in its own process (one sending thread, batches of `batch_size`) and SIGKILL it
+    at `point`: "claimed" (rows locked, nothing sent) or "sent" (the gateway accepted `sends`
+    messages of the batch, the outcomes not yet committed). The pause there is injected into the
+    worker process; nothing else about the worker or Kannel is faked."""
     from django.db import connection
 
     database = connection.settings_dict
@@ -182,8 +221,9 @@ def kill_worker_at(point: str, settings) -> None:
         "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings", "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "SECRET_KEY": settings.SECRET_KEY, "VAR_DIR": str(ROOT / "var"), "LOG_LEVEL": "WARNING",
+        "SMS_SEND_THREADS": "1", "SMS_BATCH_SIZE": str(batch_size),
     }
-    worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, point], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, point, str(sends)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = worker.stdout.readline().strip()
         assert line == point.upper(), f"the worker said {line!r}"
@@ -215,6 +255,28 @@ def test_a_worker_killed_after_sending_duplicates_only_in_the_documented_window(
     # The SMS sent in the window carries a link that never became valid; the second one works.
     assert requests.get(f"{live_server.url}/i/{first}", timeout=5).status_code == 404
     assert requests.get(f"{live_server.url}/i/{second}", timeout=5).status_code == 200
+
+
+def test_a_worker_killed_mid_batch_duplicates_only_the_messages_the_gateway_took_in_the_window(via_kannel, personas, profile, settings, live_server):
+    from tests.conftest import make_account
+
+    numbers = ["+393480000100", "+393480000101", "+393480000102"]
+    messages = [queue(make_account(personas.group, number=number)) for number in numbers]
+    kill_worker_at("sent", settings, sends=2, batch_size=3)
+    wait_for(lambda: messages_to(via_kannel, numbers[1]), 10, "the second SMS of the batch")
+    time.sleep(1.0)  # their delivery reports arrive for rows still queued, and must not settle them
+    assert [SmsMessage.objects.get(pk=sms.pk).state for sms in messages] == ["queued"] * 3
+    for sms in messages:
+        run_rounds_until(sms.pk, ("sent", "delivered"))
+        wait_state(sms.pk, "delivered")
+    time.sleep(0.5)
+    first, second, third = (messages_to(via_kannel, number) for number in numbers)
+    assert (len(first), len(second), len(third)) == (2, 2, 1)
+    # The copies sent in the window carry links that never became valid; the later ones work.
+    for window_copy, later_copy in (first, second):
+        assert requests.get(f"{live_server.url}/i/{window_copy.rsplit('/', 1)[1]}", timeout=5).status_code == 404
+        assert requests.get(f"{live_server.url}/i/{later_copy.rsplit('/', 1)[1]}", timeout=5).status_code == 200
+    assert requests.get(f"{live_server.url}/i/{third[0].rsplit('/', 1)[1]}", timeout=5).status_code == 200
 
 
 def test_the_services_check_asks_kannel_with_the_credentials_and_sends_nothing(via_kannel):
@@ -264,8 +326,8 @@ def test_no_token_password_or_digest_appears_in_any_log_line_of_a_full_run(via_k
 def test_sending_threads_and_two_workers_send_each_queued_sms_exactly_once(via_kannel, personas, profile, settings):
     from tests.conftest import make_account
 
-    settings.SMS_SEND_THREADS = 4
-    numbers = [f"+3934800000{n:02d}" for n in range(20)]
+    settings.SMS_SEND_THREADS, settings.SMS_BATCH_SIZE = 4, 2  # 2 workers x 4 threads claim batches of 2 side by side
+    numbers = [f"+3934800000{n:02d}" for n in range(30)]
     for number in numbers:
         queue(make_account(personas.group, number=number))
     from django.db import connection
@@ -281,7 +343,7 @@ def test_sending_threads_and_two_workers_send_each_queued_sms_exactly_once(via_k
         thread.start()
     for thread in rounds:
         thread.join()
-    assert SmsMessage.objects.filter(state__in=["sent", "delivered"], attempts=1).count() == 20
-    received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 20 and found, 10, "20 SMS")
+    assert SmsMessage.objects.filter(state__in=["sent", "delivered"], attempts=1).count() == 30
+    received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 30 and found, 10, "30 SMS")
     time.sleep(0.5)
     assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted(numbers) == sorted(received)

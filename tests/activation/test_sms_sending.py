@@ -117,3 +117,78 @@ def test_a_delivery_report_for_a_still_queued_sms_is_ignored_so_it_is_sent_again
     sms_record_delivery(sms_id=sms.pk, delivered=True, detail="report of an attempt whose worker died")
     assert SmsMessage.objects.get(pk=sms.pk).state == "queued"
     assert send_due_sms() == 1
+
+
+def _queue_installation_sms(accounts) -> list[SmsMessage]:
+    return [activation_send_sms(actor=Actor.system(), account_id=account.pk, purpose="installation") for account in accounts]
+
+
+def test_a_batch_costs_the_same_statements_for_two_messages_as_for_eight(personas, services_row):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from activation.sms.config import sms_config
+    from activation.sms.gateways import gateway_for
+    from activation.sms.outbox import send_batch
+
+    _queue_installation_sms(make_account(personas.group) for _ in range(10))
+    config = sms_config()
+    with CaptureQueriesContext(connection) as two:
+        assert send_batch(gateway_for(config), config, size=2) == 2
+    with CaptureQueriesContext(connection) as eight:
+        assert send_batch(gateway_for(config), config, size=8) == 8
+    assert len(two.captured_queries) == len(eight.captured_queries)
+    assert Account.objects.filter(status=Account.Status.INSTALLATION_SMS_SENT).count() == 10
+    assert OneTimeLink.objects.filter(used_at__isnull=True).count() == 10
+
+
+def test_of_two_sms_of_one_batch_to_the_same_account_only_the_later_link_works(wizard_account):
+    from accounts.models import StatusEvent
+    from activation.customer import LinkState, link_lookup
+    from tests.activation.conftest import run_worker_capturing_tokens
+
+    version = wizard_account.version
+    earlier, later = _queue_installation_sms([wizard_account, wizard_account])
+    first, second = run_worker_capturing_tokens(batch_size=2)
+    assert link_lookup(first, "installation")[0] is LinkState.USED
+    assert link_lookup(second, "installation")[0] is LinkState.VALID
+    account = Account.objects.get(pk=wizard_account.pk)
+    assert (account.status, account.version) == (Account.Status.INSTALLATION_SMS_SENT, version + 2)
+    causes = list(StatusEvent.objects.filter(account=account, status=account.status).order_by("id").values_list("cause", flat=True))
+    assert len(causes) == 2 and f"#{earlier.pk} " in causes[0] and f"#{later.pk} " in causes[1]
+    assert AuditEntry.objects.filter(account_id=account.pk, action="account.status").count() == 2
+
+
+class BrokenGateway:
+    """Accepts the first message, then fails as no real gateway can be made to (a programming
+    error inside the gateway object): a fake for that fault only."""
+
+    name = "console"
+
+    def __init__(self):
+        self.calls = 0
+
+    def send(self, message):
+        from activation.sms.gateways import ConsoleGateway
+
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("gateway bug")
+        return ConsoleGateway().send(message)
+
+
+def test_a_send_that_raises_keeps_the_outcomes_before_it_and_leaves_the_rest_of_the_batch_queued(personas, services_row):
+    from activation.sms.config import sms_config
+    from activation.sms.outbox import send_batch
+
+    accounts = [make_account(personas.group) for _ in range(3)]
+    sent, broken, untouched = _queue_installation_sms(accounts)
+    with pytest.raises(RuntimeError, match="gateway bug"):
+        send_batch(BrokenGateway(), sms_config(), size=3)
+    assert SmsMessage.objects.get(pk=sent.pk).state == "sent"
+    assert Account.objects.get(pk=accounts[0].pk).status == Account.Status.INSTALLATION_SMS_SENT
+    for sms in (broken, untouched):
+        row = SmsMessage.objects.get(pk=sms.pk)
+        assert (row.state, row.attempts, row.last_error) == ("queued", 0, "")
+    assert list(OneTimeLink.objects.values_list("sms_id", flat=True)) == [sent.pk]
+    assert send_due_sms() == 2

@@ -162,3 +162,17 @@ def test_licences_with_a_past_end_date_start_expired(personas):
 def test_access_rules_are_stored_canonically_and_shown_as_typed(personas):
     run(personas.group, csv_bytes([plain_row(1, deny="2001:db8::/32 0.0.0.0/0.0.0.0")]))
     assert sorted(AccessRule.objects.values_list("network", "as_typed")) == [("0.0.0.0/0", "0.0.0.0/0.0.0.0"), ("2001:db8::/32", "2001:db8::/32")]
+
+
+def test_an_import_into_a_group_deleted_meanwhile_is_refused_and_writes_nothing(personas):
+    from groups.models import Group
+
+    doomed = Group.objects.create(name="Doomed")
+    data = csv_bytes([plain_row(n) for n in range(3)])
+    assert run(doomed, data, dry_run=True).ok
+    Group.objects.filter(pk=doomed.pk).delete()  # by another operator, meanwhile
+    before = database_state()
+    report = run(doomed, data)
+    assert not report.committed and report.imported == 0
+    assert any("deleted a moment ago" in problem.message for problem in report.problems)
+    assert database_state() == before

@@ -1,4 +1,6 @@
 """Fixtures of the search tests: a private index directory per test and a small account book."""
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -30,6 +32,38 @@ def create_account(group, username: str, number: str, **fields):
 
     values = {"username": username, "virtual_number": number, **fields}
     return account_create(actor=Actor.system(), group=group, fields=values, password="s3cret-pass")
+
+
+@contextmanager
+def slow_writer(group, username: str, number: str, **fields):
+    """Create an account in a transaction of another thread's connection and keep it open while the
+    `with` body runs; it commits when the body ends (an error there is re-raised here)."""
+    from django.db import connection, transaction
+
+    inserted, may_commit = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def write():
+        try:
+            with transaction.atomic():
+                create_account(group, username, number, **fields)
+                inserted.set()
+                assert may_commit.wait(30)
+        except BaseException as error:  # reported by the caller's thread
+            failures.append(error)
+        finally:
+            inserted.set()
+            connection.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert inserted.wait(30)
+    try:
+        yield
+    finally:
+        may_commit.set()
+        thread.join(30)
+    assert not failures, failures
 
 
 def create_book() -> Book:

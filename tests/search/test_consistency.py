@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from tests.conftest import requires_postgresql
-from tests.search.conftest import create_account, usernames_matching
+from tests.search.conftest import create_account, slow_writer, usernames_matching
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,29 +83,9 @@ def test_two_processes_with_their_own_index_find_what_the_other_wrote(book, tmp_
 def test_change_committing_after_a_later_one_is_not_skipped(book, search_index):
     """Ids are taken at insert but transactions commit in any order: the slow transaction's
     change (lower id) commits after the fast one was already applied, and must still be found."""
-    inserted = threading.Event()
-    may_commit = threading.Event()
-    failures: list[BaseException] = []
-
-    def slow_writer():
-        try:
-            with transaction.atomic():
-                create_account(book.sales, "620001", "+39620001", owner="Slow Writer")
-                inserted.set()
-                assert may_commit.wait(30)
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=slow_writer)
-    thread.start()
-    assert inserted.wait(30)
-    create_account(book.sales, "620002", "+39620002", owner="Fast Writer")
-    assert usernames_matching("writer") == ["620002"]
-    may_commit.set()
-    thread.join(30)
-    assert not failures
+    with slow_writer(book.sales, "620001", "+39620001", owner="Slow Writer"):
+        create_account(book.sales, "620002", "+39620002", owner="Fast Writer")
+        assert usernames_matching("writer") == ["620002"]
     assert usernames_matching("writer") == ["620001", "620002"]
     assert search_index.check().difference_count == 0
 
