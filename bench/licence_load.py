@@ -260,8 +260,8 @@ def fixed_rate(port: int, clients: list[tuple[str, str]], rate: int, duration: i
                 response = connection.getresponse()
                 body = response.read()
                 connection.close()
-                outcome = None if response.status == 200 and b'"status": "valid"' in body else f"HTTP {response.status}"
-            except OSError as error:
+                outcome = None if response.status == 200 and json.loads(body)["status"] == "valid" else f"HTTP {response.status}"
+            except (OSError, ValueError) as error:
                 outcome = f"{type(error).__name__}: {error}"
             finished = time.perf_counter()
             with lock:

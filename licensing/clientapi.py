@@ -5,14 +5,14 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.digests import digests_match, sip_digests
-from accounts.models import Account
 from licensing import signing
+from licensing.lookup import ClientAccount
 from licensing.services import ANSWER_MESSAGES, CheckResult
 
 # Printable ASCII without spaces: what phone platforms use for device ids (hex, UUIDs, base64).
@@ -47,7 +47,7 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     return username, password
 
 
-def authenticate(account: Account | None, username: str, password: str) -> Account | None:
+def authenticate(account: ClientAccount | None, username: str, password: str) -> ClientAccount | None:
     """`account` if these are its SIP credentials, else None.
 
     An unknown username is compared against a dummy digest so it costs the same as a wrong password
@@ -76,18 +76,24 @@ def parse_body(body: bytes) -> LicenceRequest:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(dt_timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(dt_timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def signed_answer(*, account: Account, request: LicenceRequest, result: CheckResult) -> dict:
-    """The licence answer as the client receives it: every member except `signature` is signed
-    (see licensing.signing.canonical_bytes), so the client may cache it until `cache_until`."""
-    licence = result.licence
-    now = timezone.now()
+def _cache_until(valid_until: date | None, now: datetime) -> datetime:
+    """The end of the offline grace period, but never past the last day of validity (in the
+    console's time zone, as licensing.services judges expiry)."""
     cache_until = now + timedelta(days=settings.LICENCE_OFFLINE_GRACE_DAYS)
-    if licence.valid_until is not None:
-        end_of_validity = timezone.make_aware(datetime.combine(licence.valid_until + timedelta(days=1), time.min))
-        cache_until = max(now, min(cache_until, end_of_validity))
+    if valid_until is None:
+        return cache_until
+    end_of_validity = datetime.combine(valid_until + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone())
+    return max(now, min(cache_until, end_of_validity))
+
+
+def signed_answer(*, account: ClientAccount, request: LicenceRequest, result: CheckResult) -> bytes:
+    """The licence answer as the client receives it (a JSON object), issued at the moment of the
+    check: every member except `signature` is signed (see licensing.signing.canonical_bytes), so
+    the client may cache it until `cache_until`."""
+    licence = result.licence
     document = {
         "status": result.answer,
         "message": ANSWER_MESSAGES[result.answer],
@@ -95,9 +101,9 @@ def signed_answer(*, account: Account, request: LicenceRequest, result: CheckRes
         "device_id": request.device_id,
         "edition": licence.edition,
         "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
-        "issued_at": _iso(now),
-        "cache_until": _iso(cache_until),
+        "issued_at": _iso(result.checked_at),
+        "cache_until": _iso(_cache_until(licence.valid_until, result.checked_at)),
         "nonce": request.nonce,
         "key_id": signing.key_id(),
     }
-    return {**document, "signature": signing.sign(document)}
+    return signing.signed_json(document)

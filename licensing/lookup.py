@@ -3,14 +3,16 @@ round trip to the database.
 
 The licence endpoint's cost is mostly the database's. On PostgreSQL one statement, prepared once
 per connection, adds the hits (a data-modifying WITH over the rate counters) and reads the
-account's credentials with its licence. Elsewhere (the SQLite trial run) two ordinary queries do
-the same. A prepared statement outlives migrations on a live connection: restart the app servers
-after migrating, as with any schema change.
+account's credentials with its licence. That statement is also the connection's health check
+(CONN_HEALTH_CHECKS), so a check that changes nothing is one round trip. Elsewhere (the SQLite
+trial run) two ordinary queries do the same. A prepared statement outlives migrations on a live
+connection: restart the app servers after migrating, as with any schema change.
 """
 import re
 import weakref
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 from accounts.models import Account
 from licensing.models import ClientRateBucket, Licence
@@ -18,18 +20,45 @@ from licensing.ratelimit import RateCount, RateDecision, rate_limit_hit
 
 # Every account's username has this form (accounts.models.USERNAME_VALIDATOR).
 USERNAME_PATTERN = re.compile(r"[0-9]{6,16}")
-# What a licence check reads of the account; the other fields stay deferred.
-_ACCOUNT_FIELDS = [field for field in Account._meta.concrete_fields if field.name in {"id", "group", "username", "ha1", "enabled"}]
 _LICENCE_FIELDS = list(Licence._meta.concrete_fields)
+_LICENCE_ATTNAMES = [field.attname for field in _LICENCE_FIELDS]
 _STATEMENT = "licensing_count_and_load"
 _prepared_on: "weakref.WeakSet" = weakref.WeakSet()
 
 
-def _prepare_sql() -> str:
-    quote = connection.ops.quote_name
+@dataclass(frozen=True, slots=True)
+class ClientAccount:
+    """What a licence check reads of an account: its SIP credentials and enabled flag, with its
+    licence (None when the account has none yet). A plain record rather than an Account instance:
+    building a model of 24 fields, most of them deferred, was a measurable share of a check's cost."""
+
+    pk: int
+    group_id: int
+    username: str
+    ha1: str
+    enabled: bool
+    licence: Licence | None
+
+    @classmethod
+    def of(cls, account: Account | None) -> "ClientAccount | None":
+        if account is None:
+            return None
+        try:
+            licence = account.licence
+        except Licence.DoesNotExist:
+            licence = None
+        return cls(account.pk, account.group_id, account.username, account.ha1, account.enabled, licence)
+
+
+# The statement's account columns, in ClientAccount's order.
+_ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in ("id", "group", "username", "ha1", "enabled")]
+
+
+def _prepare_sql(db) -> str:
+    quote = db.ops.quote_name
     bucket, accounts, licences = (quote(model._meta.db_table) for model in (ClientRateBucket, Account, Licence))
     key, window, hits = quote("key"), quote("window_start"), quote("hits")
-    columns = [f"a.{quote(field.column)}" for field in _ACCOUNT_FIELDS] + [f"l.{quote(field.column)}" for field in _LICENCE_FIELDS]
+    columns = [f"a.{quote(column)}" for column in _ACCOUNT_COLUMNS] + [f"l.{quote(field.column)}" for field in _LICENCE_FIELDS]
     return (
         f"PREPARE {_STATEMENT} (varchar, bigint, varchar, bigint, varchar) AS "
         f"WITH hit AS (INSERT INTO {bucket} ({key}, {window}, {hits}) VALUES ($1, $2, 1), ($3, $4, 1) "
@@ -40,35 +69,52 @@ def _prepare_sql() -> str:
     )
 
 
-def _account_from_row(values: tuple) -> Account | None:
-    account_values, licence_values = values[: len(_ACCOUNT_FIELDS)], values[len(_ACCOUNT_FIELDS):]
+def _account_from_row(alias: str, values: tuple) -> ClientAccount | None:
+    account_values, licence_values = values[: len(_ACCOUNT_COLUMNS)], values[len(_ACCOUNT_COLUMNS):]
     if account_values[0] is None:
         return None
-    account = Account.from_db(connection.alias, [field.attname for field in _ACCOUNT_FIELDS], account_values)
-    if licence_values[0] is not None:
-        account.licence = Licence.from_db(connection.alias, [field.attname for field in _LICENCE_FIELDS], licence_values)
-    return account
+    licence = Licence.from_db(alias, _LICENCE_ATTNAMES, licence_values) if licence_values[0] is not None else None
+    return ClientAccount(*account_values, licence)
 
 
-def count_and_load(*, username: str, address: str | None) -> tuple[RateDecision, Account | None]:
+def count_and_load(*, username: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
     """Count the request of `username` from `address` and load that account (None when there is
     none) with its licence."""
     if not USERNAME_PATTERN.fullmatch(username):
         # No account has this name (and it may hold bytes the database refuses): count the address only.
         return rate_limit_hit(username=None, address=address), None
-    if connection.vendor != "postgresql":
+    # The connection itself, not the `connection` proxy: each attribute read through that looks
+    # the connection up again.
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
         decision = rate_limit_hit(username=username, address=address)
-        return decision, Account.objects.select_related("licence").filter(username=username).first()
+        return decision, ClientAccount.of(Account.objects.select_related("licence").filter(username=username).first())
     count = RateCount.of(username=username, address=address)
     user_key, address_key = count.limits
-    with connection.cursor() as cursor:
-        if connection.connection not in _prepared_on:
-            cursor.execute(_prepare_sql())
-            _prepared_on.add(connection.connection)
-        cursor.execute(
-            f"EXECUTE {_STATEMENT} (%s, %s, %s, %s, %s)",
-            [user_key, count.window_start, address_key, count.window_start, username],
-        )
-        rows = cursor.fetchall()
-    account = next((_account_from_row(row[2:]) for row in rows if row[0] == user_key), None)
+    rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, username])
+    account = next((_account_from_row(db.alias, row[2:]) for row in rows if row[0] == user_key), None)
     return count.decide({row[0]: row[1] for row in rows}), account
+
+
+def _execute_as_health_check(db, params: list) -> list[tuple]:
+    """The prepared statement's rows. With CONN_HEALTH_CHECKS Django sends a `SELECT 1` before the
+    first statement of each request on a reused connection; here the statement itself is that
+    check: when a reused connection turns out broken it is replaced and the statement sent again."""
+    unchecked = db.connection is not None and db.health_check_enabled and not db.health_check_done
+    db.health_check_done = True
+    try:
+        return _execute(db, params)
+    except (OperationalError, InterfaceError):
+        if not unchecked or db.in_atomic_block:
+            raise
+        db.close()
+        return _execute(db, params)
+
+
+def _execute(db, params: list) -> list[tuple]:
+    with db.cursor() as cursor:
+        if db.connection not in _prepared_on:
+            cursor.execute(_prepare_sql(db))
+            _prepared_on.add(db.connection)
+        cursor.execute(f"EXECUTE {_STATEMENT} (%s, %s, %s, %s, %s)", params)
+        return cursor.fetchall()

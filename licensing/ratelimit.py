@@ -10,6 +10,7 @@ forgives a minute of requests, and it spares every request a WAL flush.
 import ipaddress
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
@@ -20,11 +21,23 @@ TABLE = connection.ops.quote_name(ClientRateBucket._meta.db_table)
 _KEY, _WINDOW, _HITS = (connection.ops.quote_name(name) for name in ("key", "window_start", "hits"))
 
 
+# No textual IP address is longer (an IPv6 address with a zone id included).
+_ADDRESS_MAX_LENGTH = 64
+
+
 def _address_key(address: str | None) -> str:
     """The address in canonical form; anything else (a malformed forwarded header) counts as one
     "unknown" client."""
+    address = (address or "").strip()
+    return _canonical_address(address) if len(address) <= _ADDRESS_MAX_LENGTH else "unknown"
+
+
+@lru_cache(maxsize=4096)
+def _canonical_address(address: str) -> str:
+    """Remembered (the answer depends on the text alone): a client sends many requests from one
+    address, and parsing it each time was a measurable share of counting a request."""
     try:
-        return str(ipaddress.ip_address((address or "").strip()))
+        return str(ipaddress.ip_address(address))
     except ValueError:
         return "unknown"
 

@@ -1,6 +1,6 @@
 """The licensing part of the client web service (W4, W5, W6): no operator login, JSON answers."""
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,9 +30,10 @@ def _unauthorized() -> JsonResponse:
 
 @csrf_exempt
 @require_POST
-def licence_validate(request: HttpRequest) -> JsonResponse:
+def licence_validate(request: HttpRequest) -> HttpResponse:
     """POST /client/v1/licence: the signed licence answer for the calling device (L2)."""
-    credentials = clientapi.basic_credentials(request.headers.get("Authorization", ""))
+    # META, not request.headers: that would build a dictionary of every header for this one.
+    credentials = clientapi.basic_credentials(request.META.get("HTTP_AUTHORIZATION", ""))
     if credentials is None:
         return _unauthorized()
     username, password = credentials
@@ -49,7 +50,8 @@ def licence_validate(request: HttpRequest) -> JsonResponse:
     except clientapi.BadRequest as error:
         return _error(400, "bad_request", str(error))
     result = licence_check(account=account, device_id=body.device_id)
-    return _json(clientapi.signed_answer(account=account, request=body, result=result))
+    answer = clientapi.signed_answer(account=account, request=body, result=result)
+    return HttpResponse(answer, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @require_GET

@@ -268,6 +268,62 @@ def test_a_repeated_identical_check_writes_nothing_to_the_licence(client, accoun
     assert after.last_checked_at == before.last_checked_at
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_check_a_minute_after_the_last_refreshes_last_checked_without_a_timeline_entry(client, account):
+    validate(client, account.username, "phone-A")
+    minutes_ago = timezone.now() - timedelta(minutes=5)
+    Licence.objects.filter(account=account).update(last_checked_at=minutes_ago)
+
+    assert validate(client, account.username, "phone-A").json()["status"] == "valid"
+    assert licence_of(account).last_checked_at > minutes_ago
+    assert len(checks_on_timeline(account)) == 1
+
+
+def _statements_sent_by(db_connection) -> list[str]:
+    """Every statement the driver sends on this connection from now on, the health check's
+    `SELECT 1` (which bypasses Django's query log) included."""
+    import psycopg2.extensions
+
+    sent = []
+
+    class RecordingCursor(psycopg2.extensions.cursor):
+        def execute(self, query, params=None):
+            sent.append(query)
+            return super().execute(query, params)
+
+    db_connection.ensure_connection()
+    db_connection.connection.cursor_factory = RecordingCursor
+    return sent
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_repeated_identical_check_is_one_round_trip_on_a_reused_connection(client, account):
+    validate(client, account.username, "phone-A")
+    sent = _statements_sent_by(connection)
+
+    # What a new request does first (the test client skips it): health checks come due again.
+    connection.close_if_unusable_or_obsolete()
+    assert validate(client, account.username, "phone-A").json()["status"] == "valid"
+
+    assert len(sent) == 1 and sent[0].startswith("EXECUTE")
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_check_on_a_connection_the_database_dropped_reconnects_and_answers(client, account):
+    import psycopg2
+
+    validate(client, account.username, "phone-A")
+    dropped = connection.connection.info.backend_pid
+    with psycopg2.connect(**connection.get_connection_params()) as other, other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [dropped])
+
+    connection.close_if_unusable_or_obsolete()
+    assert validate(client, account.username, "phone-A").json()["status"] == "valid"
+    assert connection.connection.info.backend_pid != dropped
+
+
 @requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_devices_validating_at_the_same_moment_bind_exactly_one(personas):
