@@ -96,6 +96,11 @@ def difference(size: int, a: DocSet, b: DocSet) -> DocSet:
     return int.from_bytes(marks, "little")
 
 
+def count(docs: DocSet) -> int:
+    """How many documents a doc set holds (a doc map's bytes are 0 or 1: one bit per document)."""
+    return docs.bit_count() if is_map(docs) else len(docs)
+
+
 def is_everything(size: int, docs: DocSet, everything: int) -> bool:
     return is_map(docs) and docs == everything
 

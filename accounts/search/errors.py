@@ -14,10 +14,6 @@ class SearchQueryError(ValueError):
         return f"{self.message} (at position {self.position + 1}). {self.hint}"
 
 
-class QueryTooBroad(SearchQueryError):
-    """A wildcard, regex, fuzzy or range term that would expand to too many index terms."""
-
-
 ESCAPE_HINT = (
     'Put words with special characters in double quotes ("...") or escape the characters '
     "+ - && || ! ( ) { } [ ] ^ \" ~ * ? : \\ / with a backslash."

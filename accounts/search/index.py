@@ -244,6 +244,64 @@ class CheckReport:
         return len(self.missing) + len(self.extra) + len(self.stale) + len(self.duplicated)
 
 
+# Up to this many matches a search result is always passed on as the matching ids.
+SHORT_RESULT = 10_000
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The accounts a query matched within the scope it was asked about, said the shorter way:
+    `ids`, the matching accounts; or, when `ids` is None, `unmatched_ids`, the accounts in scope
+    that do not match. Both newest first."""
+
+    ids: list[int] | None
+    unmatched_ids: list[int] | None = None
+
+
+class SegmentMatch:
+    """The documents of one segment that a query matched, within the groups of `scope_terms`
+    (None: every group), without the deleted ones."""
+
+    def __init__(self, ctx, pks: array, scope_terms: list[bytes] | None):
+        self.ctx, self.pks, self.scope_terms = ctx, pks, scope_terms
+        self._scope: docmaps.DocSet | None = None
+        self.docs: docmaps.DocSet = set()
+
+    def set_matching(self, docs: docmaps.DocSet) -> None:
+        if self.scope_terms is not None and docs:
+            docs = docmaps.intersection(self.ctx.size, docs, self.scope())
+        self.docs = self._without_deleted(docs)
+
+    def scope(self) -> docmaps.DocSet:
+        """Every live document of the groups in scope."""
+        if self._scope is None:
+            if self.scope_terms is None:
+                scope: docmaps.DocSet = self.ctx.all_docs()
+            else:
+                scope = set()
+                for term in self.scope_terms:
+                    scope = docmaps.union(self.ctx.size, scope, self.ctx.postings("group_id", term))
+            self._scope = self._without_deleted(scope)
+        return self._scope
+
+    def _without_deleted(self, docs: docmaps.DocSet) -> docmaps.DocSet:
+        leaf = self.ctx.reader
+        return docmaps.difference(self.ctx.size, docs, leaf.deleted_docs_set) if leaf.has_deletions() else docs
+
+    def count(self) -> int:
+        return docmaps.count(self.docs)
+
+    def matching_ids(self) -> Iterator[int]:
+        return docmaps.select(self.pks, self.docs, self.ctx.size)
+
+    def unmatched_ids(self) -> Iterator[int]:
+        return docmaps.select(self.pks, docmaps.difference(self.ctx.size, self.scope(), self.docs), self.ctx.size)
+
+
+def _newest_first(account_ids: Iterable[int]) -> list[int]:
+    return sorted(account_ids, reverse=True)
+
+
 class SearchIndex:
     """The index in one directory; safe to use from many processes at once."""
 
@@ -435,6 +493,20 @@ class SearchIndex:
         `group_ids` limits the result to those groups (None: every group). Raises
         query.SearchQueryError (with message, position and hint) for a query it cannot answer.
         """
+        return _newest_first(pk for segment in self._segment_matches(text, group_ids) for pk in segment.matching_ids())
+
+    def match(self, text: str, *, group_ids: Iterable[int] | None = None) -> Matches:
+        """What `search` finds, said the shorter way (see Matches): a query matching nearly every
+        account in scope, such as `*` or `NOT rossi`, is answered by its few exceptions."""
+        segments = self._segment_matches(text, group_ids)
+        matched = sum(segment.count() for segment in segments)
+        if matched > SHORT_RESULT:
+            unmatched = [pk for segment in segments for pk in segment.unmatched_ids()]
+            if len(unmatched) < matched:
+                return Matches(ids=None, unmatched_ids=_newest_first(unmatched))
+        return Matches(ids=_newest_first(pk for segment in segments for pk in segment.matching_ids()))
+
+    def _segment_matches(self, text: str, group_ids: Iterable[int] | None) -> list[SegmentMatch]:
         node = route_group_clauses(parse(text))
         self.sync()
         state = self._read_state()
@@ -442,24 +514,16 @@ class SearchIndex:
         group_names = GroupNames()
         scope_terms = None if group_ids is None else [str(g).encode("utf-8") for g in group_ids]
         lexicons = self._lexicon_directory(state["generation"], reader)
-        found: list[int] = []
+        segments = []
         for leaf, _offset in reader.leaf_readers():
             if leaf.doc_count_all() == 0:
                 continue  # an index without any segment yet
             ctx = q.SegmentContext(leaf, lexicon_directory=lexicons)
             ctx.group_names = group_names
-            docs = node.docs(ctx)
-            if scope_terms is not None and docs:
-                in_scope: docmaps.DocSet = set()
-                for term in scope_terms:
-                    in_scope = docmaps.union(ctx.size, in_scope, ctx.postings("group_id", term))
-                docs = docmaps.intersection(ctx.size, docs, in_scope)
-            if leaf.has_deletions():
-                docs = docmaps.difference(ctx.size, docs, leaf.deleted_docs_set)
-            pks = self._pk_array(state["generation"], leaf)
-            found.extend(docmaps.select(pks, docs, ctx.size))
-        found.sort(reverse=True)
-        return found
+            segment = SegmentMatch(ctx, self._pk_array(state["generation"], leaf), scope_terms)
+            segment.set_matching(node.docs(ctx))
+            segments.append(segment)
+        return segments
 
     def _lexicon_directory(self, generation: str, reader) -> Path:
         """Where the segments' term lexicons are saved (see lexicon.py); the first search with

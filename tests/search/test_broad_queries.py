@@ -44,3 +44,28 @@ def test_saved_lexicons_answer_like_the_segment_in_a_fresh_cache(shared_book, db
     q.SEGMENT_CACHE.clear()
     assert {query: usernames_matching(query) for query, _ in CASES} == before
 
+
+
+SAID_BY_EXCEPTIONS = ["*", "NOT rossi", "*a*", "a* OR e* OR i*", "owner:[* TO *]", "e~2", "rossi"]
+
+
+@pytest.mark.parametrize("query", SAID_BY_EXCEPTIONS)
+@pytest.mark.parametrize("scope", ["everything", "sales"])
+def test_a_result_said_by_its_exceptions_lists_the_same_accounts(shared_book, db, monkeypatch, query, scope):
+    """Above SHORT_RESULT matches the index may answer with the accounts in scope that do not
+    match; the list the database then makes is exactly the matching accounts of that scope."""
+    from accounts.models import Account
+    from accounts.search import index as index_module
+    from accounts.search.results import restricted_to
+
+    group_ids = None if scope == "everything" else [shared_book.sales.pk]
+    accounts = Account.objects.all() if group_ids is None else Account.objects.filter(group_id__in=group_ids)
+    search_index = index_module.get_index()
+    expected = search_index.search(query, group_ids=group_ids)
+    monkeypatch.setattr(index_module, "SHORT_RESULT", 0)
+    matches = search_index.match(query, group_ids=group_ids)
+
+    in_scope = accounts.count()
+    assert (matches.ids is None) == (len(expected) > in_scope - len(expected))
+    listed = sorted(restricted_to(accounts, matches).values_list("pk", flat=True), reverse=True)
+    assert listed == expected
