@@ -254,7 +254,6 @@ def account_delete(*, actor: Actor, account_id: int) -> tuple[str, int]:
     return username, group_id
 
 
-@transaction.atomic
 def account_set_status(
     *, actor: Actor, account_id: int, status: str, cause: str = "", at: datetime | None = None, enable: bool = False
 ) -> Account:
@@ -262,24 +261,8 @@ def account_set_status(
 
     `enable` also enables the account in the same transaction (wizard accounts at Activated).
     """
-    account = _lock_current(account_id, None)
-    at = at or timezone.now()
-    before = {"status": account.status, "enabled": account.enabled}
-    account.status = status
-    account.status_changed_at = at
-    if enable:
-        account.enabled = True
-    account.version += 1
-    account.save(update_fields=["status", "status_changed_at", "enabled", "version", "updated_at"])
-    StatusEvent.objects.create(account=account, status=status, at=at, cause=cause)
-    after = {"status": status, "enabled": account.enabled}
-    old, new = changed_only(before, after)
-    audit_record(
-        actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
-        before=old, after=new, message=cause or account.get_status_display(),
-    )
-    record_account_change(account.pk)
-    return account
+    change = StatusChange(account_id, status, at or timezone.now(), cause, enable)
+    return accounts_set_status(actor=actor, changes=[change])[account_id]
 
 
 @dataclass(frozen=True)
@@ -290,23 +273,29 @@ class StatusChange:
     status: str
     at: datetime
     cause: str = ""
+    enable: bool = False  # also enable the account (wizard accounts at Activated)
 
 
 @transaction.atomic
-def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> None:
-    """`account_set_status` for many accounts at once, with the same rows written (status, event,
-    audit entry, search change per step), in a few statements instead of a few per account: the
-    SMS worker records a whole batch of sends this way. Steps apply in order, so an account named
+def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> dict[int, Account]:
+    """Move accounts along their lifecycle (A9): for each step the status and its date, a status
+    event, an audit entry and a search change, in a few statements however many steps (the SMS
+    worker records a whole batch of sends this way). Steps apply in order, so an account named
     twice ends at its last step with both events. Accounts are locked in id order, so two callers
-    never deadlock on each other's accounts."""
+    never deadlock on each other's accounts. Returns the accounts by id; raises
+    Account.DoesNotExist when one is gone."""
+    wanted = {change.account_id for change in changes}
     accounts = {account.pk: account for account in
-                Account.objects.select_for_update().filter(pk__in={change.account_id for change in changes}).order_by("pk")}
+                Account.objects.select_for_update().select_related("group").filter(pk__in=wanted).order_by("pk")}
+    if len(accounts) != len(wanted):
+        raise Account.DoesNotExist(f"Account {min(wanted - accounts.keys())} does not exist.")
     now = timezone.now()
     events, entries = [], []
     for change in changes:
         account = accounts[change.account_id]
         before = {"status": account.status, "enabled": account.enabled}
         account.status, account.status_changed_at, account.updated_at = change.status, change.at, now
+        account.enabled = account.enabled or change.enable
         account.version += 1
         events.append(StatusEvent(account=account, status=change.status, at=change.at, cause=change.cause))
         old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
@@ -314,7 +303,8 @@ def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> Non
             actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
             before=old, after=new, message=change.cause or account.get_status_display(),
         ))
-    rows_update(list(accounts.values()), ["status", "status_changed_at", "version", "updated_at"])
+    rows_update(list(accounts.values()), ["status", "status_changed_at", "enabled", "version", "updated_at"])
     StatusEvent.objects.bulk_create(events)
     audit_record_many(entries)
     record_account_changes(change.account_id for change in changes)
+    return accounts
