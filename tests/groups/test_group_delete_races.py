@@ -65,19 +65,25 @@ def _blocked_on_a_lock(timeout: float = 10.0) -> bool:
     return False
 
 
+def _race(first, second) -> tuple[_Session, _Session]:
+    """Run `first` in a transaction held open, then `second`, which must wait for it; then let
+    `first` commit and `second` finish."""
+    release = threading.Event()
+    holder = _Session(first, release)
+    holder.start()
+    assert holder.done_work.wait(10) and holder.error is None
+    waiter = _Session(second)
+    waiter.start()
+    assert _blocked_on_a_lock(), "the second session should wait for the first to end"
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+    return holder, waiter
+
+
 def test_an_account_created_while_its_group_is_being_deleted_is_refused_cleanly():
     group = group_create(actor=Actor.system(), name="Doomed")
-    release = threading.Event()
-    deleting = _Session(lambda: group_delete(actor=Actor.system(), group_id=group.pk), release)
-    deleting.start()
-    assert deleting.done_work.wait(10) and deleting.error is None
-
-    creating = _Session(lambda: _create_account(group))
-    creating.start()
-    assert _blocked_on_a_lock(), "the creation should wait for the deletion to end"
-    release.set()
-    deleting.join(10)
-    creating.join(10)
+    deleting, creating = _race(lambda: group_delete(actor=Actor.system(), group_id=group.pk), lambda: _create_account(group))
 
     assert deleting.error is None
     assert isinstance(creating.error, ServiceError)
@@ -88,17 +94,7 @@ def test_an_account_created_while_its_group_is_being_deleted_is_refused_cleanly(
 
 def test_a_group_deleted_while_an_account_is_being_created_in_it_is_kept():
     group = group_create(actor=Actor.system(), name="Busy")
-    release = threading.Event()
-    creating = _Session(lambda: _create_account(group), release)
-    creating.start()
-    assert creating.done_work.wait(10) and creating.error is None
-
-    deleting = _Session(lambda: group_delete(actor=Actor.system(), group_id=group.pk))
-    deleting.start()
-    assert _blocked_on_a_lock(), "the deletion should wait for the creation to end"
-    release.set()
-    creating.join(10)
-    deleting.join(10)
+    creating, deleting = _race(lambda: _create_account(group), lambda: group_delete(actor=Actor.system(), group_id=group.pk))
 
     assert creating.error is None
     assert isinstance(deleting.error, NotAllowedError)
