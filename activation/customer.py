@@ -87,7 +87,13 @@ def installation_record_click(*, link: OneTimeLink, platform: str) -> None:
 
 
 def _use_link(token: str, purpose: str, now) -> OneTimeLink | None:
-    """Use a link with one conditional UPDATE; None when it is unknown, used or expired."""
+    """Use a link with one conditional UPDATE; None when it is unknown, used or expired.
+
+    The link's account is locked first: every writer of links takes the account before its links
+    (the SMS worker locks the accounts of a batch, then retires their older links), and one order
+    means no deadlock between the customer's request and a send in flight."""
+    account_ids = OneTimeLink.objects.for_token(token).filter(purpose=purpose).values_list("account_id", flat=True)
+    list(Account.objects.select_for_update().filter(pk__in=account_ids[:1]).values_list("pk", flat=True))
     used = OneTimeLink.objects.for_token(token).filter(purpose=purpose, used_at__isnull=True, expires_at__gt=now)
     if used.update(used_at=now) != 1:
         return None

@@ -244,6 +244,11 @@ class CheckReport:
         return len(self.missing) + len(self.extra) + len(self.stale) + len(self.duplicated)
 
 
+# How long the regular expressions of one search may spend trying terms: Python's engine
+# backtracks, so a pattern such as /.*1.*2.*3.*4.*/ can cost milliseconds per term, and
+# a million terms would keep a web worker busy for an hour. Past it the search answers with an error.
+REGEX_SECONDS = 1.5
+
 # Up to this many matches a search result is always passed on as the matching ids.
 SHORT_RESULT = 10_000
 
@@ -514,12 +519,14 @@ class SearchIndex:
         group_names = GroupNames()
         scope_terms = None if group_ids is None else [str(g).encode("utf-8") for g in group_ids]
         lexicons = self._lexicon_directory(state["generation"], reader)
+        deadline = time.monotonic() + REGEX_SECONDS
         segments = []
         for leaf, _offset in reader.leaf_readers():
             if leaf.doc_count_all() == 0:
                 continue  # an index without any segment yet
             ctx = q.SegmentContext(leaf, lexicon_directory=lexicons)
             ctx.group_names = group_names
+            ctx.deadline = deadline
             segment = SegmentMatch(ctx, self._pk_array(state["generation"], leaf), scope_terms)
             segment.set_matching(node.docs(ctx))
             segments.append(segment)

@@ -14,14 +14,30 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
 
     Supported: literals, `\\` escapes, `.`, `[...]`/`[^...]`, `( )`, `|`, `* + ? {n} {n,} {n,m}`,
     `"..."` (literal string), `@` (any string) and `#` (the empty language). Lucene's optional
-    operators `&`, `~` and `<n-m>` are refused with an error instead of silently misread.
+    operators `&`, `~` and `<n-m>` are refused with an error instead of silently misread, and so is
+    a repeated group holding a repetition (`(a*)*`): Lucene's automaton takes it in its stride, but
+    Python's backtracking engine can spend minutes on one term with it.
     Characters that are special in Python but not in Lucene (`^ $`) are matched literally.
     """
     out: list[str] = []
     index = 0
     in_class = False
+    repeats_inside: list[bool] = []  # per open group: whether it holds an unbounded repeat
     while index < len(source):
         char = source[index]
+        if not in_class and char in "*+@" or source.startswith("{", index) and _is_unbounded(source, index):
+            if repeats_inside:
+                repeats_inside[-1] = True
+        if char == "(" and not in_class:
+            repeats_inside.append(False)
+        elif char == ")" and not in_class and repeats_inside:
+            held = repeats_inside.pop()
+            if held and source[index + 1:index + 2] in ("*", "+", "{"):
+                raise SearchQueryError(
+                    "A repeated group that itself holds a repetition, like (a*)*, is not supported",
+                    position, "Write the repetition once, for example (ab)* or a*b*.")
+            if repeats_inside:
+                repeats_inside[-1] = repeats_inside[-1] or held
         if char == "\\":
             if index + 1 >= len(source):
                 raise SearchQueryError("The regular expression ends with an escape character",
@@ -71,6 +87,12 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
                                position, "Close it with ], or escape the bracket as \\[.")
     translated = "".join(out)
     return translated, _regex_literal_prefix(source)
+
+
+def _is_unbounded(source: str, index: int) -> bool:
+    """Whether the `{` at `index` opens an open-ended repetition `{n,}`."""
+    end = source.find("}", index)
+    return end > 0 and source[index + 1:end].rstrip().endswith(",")
 
 
 def _regex_literal_prefix(source: str) -> str:

@@ -14,9 +14,12 @@ clause must match. Product choice: a group of only prohibited clauses matches ev
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import enum
 import heapq
+import math
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -41,6 +44,9 @@ HAS_FIELD = "has_value"
 
 # Lexicons of the segments this process searched (see lexicon.py).
 SEGMENT_CACHE = LexiconCache()
+# A regular expression is tried on the terms in chunks of this many, checking the search's
+# deadline between chunks (SegmentContext.deadline).
+REGEX_CHUNK_TERMS = 4096
 # The forward field of each reversed one.
 _FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values()
                    if field.reversed_terms}
@@ -78,6 +84,7 @@ class SegmentContext:
         self.cache = cache
         self.lexicon_directory = lexicon_directory  # where lexicons are saved (None: nowhere)
         self.size = reader.doc_count_all()  # documents, deleted ones included
+        self.deadline = math.inf  # time.monotonic() past which a regular expression gives up
         self._all_docs: int | None = None
 
     def all_docs(self) -> int:
@@ -424,6 +431,7 @@ class RegexNode(Node):
     source: str
     pattern: re.Pattern[str]
     literal_prefix: str
+    position: int = dataclasses.field(default=0, compare=False)
 
     @classmethod
     def create(cls, field: str, source: str, position: int) -> Node:
@@ -436,13 +444,20 @@ class RegexNode(Node):
             raise SearchQueryError(f"Invalid regular expression /{source}/: {error.msg}",
                                    position, "Check the brackets and repetitions of the regular "
                                    "expression, or escape special characters with \\.") from None
-        return cls(field, source, compiled, prefix)
+        return cls(field, source, compiled, prefix, position)
 
     def docs(self, ctx: SegmentContext) -> DocSet:
         lexicon = ctx.lexicon(self.field)
         start, stop = lexicon.prefix_range(self.literal_prefix)
-        matching = lexicon.matching(start, stop, self.pattern.fullmatch,
-                                    lengths=_match_lengths(self.pattern))
+        lengths = _match_lengths(self.pattern)
+        matching: list[int] = []
+        for chunk_start in range(start, stop, REGEX_CHUNK_TERMS):
+            if time.monotonic() > ctx.deadline:
+                raise SearchQueryError(
+                    f"The regular expression /{self.source}/ takes too long to try on every term",
+                    self.position, "Start it with a few plain characters, or use a wildcard (*, ?) instead.")
+            matching += lexicon.matching(chunk_start, min(stop, chunk_start + REGEX_CHUNK_TERMS),
+                                         self.pattern.fullmatch, lengths=lengths)
         return ctx.docs_of_terms(self.field, lexicon, matching)
 
 

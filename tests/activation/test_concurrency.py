@@ -37,3 +37,59 @@ def test_fifty_concurrent_activate_posts_hand_out_exactly_one_configuration_file
     assert [answer for answer in answers if answer[1] == MEDIA_TYPE] == [(200, MEDIA_TYPE)]
     assert sorted(status for status, _ in answers) == [200] + [410] * (CONCURRENT - 1)
     assert OneTimeLink.objects.get(purpose="activation").used_at is not None
+
+
+@requires_postgresql
+def test_an_install_report_during_a_send_for_the_same_account_neither_deadlocks_nor_fails(wizard_account, transactional_db):
+    """The worker holds the account of a batch while it sends (and then retires the older link);
+    the app's install report with that older link arrives meanwhile. Both must complete: the
+    report waits for the batch, then finds its link retired (410), and nothing fails.
+    The gateway is the console backend made slow, to hold the send open (a fake for timing only)."""
+    import time
+
+    from activation.customer import LinkState, installation_report
+    from activation.models import SmsMessage
+    from activation.services import activation_send_sms
+    from activation.sms import outbox
+    from activation.sms.config import sms_config
+    from activation.sms.gateways import ConsoleGateway
+    from console.audit import Actor
+
+    first_token = send_and_deliver(wizard_account, "installation")
+    activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    sending, reported = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    class SlowGateway(ConsoleGateway):
+        def send(self, message):
+            sending.set()
+            reported.wait(5)
+            time.sleep(0.5)  # the report is now waiting on its locks
+            return super().send(message)
+
+    def worker():
+        try:
+            outcomes["worker"] = outbox.send_batch(SlowGateway(), sms_config(), size=20)
+        except Exception as error:  # the assertion below shows it
+            outcomes["worker"] = error
+        finally:
+            connection.close()
+
+    def app():
+        try:
+            assert sending.wait(5)
+            reported.set()
+            outcomes["report"] = installation_report(token=first_token)
+        except Exception as error:  # the assertion below shows it
+            outcomes["report"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker), threading.Thread(target=app)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcomes == {"worker": 1, "report": LinkState.USED}
+    assert SmsMessage.objects.filter(account=wizard_account, state=SmsMessage.State.SENT).count() == 2

@@ -69,3 +69,31 @@ def test_a_result_said_by_its_exceptions_lists_the_same_accounts(shared_book, db
     assert (matches.ids is None) == (len(expected) > in_scope - len(expected))
     listed = sorted(restricted_to(accounts, matches).values_list("pk", flat=True), reverse=True)
     assert listed == expected
+
+
+@pytest.mark.parametrize("query", ["/(.*)*x/", "username:/(.*.*)*z/", "/((a*)b)+/", "/(a{2,})*/", "/(@)+/"])
+def test_a_repeated_group_holding_a_repetition_is_refused_before_searching(query):
+    """Python's backtracking engine can spend minutes on one term with such a pattern."""
+    from accounts.search.errors import SearchQueryError
+    from accounts.search.parser import parse
+
+    with pytest.raises(SearchQueryError, match="repeated group that itself holds a repetition"):
+        parse(query)
+
+
+@pytest.mark.parametrize("query", ["/(ab)*/", "/a*b*/", "/(a{2})*/", "/(a*)?/", r"/\(a*\)*/"])
+def test_repetitions_that_cannot_explode_are_accepted(query):
+    from accounts.search.parser import parse
+
+    assert parse(query) is not None
+
+
+def test_a_regular_expression_past_the_search_deadline_answers_with_an_error(shared_book, db, monkeypatch):
+    from accounts.search import index as index_module
+    from accounts.search.errors import SearchQueryError
+
+    monkeypatch.setattr(index_module, "REGEX_SECONDS", -1.0)  # the deadline has passed at once
+    with pytest.raises(SearchQueryError, match="takes too long"):
+        index_module.get_index().search("/.*1.*/")
+    monkeypatch.setattr(index_module, "REGEX_SECONDS", 60.0)
+    assert index_module.get_index().search("/.*1.*/")
