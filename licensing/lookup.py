@@ -6,7 +6,8 @@ per connection, adds the hits (a data-modifying WITH over the rate counters) and
 account's credentials with its licence. That statement is also the connection's health check
 (CONN_HEALTH_CHECKS), so a check that changes nothing is one round trip. Elsewhere (the SQLite
 trial run) two ordinary queries do the same. A prepared statement outlives migrations on a live
-connection: restart the app servers after migrating, as with any schema change.
+connection: restart the app servers after migrating, as with any schema change. A pooler between
+the app and the database must keep sessions (pgbouncer's session pooling, not transaction pooling).
 """
 import re
 import weakref
@@ -99,13 +100,15 @@ def count_and_load(*, username: str, address: str | None) -> tuple[RateDecision,
 def _execute_as_health_check(db, params: list) -> list[tuple]:
     """The prepared statement's rows. With CONN_HEALTH_CHECKS Django sends a `SELECT 1` before the
     first statement of each request on a reused connection; here the statement itself is that
-    check: when a reused connection turns out broken it is replaced and the statement sent again."""
+    check: when a reused connection turns out broken it is replaced and the statement sent again.
+    (A connection lost after the database ran the statement then counts that request twice against
+    the rate limit; an error on a connection still usable, a statement timeout say, is raised.)"""
     unchecked = db.connection is not None and db.health_check_enabled and not db.health_check_done
     db.health_check_done = True
     try:
         return _execute(db, params)
     except (OperationalError, InterfaceError):
-        if not unchecked or db.in_atomic_block:
+        if not unchecked or db.in_atomic_block or db.is_usable():
             raise
         db.close()
         return _execute(db, params)

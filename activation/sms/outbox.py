@@ -128,16 +128,19 @@ def send_batch(gateway, config: SmsConfig, size: int) -> int:
 
 
 def _claim(size: int) -> list[SmsMessage]:
-    """Lock up to `size` due rows no other worker holds, and their accounts (in id order). The
-    accounts are locked before anything is sent, so that a concurrent change of an account (its
-    deletion waits for these rows) cannot deadlock with this batch after the gateway took it."""
+    """Lock up to `size` due rows no other worker holds, and their accounts, before anything is
+    sent. An account another transaction holds (an operator's edit, a deletion that will wait for
+    these rows) is skipped with its SMS, which stay queued for the next round: holding SMS rows,
+    the worker never waits for an account, so it cannot deadlock with a change of one."""
     batch = list(
         SmsMessage.objects.due(timezone.now()).order_by("next_attempt_at", "id").select_for_update(skip_locked=True)[:size]
     )
     account_ids = {sms.account_id for sms in batch if sms.account_id is not None}
-    if account_ids:
-        list(Account.objects.filter(pk__in=account_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
-    return batch
+    if not account_ids:
+        return batch
+    held = set(Account.objects.filter(pk__in=account_ids).order_by("pk").select_for_update(skip_locked=True)
+               .values_list("pk", flat=True))
+    return [sms for sms in batch if sms.account_id is None or sms.account_id in held]
 
 
 def _send(gateway, config: SmsConfig, sms: SmsMessage) -> SendAttempt:

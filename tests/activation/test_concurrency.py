@@ -93,3 +93,42 @@ def test_an_install_report_during_a_send_for_the_same_account_neither_deadlocks_
 
     assert outcomes == {"worker": 1, "report": LinkState.USED}
     assert SmsMessage.objects.filter(account=wizard_account, state=SmsMessage.State.SENT).count() == 2
+
+
+@requires_postgresql
+def test_the_worker_skips_an_sms_whose_account_another_transaction_holds(wizard_account, transactional_db):
+    """Holding SMS rows, the worker must never wait for an account (an account deletion waits for
+    the SMS rows: each would wait for the other). The SMS stays queued and goes out next round."""
+    from django.db import transaction
+
+    from accounts.models import Account
+    from activation.models import SmsMessage
+    from activation.services import activation_send_sms
+    from activation.sms import outbox
+    from activation.sms.config import sms_config
+    from activation.sms.gateways import ConsoleGateway
+    from console.audit import Actor
+
+    activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    holding, release = threading.Event(), threading.Event()
+
+    def operator_editing():
+        try:
+            with transaction.atomic():
+                Account.objects.select_for_update().get(pk=wizard_account.pk)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=operator_editing)
+    editor.start()
+    assert holding.wait(10)
+    try:
+        assert outbox.send_batch(ConsoleGateway(), sms_config(), size=20) == 0
+        assert SmsMessage.objects.get(account=wizard_account).state == SmsMessage.State.QUEUED
+    finally:
+        release.set()
+        editor.join(10)
+    assert outbox.send_batch(ConsoleGateway(), sms_config(), size=20) == 1
+    assert SmsMessage.objects.get(account=wizard_account).state == SmsMessage.State.SENT
