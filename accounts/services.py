@@ -234,7 +234,7 @@ def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason:
     if not enabled:
         from activation.services import links_retire  # activation builds on accounts, not the reverse
 
-        links_retire(account_id=account.pk)
+        links_retire(account_ids=[account.pk])
         drop_registrations_after_commit(account.username)
     return account
 

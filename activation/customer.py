@@ -92,8 +92,10 @@ def _use_link(token: str, purpose: str, now) -> OneTimeLink | None:
     The link's account is locked first: every writer of links takes the account before its links
     (the SMS worker locks the accounts of a batch, then retires their older links), and one order
     means no deadlock between the customer's request and a send in flight."""
-    account_ids = OneTimeLink.objects.for_token(token).filter(purpose=purpose).values_list("account_id", flat=True)
-    list(Account.objects.select_for_update().filter(pk__in=account_ids[:1]).values_list("pk", flat=True))
+    account_id = OneTimeLink.objects.for_token(token).filter(purpose=purpose).values_list("account_id", flat=True).first()
+    if account_id is None:
+        return None
+    Account.objects.select_for_update().filter(pk=account_id).values_list("pk", flat=True).first()  # the lock
     used = OneTimeLink.objects.for_token(token).filter(purpose=purpose, used_at__isnull=True, expires_at__gt=now)
     if used.update(used_at=now) != 1:
         return None

@@ -3,7 +3,7 @@ what became of them. Each function is one transaction with its audit record (DES
 The customer's side (links opened, install report, Activate) is in activation/customer.py."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -118,10 +118,14 @@ def _require_international(number: str) -> None:
 
 
 @transaction.atomic
-def links_retire(*, account_id: int) -> int:
-    """End every unused link of an account (it was disabled: a link sent before must not bring it
-    back). Call inside the transaction of the change; returns how many links ended."""
-    return OneTimeLink.objects.filter(account_id=account_id, used_at__isnull=True).update(used_at=timezone.now())
+def links_retire(*, account_ids: Iterable[int], purpose: str | None = None) -> int:
+    """End the unused links of these accounts, of one kind (`purpose`) or all: a disabled account
+    must not be brought back by a link sent before, and a new SMS supersedes the older one's link.
+    Call inside the transaction of the change; returns how many links ended."""
+    links = OneTimeLink.objects.filter(account_id__in=account_ids, used_at__isnull=True)
+    if purpose is not None:
+        links = links.filter(purpose=purpose)
+    return links.update(used_at=timezone.now())
 
 
 def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
@@ -260,8 +264,7 @@ def _links_create(attempts: Sequence[SendAttempt]) -> None:
     if not attempts:
         return
     for purpose in {attempt.sms.purpose for attempt in attempts}:
-        accounts = {attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}
-        OneTimeLink.objects.filter(account_id__in=accounts, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+        links_retire(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
     latest = {(attempt.sms.account_id, attempt.sms.purpose): attempt for attempt in attempts}
     OneTimeLink.objects.bulk_create([_link(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts])
 
