@@ -26,7 +26,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from accounts.search.analyzer import analyze
+from accounts.search.analyzer import analyze, reversed_terms, word_pairs
 from accounts.search.fields import FIELDS, FieldKind
 
 _ONE_OCCURRENCE = formats.pack_uint(1)
@@ -97,8 +97,9 @@ class BulkSegmentWriter(SegmentWriter):
                 terms = analyze(value)
                 self._add_positions(search_field.name, terms, docnum)
                 if search_field.reversed_terms:
-                    self._add_frequencies(search_field.reversed_name,
-                                          [term[::-1] for term in terms], docnum)
+                    self._add_frequencies(search_field.reversed_name, reversed_terms(terms), docnum)
+                if search_field.word_pairs:
+                    self._add_frequencies(search_field.pairs_name, word_pairs(terms), docnum)
             else:
                 self._add_keyword(search_field.name, value, docnum)
         perdoc.finish_doc()

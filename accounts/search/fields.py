@@ -23,21 +23,26 @@ class SearchField:
     name: str
     kind: FieldKind
     reversed_terms: bool = False  # keeps a `<name>_rev` field that answers leading wildcards
+    word_pairs: bool = False  # keeps a `<name>_pairs` field that answers two-word phrases
 
     @property
     def reversed_name(self) -> str:
         return f"{self.name}_rev"
 
+    @property
+    def pairs_name(self) -> str:
+        return f"{self.name}_pairs"
+
 
 FIELDS: dict[str, SearchField] = {
     field.name: field
     for field in (
-        SearchField("owner", FieldKind.TEXT, reversed_terms=True),
+        SearchField("owner", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
         SearchField("username", FieldKind.TEXT, reversed_terms=True),
-        SearchField("callerid", FieldKind.TEXT, reversed_terms=True),
-        SearchField("email", FieldKind.TEXT, reversed_terms=True),
-        SearchField("description", FieldKind.TEXT, reversed_terms=True),
-        SearchField("number", FieldKind.TEXT, reversed_terms=True),
+        SearchField("callerid", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
+        SearchField("email", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
+        SearchField("description", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
+        SearchField("number", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
         SearchField("group", FieldKind.TEXT),
         SearchField("status", FieldKind.KEYWORD),
         SearchField("enabled", FieldKind.KEYWORD),

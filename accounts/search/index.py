@@ -60,6 +60,9 @@ REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 # From this many changed accounts on, the change log is applied with the bulk segment writer.
 BULK_APPLY_MIN_ACCOUNTS = 500
 BULK_APPLY_DOCS_PER_PROCESS = 25_000
+# What the documents of an index hold; an index of another format is rebuilt before it is used.
+# 2: the word pair fields (fields.SearchField.word_pairs).
+INDEX_FORMAT = 2
 
 ACCOUNT_COLUMNS = (
     "id", "group_id", "username", "owner", "caller_id", "email", "description",
@@ -71,6 +74,7 @@ def search_schema() -> Schema:
     """The Whoosh schema: every field of fields.FIELDS, plus bookkeeping fields."""
     forward = AccountTextTokenizer()
     backward = AccountTextTokenizer(reverse=True)
+    pairs = AccountTextTokenizer(pairs=True)
     spec = {
         "account_id": ID(unique=True),
         "pk": COLUMN(columns.NumericColumn("q")),
@@ -85,6 +89,8 @@ def search_schema() -> Schema:
             spec[search_field.name] = TEXT(analyzer=forward, phrase=True)
             if search_field.reversed_terms:
                 spec[search_field.reversed_name] = TEXT(analyzer=backward, phrase=False)
+            if search_field.word_pairs:
+                spec[search_field.pairs_name] = TEXT(analyzer=pairs, phrase=False)
         else:
             spec[search_field.name] = ID()
     return Schema(**spec)
@@ -134,6 +140,8 @@ def account_document(row: dict) -> dict:
             document[name] = value
             if search_field.reversed_terms:
                 document[search_field.reversed_name] = value
+            if search_field.word_pairs:
+                document[search_field.pairs_name] = value
         else:
             document[name] = keyword_value(search_field, value)
     document[q.HAS_FIELD] = " ".join(present)
@@ -303,8 +311,13 @@ class SegmentMatch:
         return docmaps.select(self.pks, docmaps.difference(self.ctx.size, self.scope(), self.docs), self.ctx.size)
 
 
-def _newest_first(account_ids: Iterable[int]) -> list[int]:
-    return sorted(account_ids, reverse=True)
+def _newest_first(id_lists: Iterable[Iterable[int]]) -> list[int]:
+    """The account ids of every list, newest (highest) first."""
+    ids: list[int] = []
+    for account_ids in id_lists:
+        ids.extend(account_ids)
+    ids.sort(reverse=True)
+    return ids
 
 
 class SearchIndex:
@@ -340,16 +353,21 @@ class SearchIndex:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _read_state(self) -> dict | None:
+    def _read_state(self, *, any_format: bool = False) -> dict | None:
+        """The live generation and its change-log position. None when there is no index yet, or
+        (unless `any_format`) when it was built in another format than INDEX_FORMAT: either way
+        the next sync builds one."""
         try:
-            return json.loads((self.directory / "state.json").read_text())
+            state = json.loads((self.directory / "state.json").read_text())
         except FileNotFoundError:
             return None
+        return state if any_format or state.get("format") == INDEX_FORMAT else None
 
     def _write_state(self, generation: str, position: changelog.LogPosition) -> None:
         """Replace state.json atomically (write aside, then rename)."""
         temporary = self.directory / f"state.json.{os.getpid()}"
-        temporary.write_text(json.dumps({"generation": generation, "position": position.to_json()}))
+        temporary.write_text(json.dumps({"generation": generation, "position": position.to_json(),
+                                         "format": INDEX_FORMAT}))
         os.replace(temporary, self.directory / "state.json")
 
     def _open(self, generation: str):
@@ -476,7 +494,7 @@ class SearchIndex:
             shutil.rmtree(path, ignore_errors=True)
             raise
         with (contextlib.nullcontext() if holding_lock else self.locked()):
-            previous = self._read_state()
+            previous = self._read_state(any_format=True)
             self._write_state(generation, position)
         if previous is not None and previous["generation"] != generation:
             # Open readers keep their files (POSIX unlink semantics); new ones use the new generation.
@@ -498,7 +516,7 @@ class SearchIndex:
         `group_ids` limits the result to those groups (None: every group). Raises
         query.SearchQueryError (with message, position and hint) for a query it cannot answer.
         """
-        return _newest_first(pk for segment in self._segment_matches(text, group_ids) for pk in segment.matching_ids())
+        return _newest_first(segment.matching_ids() for segment in self._segment_matches(text, group_ids))
 
     def match(self, text: str, *, group_ids: Iterable[int] | None = None) -> Matches:
         """What `search` finds, said the shorter way (see Matches): a query matching nearly every
@@ -506,10 +524,10 @@ class SearchIndex:
         segments = self._segment_matches(text, group_ids)
         matched = sum(segment.count() for segment in segments)
         if matched > SHORT_RESULT:
-            unmatched = [pk for segment in segments for pk in segment.unmatched_ids()]
+            unmatched = _newest_first(segment.unmatched_ids() for segment in segments)
             if len(unmatched) < matched:
-                return Matches(ids=None, unmatched_ids=_newest_first(unmatched))
-        return Matches(ids=_newest_first(pk for segment in segments for pk in segment.matching_ids()))
+                return Matches(ids=None, unmatched_ids=unmatched)
+        return Matches(ids=_newest_first(segment.matching_ids() for segment in segments))
 
     def _segment_matches(self, text: str, group_ids: Iterable[int] | None) -> list[SegmentMatch]:
         node = route_group_clauses(parse(text))
@@ -620,7 +638,7 @@ def save_lexicons(path: Path) -> None:
     generation at `path` that has none yet (see lexicon.py), so that no search after a rebuild
     (or a bulk apply) has to read a million-term field from the term file."""
     names = [name for name, kind in search_schema().items() if kind.indexed
-             and name not in ("account_id", "group_id", q.HAS_FIELD)]
+             and name not in ("account_id", "group_id", q.HAS_FIELD) and name not in q.PAIR_FIELDS]
     with whoosh_index.open_dir(str(path)).reader() as reader:
         for leaf, _offset in reader.leaf_readers():
             if leaf.segment() is None:

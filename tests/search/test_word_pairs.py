@@ -1,0 +1,101 @@
+"""Two-word phrases are answered from the word pair fields (query.PhraseNode): on random texts,
+written by the bulk segment writer and by Whoosh's own writer, they find exactly the accounts
+whose field holds the two words next to each other, as comparing positions does. And an index
+built before the pair fields existed is rebuilt before it answers."""
+import json
+from datetime import datetime, timezone
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from whoosh import index as whoosh_index
+
+from accounts.search import docmaps, query as q
+from accounts.search.analyzer import analyze
+from accounts.search.bulk import commit_segments, write_segment
+from accounts.search.index import account_document, search_schema
+from tests.search.conftest import usernames_matching
+
+WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
+texts = st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=4).map(" ".join),
+                 min_size=1, max_size=25)
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def account_row(number: int, owner: str) -> dict:
+    return {
+        "id": number + 1, "group_id": 1, "username": f"{100000 + number}", "owner": owner,
+        "caller_id": "", "email": "", "description": owner, "virtual_number": "", "secondary_number": "",
+        "account_type": "generic", "status": "created", "enabled": True,
+        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    }
+
+
+def written_by_both_writers(directory, owners: list[str]):
+    """An index of the owners written twice: documents 0..n-1 by the bulk segment writer (as a
+    rebuild writes them), n..2n-1 by Whoosh's writer (as a search applies a few changes)."""
+    ix = whoosh_index.create_in(str(directory), search_schema())
+    rows = [account_row(number, owner) for number, owner in enumerate(owners)]
+    commit_segments(ix, [write_segment(ix, map(account_document, rows))])
+    writer = ix.writer()
+    for row in rows:
+        writer.add_document(**account_document({**row, "id": row["id"] + len(owners)}))
+    writer.commit(merge=False)
+    return ix
+
+
+def adjacent(text: str, first: str, second: str) -> bool:
+    terms = analyze(text)
+    return any(pair == (first, second) for pair in zip(terms, terms[1:]))
+
+
+@SETTINGS
+@given(owners=texts, first=st.sampled_from(WORDS), second=st.sampled_from(WORDS))
+def test_a_two_word_phrase_finds_the_accounts_holding_the_words_side_by_side(tmp_path_factory, owners, first,
+                                                                             second):
+    phrase_terms = analyze(f"{first} {second}")
+    if len(phrase_terms) != 2:
+        return  # a word the analyzer splits ("rossi-bianchi") makes a longer phrase
+    ix = written_by_both_writers(tmp_path_factory.mktemp("pairs"), owners)
+    with ix.reader() as reader:
+        found, by_positions = set(), set()
+        for leaf, offset in reader.leaf_readers():
+            ctx = q.SegmentContext(leaf, cache=None)
+            for field in ("owner", "description"):
+                node = q.PhraseNode(field, tuple(phrase_terms), 0)
+                found |= {offset + docnum for docnum in docmaps.docs(node.docs(ctx), ctx.size)}
+                by_positions |= {offset + docnum
+                                 for docnum in docmaps.docs(node._docs_by_positions(ctx), ctx.size)}
+    expected = {number for number, owner in enumerate(owners) if adjacent(owner, *phrase_terms)}
+    expected |= {number + len(owners) for number in expected}
+    assert found == expected
+    assert by_positions == expected
+
+
+def test_a_phrase_of_two_words_split_from_one_is_found(book):
+    """`o'neil` stays one word, `rossi-bianchi` becomes the phrase "rossi bianchi"."""
+    from tests.search.conftest import create_account
+
+    create_account(book.support, "400001", "+41440000401", owner="Maria Rossi-Bianchi")
+    create_account(book.support, "400002", "+41440000402", owner="Bianchi Rossi")
+    assert usernames_matching("owner:rossi-bianchi") == ["100002", "400001"]
+    assert usernames_matching('owner:"maria rossi"') == ["400001"]
+    assert usernames_matching('owner:"bianchi rossi"') == ["400002"]
+
+
+def test_an_index_of_an_older_format_is_rebuilt_before_it_answers(book, search_index):
+    """An index written before the pair fields existed (its state names no format) would find no
+    phrase: the next search builds a new generation and finds it."""
+    assert usernames_matching('"paola rossi"') == []
+    from tests.search.conftest import create_account
+
+    create_account(book.support, "400003", "+41440000403", owner="Paola Rossi")
+    assert usernames_matching('"paola rossi"') == ["400003"]
+    state_path = search_index.directory / "state.json"
+    state = json.loads(state_path.read_text())
+    del state["format"]
+    state_path.write_text(json.dumps(state))
+
+    assert usernames_matching('"paola rossi"') == ["400003"]
+    rebuilt = json.loads(state_path.read_text())
+    assert rebuilt["generation"] != state["generation"]
+    assert rebuilt["format"] == 2
