@@ -42,6 +42,7 @@ from accounts.search import changelog, docmaps
 from accounts.search import query as q
 from accounts.search.analyzer import AccountTextTokenizer
 from accounts.search.bulk import commit_segments, segments_without, write_segment
+from accounts.search.errors import SearchIndexBusy
 from accounts.search.group_clauses import GroupNames, route_group_clauses
 from accounts.search.fields import ALWAYS_PRESENT, FIELDS, FieldKind, keyword_value
 from accounts.search.lexicon import (
@@ -53,6 +54,9 @@ from accounts.search.lexicon import (
 from accounts.search.parser import parse
 
 LOCK_TIMEOUT_SECONDS = 60.0
+# How long a search waits for another process's work on the index before it says the index is
+# busy (below an app server's usual 30 s request timeout).
+SEARCH_LOCK_WAIT_SECONDS = 20.0
 REBUILD_BATCH = 5000
 LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon.py)
 DOCS_PER_SEGMENT = 250_000
@@ -392,11 +396,12 @@ class SearchIndex:
 
     # Keeping in step with the database
 
-    def sync(self) -> int:
+    def sync(self, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> int:
         """Apply every committed change the index has not seen; returns how many accounts.
 
         A large backlog (a batch import) goes through the bulk segment writer; an index last
-        applied before the change log was pruned is rebuilt (changelog.PendingChanges).
+        applied before the change log was pruned is rebuilt (changelog.PendingChanges). Raises
+        TimeoutError when another process holds the index lock for more than `lock_timeout`.
         """
         if connection.in_atomic_block:
             # Rows written by a transaction still open (maybe this one) must not reach the index:
@@ -405,13 +410,13 @@ class SearchIndex:
             return 0
         state = self._read_state()
         if state is None:
-            with self.locked():
+            with self.locked(lock_timeout):
                 if self._read_state() is None:
                     return self._rebuild_locked()
             return 0
         if not changelog.pending_changes(changelog.LogPosition.from_json(state["position"])):
             return 0
-        with self.locked():
+        with self.locked(lock_timeout):
             state = self._read_state()
             position = changelog.LogPosition.from_json(state["position"])
             pending = changelog.pending_changes(position)
@@ -531,7 +536,10 @@ class SearchIndex:
 
     def _segment_matches(self, text: str, group_ids: Iterable[int] | None) -> list[SegmentMatch]:
         node = route_group_clauses(parse(text))
-        self.sync()
+        try:
+            self.sync(lock_timeout=SEARCH_LOCK_WAIT_SECONDS)
+        except TimeoutError:
+            raise SearchIndexBusy() from None
         state = self._read_state()
         reader = self._current_reader(state["generation"])
         group_names = GroupNames()

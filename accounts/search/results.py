@@ -68,5 +68,5 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
 
 def search_context(query_text: str, error: SearchQueryError | None) -> dict:
     """Template context of a search box: the query, and the error with a caret under its place."""
-    caret = " " * min(error.position, len(query_text)) + "^" if error else ""
+    caret = " " * min(error.position, len(query_text)) + "^" if error and error.position is not None else ""
     return {"query": query_text, "search_error": error, "search_error_caret": caret}
