@@ -93,7 +93,8 @@ class Lexicon:
         kept = 0 if self.postings is None else 8 * len(self.posting_starts) + 4 * len(self.postings)
         kept += 0 if self.columns is None else self.columns.memory_bytes
         return (len(self.joined) * (1 if self.joined.isascii() else 4) + 4 * len(self.offsets)
-                + 4 * 3 * len(self.doc_frequency) + 8 * len(self.frequent) + kept)
+                + 4 * 3 * len(self.doc_frequency) + 8 * len(self.frequent) + kept
+                + _set_bytes(self.frequent_set) + _set_bytes(self.twice_set))
 
     def frequent_docs_map(self, indexes: Iterable[int]) -> int | None:
         """The doc map of the documents holding any of the frequent terms at `indexes` (None if
@@ -177,6 +178,14 @@ class Lexicon:
                                            (begin + position for position in positions))))
                 return [index - 1 for index in following if accept(self.term(index - 1))]
         return compress(count(start), map(accept, self.terms(start, stop)))
+
+
+def _set_bytes(numbers: frozenset[int]) -> int:
+    """Memory of a set of term indexes: its hash table and an int object per element."""
+    return sys.getsizeof(numbers) + _INT_BYTES * len(numbers)
+
+
+_INT_BYTES = sys.getsizeof(10**6)
 
 
 class _TermSequence:
