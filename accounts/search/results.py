@@ -63,6 +63,10 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
         matches = get_index().match(query_text, group_ids=group_ids)
     except SearchQueryError as error:
         return SearchOutcome(accounts.none(), error)
+    if group_ids is not None:
+        # The groups the index was asked about: a group given to the operator since then must
+        # not add its accounts to a result said as exceptions (nothing of it is excepted).
+        accounts = accounts.filter(group_id__in=group_ids)
     return SearchOutcome(restricted_to(accounts, matches))
 
 

@@ -97,3 +97,18 @@ def test_a_regular_expression_past_the_search_deadline_answers_with_an_error(sha
         index_module.get_index().search("/.*1.*/")
     monkeypatch.setattr(index_module, "REGEX_SECONDS", 60.0)
     assert index_module.get_index().search("/.*1.*/")
+
+
+def test_a_group_given_to_the_operator_during_a_search_adds_nothing_to_its_exceptions(shared_book, search_personas,
+                                                                                        monkeypatch):
+    """The index is asked about the groups the operator sees at that moment; were a group added to
+    the operator's scope before the database lists the result, a result said by its exceptions
+    would list that group's accounts, none of which were asked about."""
+    from accounts.models import Account
+    from accounts.search import index as index_module
+    from accounts.search.results import search_within
+
+    monkeypatch.setattr(index_module, "SHORT_RESULT", 0)
+    scope_since_widened = Account.objects.all()
+    outcome = search_within(scope_since_widened, "NOT verdi", user=search_personas.sales_operator)
+    assert sorted(outcome.accounts.values_list("username", flat=True)) == ["100001", "100002", "100005"]
