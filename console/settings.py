@@ -188,6 +188,12 @@ LICENCE_OFFLINE_GRACE_DAYS = env_int("LICENCE_OFFLINE_GRACE_DAYS", 7)
 LICENCE_RATE_WINDOW_SECONDS = env_int("LICENCE_RATE_WINDOW_SECONDS", 60)
 LICENCE_RATE_LIMIT_PER_USERNAME = env_int("LICENCE_RATE_LIMIT_PER_USERNAME", 10)
 LICENCE_RATE_LIMIT_PER_ADDRESS = env_int("LICENCE_RATE_LIMIT_PER_ADDRESS", 300)
+# On PostgreSQL each process writes its rate-limit counts in batches, one every this many seconds
+# while requests come (0: each request at once, exact across processes; licensing/ratelimit.py),
+# and remembers at most this many of the accounts licence checks read (0: no cache;
+# licensing/clientcache.py).
+LICENCE_RATE_FLUSH_SECONDS = env_int("LICENCE_RATE_FLUSH_SECONDS", 1)
+LICENCE_CACHE_ENTRIES = env_int("LICENCE_CACHE_ENTRIES", 10000)
 # An identical repeated licence check adds an activity-timeline entry at most this often.
 LICENCE_CHECK_AUDIT_INTERVAL_SECONDS = env_int("LICENCE_CHECK_AUDIT_INTERVAL_SECONDS", 24 * 3600)
 WORKER_TASKS += ["licensing.tasks.licences_expire_due", "licensing.tasks.rate_buckets_prune"]

@@ -1,13 +1,21 @@
-"""Counting a licence request against the rate limits and loading the account it names, in one
-round trip to the database.
+"""Counting a licence request against the rate limits and loading the account it names: on
+PostgreSQL, usually without a round trip to the database, and otherwise in one.
 
-The licence endpoint's cost is mostly the database's. On PostgreSQL one statement, prepared once
-per connection, adds the hits (a data-modifying WITH over the rate counters) and reads the
-account's credentials with its licence. That statement is also the connection's health check
-(CONN_HEALTH_CHECKS), so a check that changes nothing is one round trip. Elsewhere (the SQLite
-trial run) two ordinary queries do the same. A prepared statement outlives migrations on a live
-connection: restart the app servers after migrating, as with any schema change. A pooler between
-the app and the database must keep sessions (pgbouncer's session pooling, not transaction pooling).
+On PostgreSQL, outside a transaction, a check asks this process's cache first
+(licensing.clientcache: remembered accounts, emptied by the database's notifications whenever a
+column a check reads changes) and counts the request in this process's batch of rate-limit hits
+(licensing.ratelimit, written once a second or so). A check of a remembered account with its
+password, with no batch due, therefore sends nothing to the database.
+
+A check the cache cannot answer (an account not remembered, a wrong password, or no cache: inside
+a transaction, no listener) sends one statement, prepared once per connection, that adds the hits (a data-modifying
+WITH over the rate counters) and reads the account's credentials with its licence; a read outside
+a transaction then fills the cache. That statement is also the connection's health check
+(CONN_HEALTH_CHECKS), so such a check that changes nothing is one round trip. Elsewhere (the SQLite
+trial run) two ordinary queries do the same and nothing is remembered. A prepared statement
+outlives migrations on a live connection: restart the app servers after migrating, as with any
+schema change. A pooler between the app and the database must keep sessions (pgbouncer's session
+pooling, not transaction pooling), for the prepared statement and for the cache's LISTEN.
 """
 import re
 import weakref
@@ -15,9 +23,11 @@ from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
+from accounts.digests import digests_match
 from accounts.models import Account
+from licensing.clientcache import client_cache
 from licensing.models import ClientRateBucket, Licence
-from licensing.ratelimit import RateCount, RateDecision, rate_limit_hit
+from licensing.ratelimit import RateCount, RateDecision, rate_limit_count, rate_limit_counted
 
 # Every account's username has this form (accounts.models.USERNAME_VALIDATOR).
 USERNAME_PATTERN = re.compile(r"[0-9]{6,16}")
@@ -31,7 +41,9 @@ _prepared_on: "weakref.WeakSet" = weakref.WeakSet()
 class ClientAccount:
     """What a licence check reads of an account: its SIP credentials and enabled flag, with its
     licence (None when the account has none yet). A plain record rather than an Account instance:
-    building a model of 24 fields, most of them deferred, was a measurable share of a check's cost."""
+    building a model of 24 fields, most of them deferred, was a measurable share of a check's cost.
+    One remembered by licensing.clientcache is shared by this process's checks: of its licence,
+    only licence_check's `last_checked_at` refresh writes to it."""
 
     pk: int
     group_id: int
@@ -51,8 +63,9 @@ class ClientAccount:
         return cls(account.pk, account.group_id, account.username, account.ha1, account.enabled, licence)
 
 
-# The statement's account columns, in ClientAccount's order.
-_ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in ("id", "group", "username", "ha1", "enabled")]
+# The Account fields ClientAccount holds, in its order (the statement's account columns).
+ACCOUNT_FIELDS = ("id", "group", "username", "ha1", "enabled")
+_ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in ACCOUNT_FIELDS]
 
 
 def _prepare_sql(db) -> str:
@@ -78,23 +91,36 @@ def _account_from_row(alias: str, values: tuple) -> ClientAccount | None:
     return ClientAccount(*account_values, licence)
 
 
-def count_and_load(*, username: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
+def count_and_load(*, username: str, password: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
     """Count the request of `username` from `address` and load that account (None when there is
-    none) with its licence."""
+    none) with its licence. The caller still authenticates: `password` only decides whether a
+    remembered account may answer."""
     if not USERNAME_PATTERN.fullmatch(username):
         # No account has this name (and it may hold bytes the database refuses): count the address only.
-        return rate_limit_hit(username=None, address=address), None
+        return rate_limit_count(username=None, address=address), None
     # The connection itself, not the `connection` proxy: each attribute read through that looks
     # the connection up again.
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
-        decision = rate_limit_hit(username=username, address=address)
+        decision = rate_limit_count(username=username, address=address)
         return decision, ClientAccount.of(Account.objects.select_related("licence").filter(username=username).first())
+    cached = client_cache.lookup(username)
+    if cached.account is not None and digests_match(username, password, cached.account.ha1):
+        return rate_limit_count(username=username, address=address), cached.account
+    # Not remembered, or a wrong password: the database answers, with the latest credentials. A
+    # wrong password thus costs the round trip an unknown username costs, and the time an answer
+    # takes tells no one which usernames exist.
+    decision, account = _count_and_load_in_one_statement(db, username=username, address=address)
+    client_cache.fill(cached, account)
+    return decision, account
+
+
+def _count_and_load_in_one_statement(db, *, username: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
     count = RateCount.of(username=username, address=address)
     user_key, address_key = count.limits
     rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, username])
     account = next((_account_from_row(db.alias, row[2:]) for row in rows if row[0] == user_key), None)
-    return count.decide({row[0]: row[1] for row in rows}), account
+    return rate_limit_counted(count=count, totals={row[0]: row[1] for row in rows}), account
 
 
 def _execute_as_health_check(db, params: list) -> list[tuple]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from console.audit import Actor, audit_record, changed_only
 from console.errors import NotAllowedError
+from licensing.clientcache import client_cache
 from licensing.lookup import ClientAccount
 from licensing.models import Licence
 
@@ -166,6 +167,9 @@ def _record_checked_at(licence: Licence, now: datetime) -> None:
 
 @transaction.atomic
 def _licence_check_locked(*, account: ClientAccount, device_id: str, now: datetime) -> CheckResult:
+    # This process's cached copy is outdated once this commits: drop it then, not when the
+    # database's notification arrives, so the client's next check reads what was written.
+    transaction.on_commit(lambda: client_cache.forget(account.username))
     licence = Licence.objects.select_for_update().get(account_id=account.pk)
     answer, changes = _decide(licence, account, device_id, timezone.localdate(now, timezone.get_default_timezone()))
     changed = _pending_changes(licence, changes)

@@ -37,7 +37,7 @@ def licence_validate(request: HttpRequest) -> HttpResponse:
     if credentials is None:
         return _unauthorized()
     username, password = credentials
-    decision, account = count_and_load(username=username, address=client_ip(request))
+    decision, account = count_and_load(username=username, password=password, address=client_ip(request))
     if not decision.allowed:
         return _error(
             429, "too_many_requests", "Too many licence requests: try again later.", {"Retry-After": str(decision.retry_after)}

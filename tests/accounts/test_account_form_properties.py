@@ -15,6 +15,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from accounts.models import AccessRule, Account
+from activation.models import ProvisioningProfile
 from licensing.models import Licence
 from tests.conftest import make_account
 from tests.console.state import rolled_back
@@ -132,6 +133,17 @@ def _integer(text: str) -> int | None:
         return None
 
 
+def _names_no_profile(raw: str) -> bool:
+    """Whether a submitted provisioning profile is refused: anything but nothing or the id of an
+    existing profile (a fresh installation has its default one), read as a database key is read."""
+    if raw == "":
+        return False
+    try:
+        return not ProvisioningProfile.objects.filter(pk=int(raw)).exists()
+    except ValueError:
+        return True
+
+
 def _breaks_a_rule(values: dict, *, creating: bool) -> bool:
     """The account rules (SPEC A2, A5, A6) read independently of the form's code."""
     text = {key: value.strip() if isinstance(value, str) else value for key, value in values.items()}
@@ -164,7 +176,7 @@ def _breaks_a_rule(values: dict, *, creating: bool) -> bool:
             validate_email(text["email"])
         except ValidationError:
             return True
-    if text["licence_edition"] not in {"professional", "enterprise"} or text.get("profile"):
+    if text["licence_edition"] not in {"professional", "enterprise"} or _names_no_profile(values.get("profile", "")):
         return True
     if text["licence_valid_until"]:
         try:

@@ -1,6 +1,8 @@
 import pytest
 
 from licensing import signing
+from licensing.clientcache import client_cache
+from licensing.ratelimit import batched_counter
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +24,14 @@ def own_signing_key(settings, licensing_var_dir):
     signing.clear_cache()
     yield
     signing.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def fresh_licence_cache_and_rate_counts():
+    """Each test starts as a new process would: nothing remembered, no rate counts in memory. The
+    cache's listening connection is closed afterwards, so the test database can be dropped."""
+    batched_counter.reset()
+    client_cache.close()
+    yield
+    client_cache.close()
+    batched_counter.reset()

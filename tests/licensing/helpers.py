@@ -1,6 +1,8 @@
 """Calling the licence web service as a client app does, and checking its signed answers."""
 import base64
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,3 +36,25 @@ def verify_answer(answer: dict, public_key_b64: str | None = None) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+@contextmanager
+def statements_recorded(db_connection) -> Iterator[list[str]]:
+    """The statements the driver sends on this PostgreSQL connection while the block runs, the
+    health check's `SELECT 1` (which bypasses Django's query log) included."""
+    import psycopg2.extensions
+
+    sent: list[str] = []
+
+    class RecordingCursor(psycopg2.extensions.cursor):
+        def execute(self, query, params=None):
+            sent.append(query)
+            return super().execute(query, params)
+
+    db_connection.ensure_connection()
+    original, db_connection.connection.cursor_factory = db_connection.connection.cursor_factory, RecordingCursor
+    try:
+        yield sent
+    finally:
+        if db_connection.connection is not None:
+            db_connection.connection.cursor_factory = original

@@ -13,7 +13,7 @@ from licensing import clientapi
 from licensing.models import Licence
 from licensing.services import licence_clear, licence_revoke_keys
 from tests.conftest import make_account, requires_postgresql
-from tests.licensing.helpers import LICENCE_URL, basic, validate, verify_answer
+from tests.licensing.helpers import LICENCE_URL, basic, statements_recorded, validate, verify_answer
 
 
 def licence_of(account) -> Licence:
@@ -279,32 +279,14 @@ def test_a_check_a_minute_after_the_last_refreshes_last_checked_without_a_timeli
     assert len(checks_on_timeline(account)) == 1
 
 
-def _statements_sent_by(db_connection) -> list[str]:
-    """Every statement the driver sends on this connection from now on, the health check's
-    `SELECT 1` (which bypasses Django's query log) included."""
-    import psycopg2.extensions
-
-    sent = []
-
-    class RecordingCursor(psycopg2.extensions.cursor):
-        def execute(self, query, params=None):
-            sent.append(query)
-            return super().execute(query, params)
-
-    db_connection.ensure_connection()
-    db_connection.connection.cursor_factory = RecordingCursor
-    return sent
-
-
 @requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_repeated_identical_check_is_one_round_trip_on_a_reused_connection(client, account):
     validate(client, account.username, "phone-A")
-    sent = _statements_sent_by(connection)
-
-    # What a new request does first (the test client skips it): health checks come due again.
-    connection.close_if_unusable_or_obsolete()
-    assert validate(client, account.username, "phone-A").json()["status"] == "valid"
+    with statements_recorded(connection) as sent:
+        # What a new request does first (the test client skips it): health checks come due again.
+        connection.close_if_unusable_or_obsolete()
+        assert validate(client, account.username, "phone-A").json()["status"] == "valid"
 
     assert len(sent) == 1 and sent[0].startswith("EXECUTE")
 
