@@ -94,19 +94,27 @@ class AccountCache:
         whether it was stored."""
         if generation != self.generation or max_entries <= 0:
             return False
+        previous_username = self._usernames.get(account.pk)
+        if previous_username is not None and previous_username != account.username:
+            # Renamed since it was remembered: the old name must not answer any more.
+            self._entries.pop(previous_username, None)
         self._entries[account.username] = account
         self._entries.move_to_end(account.username)
         self._usernames[account.pk] = account.username
         while len(self._entries) > max_entries:
             _, dropped = self._entries.popitem(last=False)
-            self._usernames.pop(dropped.pk, None)
+            self._unmap(dropped)
         return True
 
     def forget(self, username: str) -> None:
         account = self._entries.pop(username, None)
         if account is not None:
-            self._usernames.pop(account.pk, None)
+            self._unmap(account)
         self.generation += 1
+
+    def _unmap(self, account: "ClientAccount") -> None:
+        if self._usernames.get(account.pk) == account.username:
+            del self._usernames[account.pk]
 
     def forget_accounts(self, account_ids: Iterable[int]) -> None:
         """Forget the accounts of these ids (a username may have changed since it was remembered)."""
@@ -196,8 +204,12 @@ class ClientCache:
         listener is broken (a server that ends a session sends its reason as a notice first)."""
         listener = self._listener
         try:
+            # One poll reads one buffer of the socket (about a thousand notifications): read on
+            # while more has arrived, so a burst cannot hide the change behind it.
             listener.poll()
-        except psycopg2.Error:
+            while select.select([listener], [], [], 0)[0]:
+                listener.poll()
+        except (psycopg2.Error, OSError, ValueError):
             return False
         if listener.closed or listener.notices:
             return False
@@ -208,12 +220,12 @@ class ClientCache:
         return True
 
     def _apply(self, payloads: set[str]) -> None:
-        """Forget the accounts the notifications name; an empty one (a deletion, new licences)
-        means every account."""
-        if "" in payloads:
-            self._accounts.clear()
-        else:
+        """Forget the accounts the notifications name; an empty one (a deletion, new licences),
+        or one that names no account id (anyone may notify on the channel), means every account."""
+        if all(payload.isascii() and payload.isdigit() for payload in payloads):
             self._accounts.forget_accounts(map(int, payloads))
+        else:
+            self._accounts.clear()
 
     def _start_listening(self) -> bool:
         """Open the listener, unless an attempt failed less than LISTEN_RETRY_SECONDS ago. The cache

@@ -27,7 +27,7 @@ from accounts.digests import digests_match
 from accounts.models import Account
 from licensing.clientcache import client_cache
 from licensing.models import ClientRateBucket, Licence
-from licensing.ratelimit import RateCount, RateDecision, rate_limit_count, rate_limit_counted
+from licensing.ratelimit import RateCount, RateDecision, rate_limit_count, rate_limit_decide_written
 
 # Every account's username has this form (accounts.models.USERNAME_VALIDATOR).
 USERNAME_PATTERN = re.compile(r"[0-9]{6,16}")
@@ -64,8 +64,8 @@ class ClientAccount:
 
 
 # The Account fields ClientAccount holds, in its order (the statement's account columns).
-ACCOUNT_FIELDS = ("id", "group", "username", "ha1", "enabled")
-_ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in ACCOUNT_FIELDS]
+_ACCOUNT_FIELDS = ("id", "group", "username", "ha1", "enabled")
+_ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in _ACCOUNT_FIELDS]
 
 
 def _prepare_sql(db) -> str:
@@ -120,7 +120,7 @@ def _count_and_load_in_one_statement(db, *, username: str, address: str | None) 
     user_key, address_key = count.limits
     rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, username])
     account = next((_account_from_row(db.alias, row[2:]) for row in rows if row[0] == user_key), None)
-    return rate_limit_counted(count=count, totals={row[0]: row[1] for row in rows}), account
+    return rate_limit_decide_written(count=count, totals={row[0]: row[1] for row in rows}), account
 
 
 def _execute_as_health_check(db, params: list) -> list[tuple]:

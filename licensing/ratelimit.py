@@ -18,6 +18,7 @@ limit's worth of requests within one flush interval before every process knows. 
 processes, as every count was before batching.
 """
 import ipaddress
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,9 +26,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
 from licensing.models import ClientRateBucket
+
+logger = logging.getLogger(__name__)
 
 TABLE = connection.ops.quote_name(ClientRateBucket._meta.db_table)
 _KEY, _WINDOW, _HITS = (connection.ops.quote_name(name) for name in ("key", "window_start", "hits"))
@@ -112,7 +115,7 @@ def rate_limit_count(*, username: str | None, address: str | None) -> RateDecisi
     return batched_counter.count(count) if batching_applies() else _hit_at_once(count)
 
 
-def rate_limit_counted(*, count: RateCount, totals: dict[str, int]) -> RateDecision:
+def rate_limit_decide_written(*, count: RateCount, totals: dict[str, int]) -> RateDecision:
     """The decision for `count`, whose hits the caller has written itself (licensing.lookup's one
     statement), given each key's total in the table after that write."""
     return batched_counter.add_written(count, totals) if batching_applies() else count.decide(totals)
@@ -172,6 +175,7 @@ class BatchedCounter:
             self._ended: list[tuple[str, int, int]] = []
             self._flushed_at = self._clock()
             self._writing = False
+            self._write_again_at = 0.0  # after a failed write: not before then
 
     def count(self, count: RateCount) -> RateDecision:
         """Count one request; write this process's batch first when one is due."""
@@ -192,7 +196,11 @@ class BatchedCounter:
             return self._decide(count, totals)
 
     def add_written(self, count: RateCount, totals: dict[str, int]) -> RateDecision:
-        """Learn the totals the caller read when it wrote `count`'s hits at once, and decide."""
+        """Learn the totals the caller read when it wrote `count`'s hits at once, and decide.
+
+        A total read here may already hold a batch of this process whose write is still under
+        way (counted as `writing` too until it ends): for that moment a key can look one batch
+        fuller than it is, which can refuse a request early, never admit one too many."""
         with self._lock:
             self._enter_window(count.window_start)
             if count.window_start == self._window_start:
@@ -240,7 +248,8 @@ class BatchedCounter:
         """The hits to write now, moved from pending to writing, when the flush interval has passed
         or a window has ended and no other write is under way."""
         now = self._clock()
-        if self._writing or (not self._ended and now - self._flushed_at < settings.LICENCE_RATE_FLUSH_SECONDS):
+        if self._writing or now < self._write_again_at or (
+                not self._ended and now - self._flushed_at < settings.LICENCE_RATE_FLUSH_SECONDS):
             return None
         hits = {key: tally.pending for key, tally in self._tallies.items() if tally.pending}
         for key in hits:
@@ -251,15 +260,22 @@ class BatchedCounter:
         return batch
 
     def _write(self, batch: _Batch) -> dict[str, int]:
-        """Write `batch` and learn each key's total; on failure its hits wait for the next write."""
+        """Write `batch` and learn each key's total. When the database refuses the write (a lock
+        held past a statement timeout, a lost connection), its hits wait for the next write, one
+        flush interval later, and the request is decided from what this process knows: the
+        client whose request happened to be due for the write is not the one to get an error."""
         rows = batch.ended + [(key, batch.window_start, hits) for key, hits in batch.hits.items()]
         try:
             totals = _upsert(rows) if rows else {}
-        except Exception:
+        except BaseException as error:
             with self._lock:
                 self._writing = False
                 self._requeue(batch)
-            raise
+                self._write_again_at = self._clock() + max(1, settings.LICENCE_RATE_FLUSH_SECONDS)
+            if not isinstance(error, DatabaseError):
+                raise
+            logger.warning("Rate-limit counts not written, kept for the next write: %s", error)
+            return {}
         with self._lock:
             self._writing = False
             if batch.window_start == self._window_start:

@@ -8,6 +8,7 @@ answers after each change hold all the same.
 """
 import os
 import re
+import time
 from dataclasses import fields
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from licensing.clientcache import CHANNEL, UNTRUSTED, AccountCache, client_cache
 from licensing.lookup import ClientAccount
 from licensing.models import Licence
 from licensing.services import licence_clear, licence_revoke_keys
-from tests.conftest import make_account, on_postgresql
+from tests.conftest import make_account, on_postgresql, requires_postgresql
 from tests.licensing.helpers import statements_recorded, validate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,6 +200,43 @@ def test_a_direct_sql_update_reaches_the_cache_through_the_trigger(client, accou
     assert status_of(client, account) == "disabled"
 
 
+@requires_postgresql
+def test_a_change_behind_a_burst_of_notifications_reaches_the_next_check(client, account):
+    """A status change of thousands of accounts notifies each: one read of the listener's socket
+    holds about a thousand, and the change behind them must not wait for later checks."""
+    bound_and_remembered(client, account)
+
+    execute("SELECT pg_notify(%s, n::text) FROM generate_series(1000000, 1003000) AS n", [CHANNEL])
+    execute(f"UPDATE {Account._meta.db_table} SET enabled = false WHERE id = %s", [account.pk])
+    change_reaches_this_process()
+    time.sleep(0.3)  # the burst and the change travel together: let all of it arrive
+
+    assert status_of(client, account) == "disabled"
+
+
+@requires_postgresql
+def test_a_notification_naming_no_account_empties_the_cache_and_the_check_answers(client, account):
+    bound_and_remembered(client, account)
+
+    execute("SELECT pg_notify(%s, %s)", [CHANNEL, "not an account id"])
+    change_reaches_this_process()
+    sent = statements_sent(lambda: validate(client, account.username, "phone-A"))
+
+    assert sent, "the cache was emptied: the check read the database"
+    assert status_of(client, account) == "valid"
+
+
+def test_the_check_that_changes_a_licence_forgets_it_at_once(client, account):
+    """A conflict written by this process: its copy is dropped when the write commits, before any
+    notification is read, so the bound device's next check here sees the conflict."""
+    bound_and_remembered(client, account, "phone-A")
+
+    assert status_of(client, account, "phone-B") == "conflict"
+
+    assert len(client_cache) == 0
+    assert status_of(client, account, "phone-A") == "conflict"
+
+
 def test_a_refresh_of_last_checked_at_does_not_empty_the_cache(client, account):
     bound_and_remembered(client, account)
 
@@ -283,7 +321,7 @@ def test_an_account_without_a_licence_is_not_remembered(client, account):
 
 def test_the_cache_drops_the_least_recently_used_account_beyond_its_size():
     cache = AccountCache()
-    first, second, third = (remembered_account(username) for username in ("4000000001", "4000000002", "4000000003"))
+    first, second, third = (remembered_account(f"400000000{pk}", pk=pk) for pk in (1, 2, 3))
     for account in (first, second):
         assert cache.put(account, generation=cache.generation, max_entries=2)
     cache.get(first.username)
@@ -291,6 +329,18 @@ def test_the_cache_drops_the_least_recently_used_account_beyond_its_size():
     cache.put(third, generation=cache.generation, max_entries=2)
 
     assert (cache.get(first.username), cache.get(second.username), cache.get(third.username)) == (first, None, third)
+
+
+def test_an_account_remembered_again_under_a_new_username_no_longer_answers_to_the_old_one():
+    cache = AccountCache()
+    before, after = remembered_account("4000000001", pk=7), remembered_account("4000000099", pk=7)
+    cache.put(before, generation=cache.generation, max_entries=10)
+
+    cache.put(after, generation=cache.generation, max_entries=10)
+
+    assert (cache.get(before.username), cache.get(after.username)) == (None, after)
+    cache.forget_accounts([7])
+    assert cache.get(after.username) is None
 
 
 def test_a_fill_that_raced_with_a_flush_or_a_forget_is_not_stored():

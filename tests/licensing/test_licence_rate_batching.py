@@ -4,12 +4,15 @@ Two BatchedCounter objects stand for two processes; they write through this test
 connection, on PostgreSQL and on SQLite alike. Requests through the web service batch on
 PostgreSQL outside a transaction only: on SQLite each test asserts that every hit is written at once.
 """
+from contextlib import contextmanager
+
 import pytest
+from django.db import connection
 
 from licensing import ratelimit
 from licensing.models import ClientRateBucket
 from licensing.ratelimit import BatchedCounter, RateCount
-from tests.conftest import make_account, on_postgresql
+from tests.conftest import make_account, on_postgresql, requires_postgresql
 from tests.licensing.helpers import validate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +126,45 @@ def test_a_process_flooded_with_distinct_keys_writes_the_hits_of_new_ones_at_onc
     assert not decision.allowed, "exact: the sixth hit of a limit of 5"
     assert hits_in_table("user:4000000999", WINDOW_START) == 6, "written at once, not followed in memory"
     assert hits_in_table(f"user:{USERNAME}", WINDOW_START) == 0, "a followed key still waits for the batch"
+
+
+@contextmanager
+def counters_locked_elsewhere_past_a_statement_timeout():
+    """Another session holds the counter table locked, and this connection's statements give up
+    after 200 ms: a batch write then fails as it would against a stuck database."""
+    import psycopg2
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {ClientRateBucket._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 200")
+        yield
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+
+
+@requires_postgresql
+def test_a_batch_the_database_refuses_waits_for_a_later_write_and_the_request_is_answered(limits):
+    clock = Clock()
+    counter = BatchedCounter(clock)
+    moment = WINDOW_START + 10
+    assert counter.count(request_at(moment)).allowed
+
+    clock.now += 1
+    with counters_locked_elsewhere_past_a_statement_timeout():
+        assert counter.count(request_at(moment)).allowed, "decided from the hits this process counted"
+    assert hits_in_table(f"user:{USERNAME}", WINDOW_START) == 0
+
+    clock.now += 0.5
+    assert counter.count(request_at(moment)).allowed
+    assert hits_in_table(f"user:{USERNAME}", WINDOW_START) == 0, "no new attempt before a flush interval"
+
+    clock.now += 1
+    decisions = [counter.count(request_at(moment)).allowed for _ in range(3)]
+    assert hits_in_table(f"user:{USERNAME}", WINDOW_START) == 4, "the refused hits were written with the next batch"
+    assert decisions == [True, True, False]
