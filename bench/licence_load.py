@@ -6,7 +6,10 @@ side by side with a trivial Django view on the same server in the same run (the 
 1. Creates the database if missing, migrates it, and writes --accounts accounts whose licences are
    already bound (the steady state of a fleet of clients: each check authenticates, counts against
    the rate limit and reads the licence; a licence's "last checked" is rewritten at most once a
-   minute). The rate limits are raised for the run: every request comes from 127.0.0.1.
+   minute). The rate limits are raised for the run: every request comes from 127.0.0.1. Each
+   worker soon remembers every account (licensing/clientcache.py) and writes its rate counts in
+   batches; `LICENCE_CACHE_ENTRIES=0 LICENCE_RATE_FLUSH_SECONDS=0` in the environment measures
+   one database round trip per check instead.
 2. Starts gunicorn (2 sync workers; --threads N for 2 gthread workers of N threads) on a free
    loopback port with bench/licence_bench_settings.py.
 3. Throughput: wrk (Debian's /usr/bin/wrk) POSTs the same request shape to the trivial view and to
