@@ -140,6 +140,7 @@ class ClientCache:
         self._listener = None
         self._listener_pid: int | None = None
         self._retry_at = 0.0
+        self._connecting_pid: int | None = None  # the process one of whose threads is connecting
 
     def lookup(self, username: str) -> CacheLookup:
         """Apply the notifications that have arrived, then the remembered account of `username`.
@@ -147,9 +148,21 @@ class ClientCache:
         if not _cache_applies():
             return UNTRUSTED
         with self._lock:
-            if not self._listening():
+            if self._listening():
+                return CacheLookup(self._accounts.get(username), self._accounts.generation)
+            if not self._may_start_listening():
                 return UNTRUSTED
-            return CacheLookup(self._accounts.get(username), self._accounts.generation)
+            self._connecting_pid = os.getpid()
+        # Connecting may take up to its timeout: meanwhile the other threads of this process
+        # check against the database instead of waiting for the lock.
+        listener = _listener_or_none()
+        with self._lock:
+            self._connecting_pid = None
+            if not self._install(listener):
+                return UNTRUSTED
+            # Listening before the caller reads the database: what changes after that read is
+            # notified, so the read may fill the (empty) cache.
+            return CacheLookup(None, self._accounts.generation)
 
     def fill(self, lookup: CacheLookup, account: "ClientAccount | None") -> bool:
         """Remember `account`, read from the database after `lookup`, unless a flush happened since
@@ -191,13 +204,11 @@ class ClientCache:
         return len(self._accounts)
 
     def _listening(self) -> bool:
-        """Whether a listener of this process is up, with every notification it received applied.
-        The caller holds the lock."""
+        """Whether a listener of this process is up, with every notification it received applied
+        (a broken or inherited one is dropped). The caller holds the lock."""
         if self._listener is not None and (self._listener_pid != os.getpid() or not self._drain()):
             self._stop_listening()
-        if self._listener is None:
-            return self._start_listening()
-        return True
+        return self._listener is not None
 
     def _drain(self) -> bool:
         """Read what reached the listener and forget what it names. False when the
@@ -227,19 +238,20 @@ class ClientCache:
         else:
             self._accounts.clear()
 
-    def _start_listening(self) -> bool:
-        """Open the listener, unless an attempt failed less than LISTEN_RETRY_SECONDS ago. The cache
-        starts empty: nothing remembered before was watched meanwhile."""
+    def _may_start_listening(self) -> bool:
+        """Whether this thread may open the listener: no other thread of this process is opening
+        one, and no attempt failed less than LISTEN_RETRY_SECONDS ago. The caller holds the lock."""
+        return self._connecting_pid != os.getpid() and time.monotonic() >= self._retry_at
+
+    def _install(self, listener) -> bool:
+        """Make `listener` this process's (None: the attempt failed; try again later). The cache
+        starts empty: nothing remembered before was watched meanwhile. The caller holds the lock."""
         self._accounts.clear()
-        if time.monotonic() < self._retry_at:
-            return False
-        try:
-            self._listener = _open_listener()
-        except psycopg2.Error as error:
+        if listener is None:
             self._retry_at = time.monotonic() + LISTEN_RETRY_SECONDS
-            logger.warning("Licence checks read the database without a cache: cannot listen for changes (%s)", error)
             return False
-        self._listener_pid = os.getpid()
+        self._stop_listening()
+        self._listener, self._listener_pid = listener, os.getpid()
         return True
 
     def _stop_listening(self) -> None:
@@ -256,6 +268,15 @@ class ClientCache:
 def _cache_applies() -> bool:
     db = connections[DEFAULT_DB_ALIAS]
     return db.vendor == "postgresql" and not db.in_atomic_block and settings.LICENCE_CACHE_ENTRIES > 0
+
+
+def _listener_or_none():
+    """A new listener, or None (logged) when the database cannot be reached."""
+    try:
+        return _open_listener()
+    except psycopg2.Error as error:
+        logger.warning("Licence checks read the database without a cache: cannot listen for changes (%s)", error)
+        return None
 
 
 def _open_listener():

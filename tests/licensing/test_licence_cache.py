@@ -437,3 +437,36 @@ def test_the_triggers_watch_every_column_a_check_reads():
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'licensing_client_cache_notify'")
         assert f"pg_notify('{CHANNEL}'," in cursor.fetchone()[0]
+
+
+@requires_postgresql
+def test_while_one_thread_opens_the_listener_the_others_check_against_the_database(client, account, monkeypatch):
+    """A database slow to accept connections is a fault these tests cannot cause for real: the
+    listener's connection is slowed down by a wrapper. The thread opening it must not hold the
+    others (gthread workers share the cache) for the length of the connect."""
+    import threading
+
+    from licensing import clientcache
+
+    bound_and_remembered(client, account)
+    client_cache.close()
+    connecting, release = threading.Event(), threading.Event()
+    real_open = clientcache._open_listener
+
+    def slow_open():
+        connecting.set()
+        assert release.wait(10)
+        return real_open()
+
+    monkeypatch.setattr(clientcache, "_open_listener", slow_open)
+    opener = threading.Thread(target=lambda: client_cache.lookup(account.username))
+    opener.start()
+    try:
+        assert connecting.wait(10)
+        started = time.monotonic()
+        assert client_cache.lookup(account.username) == UNTRUSTED
+        assert time.monotonic() - started < 1
+    finally:
+        release.set()
+        opener.join(10)
+    assert client_cache.lookup(account.username).generation is not None, "listening once the connect is done"
