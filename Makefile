@@ -20,7 +20,7 @@ migrate: venv
 
 # Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both.
 run: migrate
-	$(PY) manage.py ensure_first_administrator
+	$(PY) manage.py ensure_first_administrator --url http://$(HOST):$(PORT)/
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py run_worker & worker=$$!; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)

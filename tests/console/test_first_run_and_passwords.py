@@ -13,9 +13,9 @@ from tests.conftest import PASSWORD
 NEW_PASSWORD = "my-own-long-passphrase-7"
 
 
-def _run_command() -> str:
+def _run_command(*arguments: str) -> str:
     output = StringIO()
-    call_command("ensure_first_administrator", stdout=output)
+    call_command("ensure_first_administrator", *arguments, stdout=output)
     return output.getvalue()
 
 
@@ -26,6 +26,13 @@ def test_on_an_empty_database_the_command_creates_an_administrator_and_prints_th
     assert (administrator.username, administrator.role, administrator.must_change_password) == ("admin", "administrator", True)
     assert administrator.check_password(password)
     assert "username: admin" in output
+
+
+def test_the_command_says_where_to_log_in(db, settings):
+    settings.PUBLIC_BASE_URL = "https://console.example.net"
+    assert "Log in at http://127.0.0.1:8765/ " in _run_command("--url", "http://127.0.0.1:8765/")
+    Operator.objects.all().delete()
+    assert "Log in at https://console.example.net " in _run_command()
 
 
 def test_the_command_does_nothing_once_an_operator_exists(db):

@@ -1,4 +1,5 @@
 """Create the first Administrator on an empty console and print its one-time password (X2)."""
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from console.services import first_administrator_create
@@ -9,8 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--url", help="Where the console answers, for the message (default: PUBLIC_BASE_URL).")
 
-    def handle(self, *args, username: str, **options):
+    def handle(self, *args, username: str, url: str | None, **options):
         created = first_administrator_create(username=username)
         if created is None:
             return
@@ -18,5 +20,6 @@ class Command(BaseCommand):
         banner = "=" * 64
         self.stdout.write(self.style.WARNING(
             f"{banner}\nFirst Administrator created.\n  username: {operator.username}\n"
-            f"  one-time password: {password}\nLog in at http://127.0.0.1:8000/ and choose your own password.\n{banner}"
+            f"  one-time password: {password}\nLog in at {url or settings.PUBLIC_BASE_URL or 'the console'} "
+            f"and choose your own password.\n{banner}"
         ))
