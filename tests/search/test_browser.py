@@ -3,7 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import log_in, make_operator
+from tests.conftest import DESKTOP, PHONE, log_in, make_operator, screenshot
+from tests.search.conftest import create_account
 
 
 def test_operator_searches_a_group_and_every_group_and_sees_a_malformed_query_explained(browser_page, book, search_index):
@@ -37,3 +38,28 @@ def test_operator_searches_a_group_and_every_group_and_sees_a_malformed_query_ex
     expect(error).to_contain_text("(at position 13)")
     expect(error).to_contain_text("escape it as")
     expect(page.locator("table.table-accounts")).to_contain_text("No accounts match.")
+
+
+def test_a_phrase_search_and_a_busy_index_on_a_desktop_and_a_phone(browser_page, book, search_index, monkeypatch):
+    """Two-word phrases (answered from the word pair fields) find the owner; while another process
+    holds the index for longer than a search waits, the page says so instead of failing."""
+    from console.models import Operator
+
+    monkeypatch.setattr("accounts.search.index.SEARCH_LOCK_WAIT_SECONDS", 0.2)
+    make_operator("oscar", Operator.Role.OPERATOR, [book.sales, book.support])
+    for size, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page = browser_page(size)
+        log_in(page, "oscar")
+        page.goto('/accounts/search/?q="giulia rossi"')
+        expect(page.locator(".search-count")).to_contain_text("1 account matches")
+        expect(page.locator("table.table-accounts")).to_contain_text("100002")
+        screenshot(page, f"search-phrase-{label}")
+
+        create_account(book.support, f"40002{len(label)}", f"+4144000042{len(label)}", owner="Paola Rossi")
+        with search_index.locked():
+            page.goto("/accounts/search/?q=paola")
+            expect(page.locator(".search-error")).to_contain_text("The search index is being brought up to date")
+            expect(page.locator(".search-error")).not_to_contain_text("at position")
+            screenshot(page, f"search-index-busy-{label}")
+        page.goto("/accounts/search/?q=paola")
+        expect(page.locator("table.table-accounts")).to_contain_text(f"40002{len(label)}")
