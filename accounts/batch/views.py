@@ -40,7 +40,7 @@ def batch_export(request, group_id: int):
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user, group_ids=[group.pk])
         if outcome.error:
-            messages.error(request, f"Nothing exported: the search is not valid ({outcome.error}).")
+            messages.error(request, f"Nothing exported: {outcome.refusal}.")
             return redirect(f"{reverse('accounts:account_list', args=[group.pk])}?{urlencode({'q': query_text})}")
         accounts = outcome.accounts
     return export_response(accounts, f"accounts-{group.name}" + ("-search" if query_text else ""))
@@ -55,7 +55,7 @@ def batch_export_search(request):
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user)
         if outcome.error:
-            messages.error(request, f"Nothing exported: the search is not valid ({outcome.error}).")
+            messages.error(request, f"Nothing exported: {outcome.refusal}.")
             return redirect(f"{reverse('accounts:account_search')}?{urlencode({'q': query_text})}")
         accounts = outcome.accounts
     return export_response(accounts, "accounts-search")

@@ -2,29 +2,33 @@
 
 
 class SearchQueryError(ValueError):
-    """A query that cannot be answered: a message, a 0-based position (None: not the query's
-    fault) and a hint."""
+    """A query that cannot be answered: a message, a 0-based position and a hint."""
 
-    def __init__(self, message: str, position: int | None, hint: str):
+    def __init__(self, message: str, position: int, hint: str):
         super().__init__(message)
         self.message = message
         self.position = position
         self.hint = hint
 
     def __str__(self) -> str:
-        if self.position is None:
-            return f"{self.message}. {self.hint}"
         return f"{self.message} (at position {self.position + 1}). {self.hint}"
 
 
-class SearchIndexBusy(SearchQueryError):
-    """Another process has been building the index, or applying a large backlog to it, for
-    longer than a search waits (a new web node, an upgrade that changed the index's format, a
-    batch import of many accounts)."""
+class SearchIndexBusy(Exception):
+    """Not the query's fault: the index is not ready within the search's patience (index.Patience).
+    Another process is building it or applying a large backlog (a new web node, an upgrade that
+    changed the index's format, a batch import of many accounts). Shown like a query error: a
+    message and a hint, without a position."""
+
+    message = "The search index is being brought up to date"
+    hint = "Try again in a minute; the query itself is fine."
+    position = None
 
     def __init__(self):
-        super().__init__("The search index is being brought up to date", None,
-                         "Try again in a minute; the query itself is fine.")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message}. {self.hint}"
 
 
 ESCAPE_HINT = (

@@ -54,9 +54,7 @@ from accounts.search.lexicon import (
 from accounts.search.parser import parse
 
 LOCK_TIMEOUT_SECONDS = 60.0
-# How long a search waits for another process's work on the index before it says the index is
-# busy (below an app server's usual 30 s request timeout).
-SEARCH_LOCK_WAIT_SECONDS = 20.0
+REBUILD_LOCK_WAIT_SECONDS = 3600.0
 REBUILD_BATCH = 5000
 LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon.py)
 DOCS_PER_SEGMENT = 250_000
@@ -261,6 +259,22 @@ class CheckReport:
 # a million terms would keep a web worker busy for an hour. Past it the search answers with an error.
 REGEX_SECONDS = 1.5
 
+@dataclass(frozen=True)
+class Patience:
+    """How long a search waits for another process's work on the index (`lock_wait` seconds)
+    and up to how many accounts it rebuilds a missing or outdated index itself (None: any
+    number); past either it raises SearchIndexBusy."""
+
+    lock_wait: float
+    rebuild_limit: int | None
+
+
+# Commands and tools wait as any writer does and build whatever index they need.
+PATIENT = Patience(LOCK_TIMEOUT_SECONDS, None)
+# A web request answers before an app server's usual 30 s timeout: a rebuild of 20,000 accounts
+# takes a few seconds; a larger one is left to the worker or `rebuild_search_index`.
+WITHIN_A_REQUEST = Patience(20.0, 20_000)
+
 # Up to this many matches a search result is always passed on as the matching ids.
 SHORT_RESULT = 10_000
 
@@ -396,31 +410,33 @@ class SearchIndex:
 
     # Keeping in step with the database
 
-    def sync(self, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> int:
+    def sync(self, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS, rebuild_limit: int | None = None) -> int:
         """Apply every committed change the index has not seen; returns how many accounts.
 
-        A large backlog (a batch import) goes through the bulk segment writer; an index last
-        applied before the change log was pruned is rebuilt (changelog.PendingChanges). Raises
-        TimeoutError when another process holds the index lock for more than `lock_timeout`.
+        A large backlog (a batch import) goes through the bulk segment writer. An index that is
+        missing, of another format, or last applied before the change log was pruned
+        (changelog.PendingChanges) is rebuilt here, unless the database holds more than
+        `rebuild_limit` accounts: then SearchIndexBusy (the worker or `rebuild_search_index`
+        builds it). Raises TimeoutError when another process holds the index lock for more than
+        `lock_timeout`.
         """
         if connection.in_atomic_block:
             # Rows written by a transaction still open (maybe this one) must not reach the index:
             # it could roll back. Searching here uses the index as the last committed sync left it.
-            self._create_empty_if_missing()
+            self._create_empty_if_missing(lock_timeout)
             return 0
         state = self._read_state()
-        if state is None:
-            with self.locked(lock_timeout):
-                if self._read_state() is None:
-                    return self._rebuild_locked()
-            return 0
-        if not changelog.pending_changes(changelog.LogPosition.from_json(state["position"])):
+        if state is not None and not changelog.pending_changes(changelog.LogPosition.from_json(state["position"])):
             return 0
         with self.locked(lock_timeout):
+            # Read again under the lock: another process may have rebuilt or applied meanwhile,
+            # and a rebuild's position may still leave changes to apply.
             state = self._read_state()
-            position = changelog.LogPosition.from_json(state["position"])
-            pending = changelog.pending_changes(position)
-            if pending.needs_rebuild:
+            pending = None if state is None else changelog.pending_changes(
+                changelog.LogPosition.from_json(state["position"]))
+            if pending is None or pending.needs_rebuild:
+                if rebuild_limit is not None and Account.objects.count() > rebuild_limit:
+                    raise SearchIndexBusy()
                 return self._rebuild_locked()
             if pending:
                 self._apply(state["generation"], pending.account_ids)
@@ -461,10 +477,11 @@ class SearchIndex:
         commit_segments(whoosh, kept + _write_ranges(str(self.directory / generation), pieces))
         save_lexicons(self.directory / generation)
 
-    def _create_empty_if_missing(self) -> None:
-        """An empty index whose position is the start of the log: everything is still to apply."""
-        with self.locked():
-            if self._read_state() is None:
+    def _create_empty_if_missing(self, lock_timeout: float) -> None:
+        """An empty index whose position is the start of the log: everything is still to apply.
+        (An index of another format is left as it is for a sync outside a transaction to rebuild.)"""
+        with self.locked(lock_timeout):
+            if self._read_state(any_format=True) is None:
                 generation = f"gen-{time.time_ns()}-{os.getpid()}"
                 (self.directory / generation).mkdir()
                 whoosh_index.create_in(str(self.directory / generation), search_schema())
@@ -495,12 +512,14 @@ class SearchIndex:
             commit_segments(whoosh_index.open_dir(str(path)), segments)
             save_lexicons(path)
             count = sum(segment.doc_count_all() for segment in segments)
+            # A rebuild of another process may hold the lock for minutes: wait for it, then
+            # publish this (later) generation.
+            with (contextlib.nullcontext() if holding_lock else self.locked(REBUILD_LOCK_WAIT_SECONDS)):
+                previous = self._read_state(any_format=True)
+                self._write_state(generation, position)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
-        with (contextlib.nullcontext() if holding_lock else self.locked()):
-            previous = self._read_state(any_format=True)
-            self._write_state(generation, position)
         if previous is not None and previous["generation"] != generation:
             # Open readers keep their files (POSIX unlink semantics); new ones use the new generation.
             shutil.rmtree(self.directory / previous["generation"], ignore_errors=True)
@@ -515,18 +534,22 @@ class SearchIndex:
 
     # Searching
 
-    def search(self, text: str, *, group_ids: Iterable[int] | None = None) -> list[int]:
+    def search(self, text: str, *, group_ids: Iterable[int] | None = None,
+               patience: Patience = PATIENT) -> list[int]:
         """Ids of the accounts matching the Lucene query `text`, newest first.
 
         `group_ids` limits the result to those groups (None: every group). Raises
-        query.SearchQueryError (with message, position and hint) for a query it cannot answer.
+        query.SearchQueryError (with message, position and hint) for a query it cannot answer,
+        SearchIndexBusy when the index is not ready within `patience`.
         """
-        return _newest_first(segment.matching_ids() for segment in self._segment_matches(text, group_ids))
+        segments = self._segment_matches(text, group_ids, patience)
+        return _newest_first(segment.matching_ids() for segment in segments)
 
-    def match(self, text: str, *, group_ids: Iterable[int] | None = None) -> Matches:
+    def match(self, text: str, *, group_ids: Iterable[int] | None = None,
+              patience: Patience = PATIENT) -> Matches:
         """What `search` finds, said the shorter way (see Matches): a query matching nearly every
         account in scope, such as `*` or `NOT rossi`, is answered by its few exceptions."""
-        segments = self._segment_matches(text, group_ids)
+        segments = self._segment_matches(text, group_ids, patience)
         matched = sum(segment.count() for segment in segments)
         if matched > SHORT_RESULT:
             unmatched = _newest_first(segment.unmatched_ids() for segment in segments)
@@ -534,13 +557,16 @@ class SearchIndex:
                 return Matches(ids=None, unmatched_ids=unmatched)
         return Matches(ids=_newest_first(segment.matching_ids() for segment in segments))
 
-    def _segment_matches(self, text: str, group_ids: Iterable[int] | None) -> list[SegmentMatch]:
+    def _segment_matches(self, text: str, group_ids: Iterable[int] | None,
+                         patience: Patience) -> list[SegmentMatch]:
         node = route_group_clauses(parse(text))
         try:
-            self.sync(lock_timeout=SEARCH_LOCK_WAIT_SECONDS)
+            self.sync(lock_timeout=patience.lock_wait, rebuild_limit=patience.rebuild_limit)
         except TimeoutError:
             raise SearchIndexBusy() from None
         state = self._read_state()
+        if state is None:
+            raise SearchIndexBusy()  # of another format, searched inside a transaction
         reader = self._current_reader(state["generation"])
         group_names = GroupNames()
         scope_terms = None if group_ids is None else [str(g).encode("utf-8") for g in group_ids]

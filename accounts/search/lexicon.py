@@ -180,12 +180,12 @@ class Lexicon:
         return compress(count(start), map(accept, self.terms(start, stop)))
 
 
+_INT_BYTES = sys.getsizeof(10**6)
+
+
 def _set_bytes(numbers: frozenset[int]) -> int:
     """Memory of a set of term indexes: its hash table and an int object per element."""
     return sys.getsizeof(numbers) + _INT_BYTES * len(numbers)
-
-
-_INT_BYTES = sys.getsizeof(10**6)
 
 
 class _TermSequence:

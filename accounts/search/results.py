@@ -10,7 +10,8 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Account
-from accounts.search.index import Matches, get_index
+from accounts.search.errors import SearchIndexBusy
+from accounts.search.index import WITHIN_A_REQUEST, Matches, get_index
 from accounts.search.query import SearchQueryError
 from groups.models import Group
 
@@ -20,7 +21,14 @@ class SearchOutcome:
     """The accounts to list, and the error to show when the query could not be answered."""
 
     accounts: QuerySet
-    error: SearchQueryError | None = None
+    error: SearchQueryError | SearchIndexBusy | None = None
+
+    @property
+    def refusal(self) -> str:
+        """Why the search gave no accounts, to end a sentence ("Nothing exported: ...")."""
+        if isinstance(self.error, SearchIndexBusy):
+            return "the search index is being brought up to date; try again in a minute"
+        return f"the search is not valid ({self.error})"
 
 
 def _id_in(account_ids: list[int]) -> Q | RawSQL:
@@ -60,8 +68,8 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
     if group_ids is None and not user.is_administrator:
         group_ids = list(Group.objects.visible_to(user).values_list("pk", flat=True))
     try:
-        matches = get_index().match(query_text, group_ids=group_ids)
-    except SearchQueryError as error:
+        matches = get_index().match(query_text, group_ids=group_ids, patience=WITHIN_A_REQUEST)
+    except (SearchQueryError, SearchIndexBusy) as error:
         return SearchOutcome(accounts.none(), error)
     if group_ids is not None:
         # The groups the index was asked about: a group given to the operator since then must
@@ -70,7 +78,7 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
     return SearchOutcome(restricted_to(accounts, matches))
 
 
-def search_context(query_text: str, error: SearchQueryError | None) -> dict:
+def search_context(query_text: str, error: SearchQueryError | SearchIndexBusy | None) -> dict:
     """Template context of a search box: the query, and the error with a caret under its place."""
     caret = " " * min(error.position, len(query_text)) + "^" if error and error.position is not None else ""
     return {"query": query_text, "search_error": error, "search_error_caret": caret}

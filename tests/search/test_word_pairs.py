@@ -2,17 +2,19 @@
 written by the bulk segment writer and by Whoosh's own writer, they find exactly the accounts
 whose field holds the two words next to each other, as comparing positions does. And an index
 built before the pair fields existed is rebuilt before it answers."""
+import dataclasses
 import json
 from datetime import datetime, timezone
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from whoosh import index as whoosh_index
 
 from accounts.search import docmaps, query as q
 from accounts.search.analyzer import analyze
 from accounts.search.bulk import commit_segments, write_segment
-from accounts.search.index import account_document, search_schema
-from tests.search.conftest import usernames_matching
+from accounts.search.fields import FIELDS
+from accounts.search.index import INDEX_FORMAT, account_document, search_schema
+from tests.search.conftest import create_account, usernames_matching
 
 WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
 texts = st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=4).map(" ".join),
@@ -53,8 +55,7 @@ def adjacent(text: str, first: str, second: str) -> bool:
 def test_a_two_word_phrase_finds_the_accounts_holding_the_words_side_by_side(tmp_path_factory, owners, first,
                                                                              second):
     phrase_terms = analyze(f"{first} {second}")
-    if len(phrase_terms) != 2:
-        return  # a word the analyzer splits ("rossi-bianchi") makes a longer phrase
+    assume(len(phrase_terms) == 2)  # a word the analyzer splits ("rossi-bianchi") makes a longer phrase
     ix = written_by_both_writers(tmp_path_factory.mktemp("pairs"), owners)
     with ix.reader() as reader:
         found, by_positions = set(), set()
@@ -73,8 +74,6 @@ def test_a_two_word_phrase_finds_the_accounts_holding_the_words_side_by_side(tmp
 
 def test_a_phrase_of_two_words_split_from_one_is_found(book):
     """`o'neil` stays one word, `rossi-bianchi` becomes the phrase "rossi bianchi"."""
-    from tests.search.conftest import create_account
-
     create_account(book.support, "400001", "+41440000401", owner="Maria Rossi-Bianchi")
     create_account(book.support, "400002", "+41440000402", owner="Bianchi Rossi")
     assert usernames_matching("owner:rossi-bianchi") == ["100002", "400001"]
@@ -82,20 +81,39 @@ def test_a_phrase_of_two_words_split_from_one_is_found(book):
     assert usernames_matching('owner:"bianchi rossi"') == ["400002"]
 
 
-def test_an_index_of_an_older_format_is_rebuilt_before_it_answers(book, search_index):
-    """An index written before the pair fields existed (its state names no format) would find no
-    phrase: the next search builds a new generation and finds it."""
-    assert usernames_matching('"paola rossi"') == []
-    from tests.search.conftest import create_account
-
-    create_account(book.support, "400003", "+41440000403", owner="Paola Rossi")
-    assert usernames_matching('"paola rossi"') == ["400003"]
+def test_an_index_built_before_the_pair_fields_existed_is_rebuilt_before_it_answers(book, search_index,
+                                                                                   monkeypatch):
+    """Built as the previous version built it (no pair fields, no format in its state), it could
+    answer no phrase from pairs: the next search builds a new generation, which does."""
+    with monkeypatch.context() as previous_version:
+        for name, field in FIELDS.items():
+            previous_version.setitem(FIELDS, name, dataclasses.replace(field, word_pairs=False))
+        search_index.rebuild()
     state_path = search_index.directory / "state.json"
     state = json.loads(state_path.read_text())
     del state["format"]
     state_path.write_text(json.dumps(state))
+    old_schema = whoosh_index.open_dir(str(search_index.directory / state["generation"])).schema
+    assert "owner_pairs" not in old_schema and "owner" in old_schema
 
-    assert usernames_matching('"paola rossi"') == ["400003"]
+    assert usernames_matching('"giulia rossi"') == ["100002"]
     rebuilt = json.loads(state_path.read_text())
     assert rebuilt["generation"] != state["generation"]
-    assert rebuilt["format"] == 2
+    assert rebuilt["format"] == INDEX_FORMAT
+
+
+def refuse(*arguments, **options):
+    raise AssertionError("not the way this query is meant to be answered")
+
+
+def test_a_two_word_phrase_is_answered_without_comparing_positions(book, monkeypatch):
+    monkeypatch.setattr(q.PhraseNode, "_docs_by_positions", refuse)
+    assert usernames_matching('owner:"giulia rossi"') == ["100002"]
+    assert usernames_matching('description:"rossi is"') == ["100005"]
+
+
+def test_a_term_is_answered_from_the_lexicons_without_reading_its_postings(book, monkeypatch):
+    monkeypatch.setattr(q.SegmentContext, "postings", refuse)
+    monkeypatch.setattr(q.SegmentContext, "term_postings", refuse)
+    assert usernames_matching("rossi") == ["100001", "100002", "100005"]
+    assert usernames_matching("type:snom") == ["200003"]

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
+from accounts.search.errors import SearchIndexBusy
 from accounts.search.index import search_account_ids
 from accounts.search.query import SearchQueryError
 from groups.models import Group
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         except SearchQueryError as error:
             self.stderr.write(f"error: {error}")
             sys.exit(MALFORMED_QUERY_EXIT_STATUS)
+        except SearchIndexBusy as error:
+            raise CommandError(str(error)) from None
         for username in usernames:
             self.stdout.write(username)
 
@@ -54,6 +57,8 @@ class Command(BaseCommand):
                 answer = ",".join(_matching_usernames(line, group_ids))
             except SearchQueryError as error:
                 answer = f"ERROR\t{error}"
+            except SearchIndexBusy as error:
+                raise CommandError(str(error)) from None
             self.stdout.write(f"{line}\t{answer}")
 
 
