@@ -78,7 +78,7 @@ class BulkSegmentWriter(SegmentWriter):
         self._postings: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(dict)
 
     def add_account(self, document: dict) -> None:
-        """Add one document as built by index.account_document."""
+        """Add one document as built by documents.account_document."""
         docnum = self.docnum
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)

@@ -13,7 +13,8 @@ from accounts.search import docmaps, query as q
 from accounts.search.analyzer import analyze
 from accounts.search.bulk import commit_segments, write_segment
 from accounts.search.fields import FIELDS
-from accounts.search.index import INDEX_FORMAT, account_document, search_schema
+from accounts.search.documents import account_document, search_schema
+from accounts.search.index import INDEX_FORMAT
 from tests.search.conftest import create_account, usernames_matching
 
 WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
