@@ -2,15 +2,15 @@
 PostgreSQL, usually without a round trip to the database, and otherwise in one.
 
 On PostgreSQL, outside a transaction, a check asks this process's cache first
-(licensing.clientcache: remembered accounts, emptied by the database's notifications whenever a
-column a check reads changes) and counts the request in this process's batch of rate-limit hits
+(licensing.clientcache: remembered accounts, each forgotten when the database notifies a change to
+what a check reads of it) and counts the request in this process's batch of rate-limit hits
 (licensing.ratelimit, written once a second or so). A check of a remembered account with its
 password, with no batch due, therefore sends nothing to the database.
 
 A check the cache cannot answer (an account not remembered, a wrong password, or no cache: inside
-a transaction, no listener) sends one statement, prepared once per connection, that adds the hits (a data-modifying
-WITH over the rate counters) and reads the account's credentials with its licence; a read outside
-a transaction then fills the cache. That statement is also the connection's health check
+a transaction, no listener) sends one statement, prepared once per connection, that adds the hits
+(a data-modifying WITH over the rate counters) and reads the account's credentials with its
+licence; a read outside a transaction then fills the cache. That statement is also the connection's health check
 (CONN_HEALTH_CHECKS), so such a check that changes nothing is one round trip. Elsewhere (the SQLite
 trial run) two ordinary queries do the same and nothing is remembered. A prepared statement
 outlives migrations on a live connection: restart the app servers after migrating, as with any

@@ -21,6 +21,7 @@ segment's lexicon ever pays for it.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
 import operator
 import os
@@ -410,11 +411,9 @@ def remove_other_lexicon_files(directory: Path, segment_ids: Iterable[str],
         if not path.name.endswith(f".v{_FILE_VERSION}.lex"):
             path.unlink(missing_ok=True)
         elif path.name.split(".", 1)[0] not in live:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile by another process
                 if now - path.stat().st_mtime > min_age_seconds:
                     path.unlink(missing_ok=True)
-            except FileNotFoundError:
-                pass
 
 
 class LexiconCache:
