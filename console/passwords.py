@@ -10,6 +10,10 @@ from django.core.exceptions import ValidationError
 # The login form takes passwords up to this length, so every password that can be set can be used.
 PASSWORD_MAX_LENGTH = 128
 PRODUCT_NAMES = ("SIP Operator Console", "SIP Console", "Operator Console")
+# Digits and symbols that stand in for letters (`0scar`, `S1P`, `@dmin`).
+LOOKALIKES = str.maketrans("013457@$", "oieastas")
+# A password that is a name plus fewer other letters than this is the name, decorated.
+MIN_OTHER_LETTERS = 4
 
 
 class MaximumLengthValidator:
@@ -26,12 +30,13 @@ class MaximumLengthValidator:
 
 
 def _letters(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower())
+    return re.sub(r"[^a-z]", "", text.lower().translate(LOOKALIKES))
 
 
 class NotCloseToNamesValidator:
-    """Refuse a password that is the username or the product's name with digits and symbols around
-    or inside it (`Admin2026!`, `S1P-console`), or that is mostly made of one of them."""
+    """Refuse a password that is the username or the product's name, with digits and symbols
+    around it or in place of letters (`Admin2026!`, `S1P-console`, `0scar0scar`), or a near miss
+    of one (`oskar2026`)."""
 
     def __init__(self, max_similarity: float = 0.7):
         self.max_similarity = max_similarity
@@ -45,8 +50,8 @@ class NotCloseToNamesValidator:
             if len(name_letters) < 3 or not letters:
                 continue
             similar = SequenceMatcher(a=letters, b=name_letters).ratio() >= self.max_similarity
-            mostly = name_letters in letters and len(name_letters) * 2 >= len(letters)
-            if similar or mostly:
+            decorated = name_letters in letters and len(letters.replace(name_letters, "")) < MIN_OTHER_LETTERS
+            if similar or decorated:
                 raise ValidationError(f"This password is too close to {label}.", code="password_close_to_name")
 
     def get_help_text(self) -> str:
