@@ -14,10 +14,17 @@ class LoginForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    """The two-factor code: six digits from the authenticator app, or a recovery code."""
+    """The code step of the login: six digits from the authenticator app, or a recovery code."""
 
     code = forms.CharField(label="Code", max_length=32, widget=forms.TextInput(
         attrs={"autofocus": True, "autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}))
+
+
+class EnrolCodeForm(forms.Form):
+    """The code that confirms an authenticator app; not focused, so that a phone shows the steps first."""
+
+    code = forms.CharField(label="Code shown by the app", max_length=32, widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
 
 class SignInPolicyForm(forms.Form):

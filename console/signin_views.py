@@ -15,7 +15,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.forms import CodeForm, LoginForm, SignInPolicyForm
+from console.forms import CodeForm, EnrolCodeForm, LoginForm, SignInPolicyForm
 from console.models import Operator
 from console.services import (
     login_throttle_clear,
@@ -93,7 +93,7 @@ def login_code(request):
 @require_http_methods(["GET", "POST"])
 def two_factor(request):
     enrolment = Enrolment.of(request)
-    form = CodeForm(request.POST or None)
+    form = EnrolCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = two_factor_enrol(actor=Actor.of(request.user), operator_id=request.user.pk,
