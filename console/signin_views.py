@@ -16,6 +16,7 @@ from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.forms import CodeForm, EnrolCodeForm, LoginForm, SignInPolicyForm
+from console.listing import paginate
 from console.models import Operator
 from console.services import (
     login_throttle_clear,
@@ -152,8 +153,8 @@ def sign_in_policy(request):
 
 @administrator_required
 def login_throttle_list(request):
-    throttles = login_throttles_active()[:200]
-    return render(request, "console/login_throttle_list.html", {"throttles": throttles, "now": timezone.now()})
+    page = paginate(request, login_throttles_active())
+    return render(request, "console/login_throttle_list.html", {"page": page, "now": timezone.now()})
 
 
 @administrator_required
