@@ -46,7 +46,7 @@ def licence_validate(request: HttpRequest) -> HttpResponse:
     if account is None:
         return _unauthorized()
     try:
-        body = clientapi.parse_body(request.body)
+        body = clientapi.parse_body(request)
     except clientapi.BadRequest as error:
         return _error(400, "bad_request", str(error))
     result = licence_check(account=account, device_id=body.device_id)
