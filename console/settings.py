@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the middleware below that may answer early: every operator response passes it.
+    "console.middleware.OperatorNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages middleware: it tells a superseded session why it ended.
     "console.middleware.OperatorSessionMiddleware",

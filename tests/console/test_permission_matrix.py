@@ -132,7 +132,7 @@ def world(personas) -> World:
     return World(personas=personas, account=account, disabled_account=disabled, empty_group=empty_group)
 
 
-def _client(world: World, persona: str, **options) -> Client:
+def client_of(world: World, persona: str, **options) -> Client:
     client = Client(**options)
     operator = world.operator(persona)
     if operator is not None:
@@ -157,7 +157,7 @@ MATRIX = [
 @pytest.mark.parametrize(("case", "method", "persona"), MATRIX)
 def test_each_persona_gets_exactly_what_its_role_and_groups_allow(world, case, method, persona):
     url = case.url(world)
-    client = _client(world, persona)
+    client = client_of(world, persona)
     expected = refusal(case, persona)
     before = database_state()
     if method == "GET":
@@ -182,7 +182,7 @@ def test_each_persona_gets_exactly_what_its_role_and_groups_allow(world, case, m
 @pytest.mark.parametrize("case", [case for case in VIEWS if case.post], ids=lambda case: case.url_name)
 def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world, case):
     url = case.url(world)
-    client = _client(world, "administrator", enforce_csrf_checks=True)
+    client = client_of(world, "administrator", enforce_csrf_checks=True)
     before = database_state()
     response = client.post(url, case.post(world))
     assert response.status_code == 403
@@ -190,7 +190,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world, c
 
 
 def test_a_post_with_a_forged_csrf_token_is_refused_too(world):
-    client = _client(world, "administrator", enforce_csrf_checks=True)
+    client = client_of(world, "administrator", enforce_csrf_checks=True)
     client.get(reverse("groups:group_list"))
     before = database_state()
     response = client.post(reverse("groups:group_create"), {**group_data(), "csrfmiddlewaretoken": "x" * 64})
@@ -200,7 +200,7 @@ def test_a_post_with_a_forged_csrf_token_is_refused_too(world):
 
 def test_a_post_with_the_page_s_csrf_token_is_accepted(world):
     """The positive control of the CSRF tests: the same client with a real token succeeds."""
-    client = _client(world, "administrator", enforce_csrf_checks=True)
+    client = client_of(world, "administrator", enforce_csrf_checks=True)
     page = client.get(reverse("groups:group_create"))
     token = page.context["csrf_token"]
     response = client.post(reverse("groups:group_create"), {**group_data(), "csrfmiddlewaretoken": str(token)})
