@@ -4,7 +4,8 @@ no-store`, the page showing a one-time password included."""
 import pytest
 from django.urls import reverse
 
-from tests.console.test_permission_matrix import VIEWS, World, client_of, world  # noqa: F401 (fixture)
+from tests.console.fixtures import World, client_of
+from tests.console.test_permission_matrix import VIEWS
 
 LOGGED_IN = ("administrator", "operator", "outsider", "auditor")
 CASES = [

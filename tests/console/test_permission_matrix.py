@@ -15,7 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from tests.conftest import PASSWORD, make_account
+from tests.conftest import PASSWORD
+from tests.console.fixtures import World, client_of
 from tests.console.payloads import account_create_data, account_edit_data, group_data
 from tests.console.state import database_state
 
@@ -25,19 +26,6 @@ SCOPED_WRITE = "writes in the operator's groups"
 ADMINISTRATOR = "Administrators only"
 PERSONAS = ("anonymous", "administrator", "operator", "outsider", "auditor")
 LOGIN_REDIRECT = "login"
-
-
-@dataclass
-class World:
-    """The personas plus the objects the views act on, all in the operator's group."""
-
-    personas: object
-    account: object
-    disabled_account: object
-    empty_group: object
-
-    def operator(self, persona: str):
-        return None if persona == "anonymous" else getattr(self.personas, persona)
 
 
 @dataclass(frozen=True)
@@ -114,30 +102,6 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
     if case.access == SCOPED_WRITE and persona == "auditor":
         return 403
     return None
-
-
-@pytest.fixture
-def world(personas) -> World:
-    from accounts.services import account_set_enabled
-    from console.audit import Actor
-    from groups.models import Group
-
-    account = make_account(personas.group, owner="Marco Rossi")
-    disabled = make_account(personas.group, owner="Dora Spenta")
-    account_set_enabled(actor=Actor.system(), account_id=disabled.pk, enabled=False)
-    empty_group = Group.objects.create(name="Empty Co")
-    for member in (personas.operator, personas.auditor):
-        member.account_groups.add(empty_group)
-    disabled.refresh_from_db()
-    return World(personas=personas, account=account, disabled_account=disabled, empty_group=empty_group)
-
-
-def client_of(world: World, persona: str, **options) -> Client:
-    client = Client(**options)
-    operator = world.operator(persona)
-    if operator is not None:
-        client.force_login(operator)
-    return client
 
 
 def _assert_refused_as(response, expected, url: str) -> None:
