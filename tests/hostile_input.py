@@ -1,6 +1,7 @@
 """Hypothesis strategies for input built to break a parser: groups and JSON nested far deeper than
 anyone writes them (past Python's recursion limit), and bodies larger than anything sent."""
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 PROPERTY_SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
