@@ -75,7 +75,7 @@ def test_search_accounts_answers_a_file_of_nested_queries_line_by_line(shared_bo
     queries.write_text("(" * 470 + "rossi" + ")" * 470 + "\n" + "(" * 3 + "rossi" + ")" * 3 + "\n", encoding="utf-8")
     call_command("search_accounts", "--file", str(queries))
     deep, shallow = capsys.readouterr().out.splitlines()
-    assert deep.split("\t")[1:] == ["ERROR", f"Groups nested more than {MAX_GROUP_DEPTH} deep (at position "
-                                    f"{MAX_GROUP_DEPTH + 1}). Use fewer levels of parentheses, or escape a "
-                                    "parenthesis as \\( to search for it."]
+    refusal = (f"Groups nested more than {MAX_GROUP_DEPTH} deep (at position {MAX_GROUP_DEPTH + 1}). "
+               "Use fewer levels of parentheses, or escape a parenthesis as \\( to search for it.")
+    assert deep.split("\t")[1:] == ["ERROR", refusal]
     assert shallow == "(((rossi)))\t100001,100002,100005"
