@@ -1,2 +1,2 @@
 """Fixtures of this folder: see tests/console/fixtures.py."""
-from tests.console.fixtures import fast_password_hashing, world  # noqa: F401
+from tests.console.fixtures import fast_password_hashing  # noqa: F401

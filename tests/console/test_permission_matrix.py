@@ -15,8 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from tests.conftest import PASSWORD
-from tests.console.fixtures import World, client_of
+from tests.conftest import PASSWORD, make_account
 from tests.console.payloads import account_create_data, account_edit_data, group_data
 from tests.console.state import database_state
 
@@ -26,6 +25,19 @@ SCOPED_WRITE = "writes in the operator's groups"
 ADMINISTRATOR = "Administrators only"
 PERSONAS = ("anonymous", "administrator", "operator", "outsider", "auditor")
 LOGIN_REDIRECT = "login"
+
+
+@dataclass
+class World:
+    """The personas plus the objects the views act on, all in the operator's group."""
+
+    personas: object
+    account: object
+    disabled_account: object
+    empty_group: object
+
+    def operator(self, persona: str):
+        return None if persona == "anonymous" else getattr(self.personas, persona)
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,30 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
     return None
 
 
+@pytest.fixture
+def world(personas) -> World:
+    from accounts.services import account_set_enabled
+    from console.audit import Actor
+    from groups.models import Group
+
+    account = make_account(personas.group, owner="Marco Rossi")
+    disabled = make_account(personas.group, owner="Dora Spenta")
+    account_set_enabled(actor=Actor.system(), account_id=disabled.pk, enabled=False)
+    empty_group = Group.objects.create(name="Empty Co")
+    for member in (personas.operator, personas.auditor):
+        member.account_groups.add(empty_group)
+    disabled.refresh_from_db()
+    return World(personas=personas, account=account, disabled_account=disabled, empty_group=empty_group)
+
+
+def _client(world: World, persona: str, **options) -> Client:
+    client = Client(**options)
+    operator = world.operator(persona)
+    if operator is not None:
+        client.force_login(operator)
+    return client
+
+
 def _assert_refused_as(response, expected, url: str) -> None:
     if expected == LOGIN_REDIRECT:
         assert response.status_code == 302
@@ -121,7 +157,7 @@ MATRIX = [
 @pytest.mark.parametrize(("case", "method", "persona"), MATRIX)
 def test_each_persona_gets_exactly_what_its_role_and_groups_allow(world, case, method, persona):
     url = case.url(world)
-    client = client_of(world, persona)
+    client = _client(world, persona)
     expected = refusal(case, persona)
     before = database_state()
     if method == "GET":
@@ -146,7 +182,7 @@ def test_each_persona_gets_exactly_what_its_role_and_groups_allow(world, case, m
 @pytest.mark.parametrize("case", [case for case in VIEWS if case.post], ids=lambda case: case.url_name)
 def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world, case):
     url = case.url(world)
-    client = client_of(world, "administrator", enforce_csrf_checks=True)
+    client = _client(world, "administrator", enforce_csrf_checks=True)
     before = database_state()
     response = client.post(url, case.post(world))
     assert response.status_code == 403
@@ -154,7 +190,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world, c
 
 
 def test_a_post_with_a_forged_csrf_token_is_refused_too(world):
-    client = client_of(world, "administrator", enforce_csrf_checks=True)
+    client = _client(world, "administrator", enforce_csrf_checks=True)
     client.get(reverse("groups:group_list"))
     before = database_state()
     response = client.post(reverse("groups:group_create"), {**group_data(), "csrfmiddlewaretoken": "x" * 64})
@@ -164,7 +200,7 @@ def test_a_post_with_a_forged_csrf_token_is_refused_too(world):
 
 def test_a_post_with_the_page_s_csrf_token_is_accepted(world):
     """The positive control of the CSRF tests: the same client with a real token succeeds."""
-    client = client_of(world, "administrator", enforce_csrf_checks=True)
+    client = _client(world, "administrator", enforce_csrf_checks=True)
     page = client.get(reverse("groups:group_create"))
     token = page.context["csrf_token"]
     response = client.post(reverse("groups:group_create"), {**group_data(), "csrfmiddlewaretoken": str(token)})
@@ -197,3 +233,24 @@ def test_the_matrix_covers_every_view_of_the_foundation():
     foundation = _foundation_url_names(get_resolver().url_patterns)
     assert {"groups:group_list", "accounts:account_detail", "services"} <= foundation
     assert foundation - covered == set()
+
+
+def _assert_not_stored(response) -> None:
+    directives = [part.strip() for part in response.get("Cache-Control", "").split(",")]
+    assert "no-store" in directives, (response.status_code, response.get("Cache-Control"))
+
+
+@pytest.mark.parametrize(("case", "method", "persona"), [param for param in MATRIX if param.values[2] != "anonymous"])
+def test_every_response_to_a_logged_in_operator_says_no_store(world, case, method, persona):
+    """Allowed or refused, nothing shown to an operator is kept by a browser or proxy cache."""
+    url = case.url(world)
+    client = _client(world, persona)
+    response = client.get(url) if method == "GET" else client.post(url, case.post(world))
+    _assert_not_stored(response)
+
+
+def test_the_page_showing_a_one_time_password_is_not_stored(world):
+    url = reverse("operator_reset_password", args=[world.personas.operator.pk])
+    response = _client(world, "administrator").post(url, follow=True)
+    assert f"New one-time password for {world.personas.operator.username} (shown once)" in response.content.decode()
+    _assert_not_stored(response)
