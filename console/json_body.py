@@ -4,6 +4,8 @@ import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
 
 
 class NotAJsonObject(ValueError):
@@ -21,3 +23,15 @@ def request_json_object(request: HttpRequest) -> dict:
     if not isinstance(document, dict):
         raise NotAJsonObject()
     return document
+
+
+class JSONParser(parsers.JSONParser):
+    """Django REST framework's JSON parser, refusing a body nested deeper than Python's parser
+    goes as it refuses any malformed JSON (400), where DRF's own lets the RecursionError through
+    (a server error). For the operator API: DEFAULT_PARSER_CLASSES = ["console.json_body.JSONParser"]."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
