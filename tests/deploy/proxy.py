@@ -8,7 +8,6 @@ by their process ids.
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from tests.sipserver.harness import database_url, free_port
+from tests.sipserver.harness import database_url, free_port, stop_process_group
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = BASE_DIR / "deploy" / "nginx" / "sipconsole.conf"
@@ -53,13 +52,7 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
 
 
 def _wait_until_answering(server: Server, url: str, **options) -> None:
