@@ -4,7 +4,6 @@ the delivery-report callback of the SMS gateway. None requires an operator login
 Token pages are never cached and send `Referrer-Policy: same-origin`: the token does not leave
 in a Referer header, while the Activate form still passes Django's CSRF origin check.
 """
-import json
 import re
 from functools import wraps
 
@@ -20,6 +19,7 @@ from activation.models import OneTimeLink
 from activation.services import profile_for, sms_record_delivery
 from activation.sms.config import public_base_url
 from activation.tokens import dlr_signature_valid
+from console.json_body import NotAJsonObject, request_json_object
 
 # User agents of link previewers and scanners: they fetch what a message links to.
 PREVIEW_AGENT = re.compile(
@@ -123,8 +123,8 @@ def activation_page(request, token: str):
 def installation_report(request):
     """W2: `{"token": "<installation token>"}` -> 204 recorded, 404 unknown token, 410 used or expired."""
     try:
-        token = json.loads(request.body or b"{}").get("token")
-    except (ValueError, AttributeError):
+        token = request_json_object(request).get("token")
+    except NotAJsonObject:
         token = None
     if not isinstance(token, str) or not token:
         return JsonResponse({"error": 'Send JSON {"token": "<installation token>"}.'}, status=400)
@@ -149,8 +149,8 @@ def sms_status(request, sms_id: int, signature: str):
         delivered, detail = KANNEL_DLR[kind], f"Kannel report type {kind}"
     else:
         try:
-            status = json.loads(request.body or b"{}").get("status")
-        except (ValueError, AttributeError):
+            status = request_json_object(request).get("status")
+        except NotAJsonObject:
             status = None
         if status not in ("delivered", "failed", "accepted"):
             return HttpResponse('Send JSON {"status": "delivered" | "failed"}.', status=400, content_type="text/plain")

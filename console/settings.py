@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the middleware below that may answer early: every operator response passes it.
+    "console.middleware.OperatorNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages middleware: it tells a superseded session why it ended.
     "console.middleware.OperatorSessionMiddleware",
@@ -206,12 +208,14 @@ LOGGING = {
 # Licensing (L, W4): the key that signs licence answers (PEM, or base64 of the raw 32-byte
 # Ed25519 private key; empty: generated once and kept under VAR_DIR), how long a client may rely on
 # a cached answer, and the per-client rate limits of POST /client/v1/licence (requests per window
-# per SIP username and per source address, the address as console.sessions.client_ip sees it).
+# per SIP username from one source address and per source address, the address as
+# console.sessions.client_ip sees it; failed validations per SIP username from one address).
 LICENCE_SIGNING_KEY = env_str("LICENCE_SIGNING_KEY", "")
 LICENCE_OFFLINE_GRACE_DAYS = env_int("LICENCE_OFFLINE_GRACE_DAYS", 7)
 LICENCE_RATE_WINDOW_SECONDS = env_int("LICENCE_RATE_WINDOW_SECONDS", 60)
 LICENCE_RATE_LIMIT_PER_USERNAME = env_int("LICENCE_RATE_LIMIT_PER_USERNAME", 10)
 LICENCE_RATE_LIMIT_PER_ADDRESS = env_int("LICENCE_RATE_LIMIT_PER_ADDRESS", 300)
+LICENCE_FAILURE_LIMIT = env_int("LICENCE_FAILURE_LIMIT", 5)
 # On PostgreSQL each process writes its rate-limit counts in batches, one every this many seconds
 # while requests come (0: each request at once, exact across processes; licensing/ratelimit.py),
 # and remembers at most this many of the accounts licence checks read (0: no cache;

@@ -39,6 +39,9 @@ from accounts.search.lexer import Token, discard_escapes, tokenize
 MAX_FUZZY_EDITS = 2
 DEFAULT_FUZZY_SIMILARITY = 2.0
 MAX_QUERY_LENGTH = 2000
+# Deeper groups would exhaust Python's stack in this recursive parser and in the walks over the
+# tree; no query an operator writes comes near it.
+MAX_GROUP_DEPTH = 50
 
 
 MUST, SHOULD, MUST_NOT = q.Occur.MUST, q.Occur.SHOULD, q.Occur.MUST_NOT
@@ -70,6 +73,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]):
         self.tokens = tokens
         self.index = 0
+        self.group_depth = 0
 
     @property
     def current(self) -> Token:
@@ -155,15 +159,23 @@ class _Parser:
             self.advance()
             field = self.resolve_field(name_token)
         if self.current.kind == "LPAREN":
-            self.advance()
+            self.enter_group(self.advance())
             inner = self.query(field)
             self.expect("RPAREN")
+            self.group_depth -= 1
             if self.current.kind == "CARAT":
                 self.advance()
                 boost = float(self.expect("NUMBER").image)
                 return q.boosted(inner, boost)
             return inner
         return self.term(field)
+
+    def enter_group(self, lparen: Token) -> None:
+        self.group_depth += 1
+        if self.group_depth > MAX_GROUP_DEPTH:
+            raise QuerySyntaxError(f"Groups nested more than {MAX_GROUP_DEPTH} deep", lparen.start,
+                                   "Use fewer levels of parentheses, or escape a "
+                                   "parenthesis as \\( to search for it.")
 
     def resolve_field(self, token: Token) -> SearchField | None:
         if token.kind == "STAR":
