@@ -88,7 +88,9 @@ def test_no_group_form_input_breaks_the_edit_page_or_stores_a_bad_group(personas
     if response.status_code == 302:
         group.full_clean()
         assert group.name == name.strip()
-        assert group.version == before["version"] + 1
+        # A save that changes nothing writes nothing (O7): the version moves only with a change.
+        after = Group.objects.filter(pk=group.pk).values().get()
+        assert group.version == before["version"] + ({**after, "version": 0} != {**before, "version": 0})
         assert not breaks_a_rule
     else:
         assert Group.objects.filter(pk=group.pk).values().get() == before
