@@ -14,7 +14,7 @@ from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
-from console.audit import Actor, Secret, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.audit import CHANGED, Actor, Secret, audit_entry, audit_record, audit_record_many, changed_only, snapshot
 from console.bulk import rows_update
 from console.errors import ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
@@ -221,7 +221,7 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
     account.save(update_fields=["ha1", "ha1_sha256", "version", "updated_at"])
     audit_record(
         actor=actor, action="account.password", obj=account, account_id=account.pk, group_id=account.group_id,
-        after={"password": "[changed]"}, message=reason,
+        after={"password": CHANGED}, message=reason,
     )
     licence_credentials_renewed(actor=actor, account=account)
     return account

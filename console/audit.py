@@ -8,7 +8,6 @@ from django.db import models
 
 from console.models import AuditEntry, Operator
 
-REDACTED = "[redacted]"
 CHANGED = "[changed]"
 SECRET_FIELDS = frozenset({"ha1", "ha1_sha256", "password", "password1", "password2", "sms_password", "token", "token_hash"})
 BOOKKEEPING_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "status_changed_at"})

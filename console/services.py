@@ -3,7 +3,7 @@ import secrets
 
 from django.db import transaction
 
-from console.audit import Actor, audit_record, changed_only, snapshot
+from console.audit import CHANGED, Actor, audit_record, changed_only, snapshot
 from console.errors import ServiceError, StaleEditError
 from console.models import Operator, ServiceSettings
 
@@ -75,7 +75,7 @@ def operator_set_password(*, actor: Actor, operator_id: int, password: str, must
     operator.save(update_fields=["password", "must_change_password"])
     audit_record(
         actor=actor, action="operator.reset_password" if must_change else "operator.change_password", obj=operator,
-        after={"password": "[changed]"},
+        after={"password": CHANGED},
     )
     return operator
 

@@ -137,7 +137,7 @@ class _PostForms(HTMLParser):
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
             name, text = self._textarea
-            text = text[1:] if text.startswith("\n") else text  # the parser drops a newline right after <textarea>
+            text = text.removeprefix("\n")  # the HTML parser drops a newline right after <textarea>
             self._fields.append((name, text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")))
             self._textarea = None
         elif tag == "form" and self._fields is not None:
