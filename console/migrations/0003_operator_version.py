@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('console', '0001_initial'),
+        ('console', '0002_login_throttle_two_factor_password_history'),
     ]
 
     operations = [
