@@ -1,9 +1,10 @@
 """Writes to accounts. Each function is one transaction that also writes the audit record, the
 status event and the search change-log row (DESIGN 3); views and forms never repeat this logic."""
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,11 +15,27 @@ from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
-from console.audit import CHANGED, Actor, Secret, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.audit import (
+    CHANGED,
+    Actor,
+    Secret,
+    audit_entry,
+    audit_record,
+    audit_record_many,
+    changed_only,
+    snapshot,
+)
 from console.bulk import rows_update
 from console.errors import ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
-from licensing.services import UNCHANGED, Unchanged, licence_create, licence_credentials_renewed, licence_terms, licence_update_terms
+from licensing.services import (
+    UNCHANGED,
+    Unchanged,
+    licence_create,
+    licence_credentials_renewed,
+    licence_terms,
+    licence_update_terms,
+)
 
 IMMUTABLE_FIELDS = frozenset({"username", "virtual_number", "secondary_number", "group", "group_id", "creation_method"})
 USERNAME_DIGITS = 10
@@ -243,7 +260,9 @@ def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason:
     )
     record_account_change(account.pk)
     if not enabled:
-        from activation.services import links_retire  # activation builds on accounts, not the reverse
+        from activation.services import (
+            links_retire,  # activation builds on accounts, not the reverse
+        )
 
         links_retire(account_ids=[account.pk])
         drop_registrations_after_commit(account.username)

@@ -94,10 +94,11 @@ def licence_update_terms(*, account, edition: str | None, valid_until: date | No
     before = licence_terms(licence)
     if edition:
         licence.edition = edition
-    if valid_until is not UNCHANGED:
+    # The state follows a new validity only: an untouched save leaves expiring to the worker.
+    if valid_until is not UNCHANGED and valid_until != licence.valid_until:
         licence.valid_until = valid_until
-    if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
-        licence.state = _state_without_device(licence, timezone.localdate())
+        if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
+            licence.state = _state_without_device(licence, timezone.localdate())
     changes = changed_only(before, licence_terms(licence))
     if changes.fields:
         licence.save(update_fields=["edition", "valid_until", "state"])

@@ -284,3 +284,14 @@ def test_the_sms_gateway_password_is_recorded_only_as_changed(services_row):
     entry = _only_new_entry(known)
     assert (entry.before, entry.after) == ({}, {"sms_password": "[changed]"})
     assert "gateway-secret" not in json.dumps([entry.before, entry.after])
+
+
+def test_an_untouched_save_leaves_a_licence_past_its_date_to_the_worker(full_account):
+    """The licence's end date passed but the worker has not marked it Expired yet: saving the
+    account without touching its validity changes nothing (the worker records the expiry)."""
+    Licence.objects.filter(account=full_account).update(valid_until=timezone.localdate() - timedelta(days=1))
+    known = _known()
+    account_update(actor=ACTOR, account_id=full_account.pk, expected_version=full_account.version, fields={},
+                   licence_edition=Licence.Edition.ENTERPRISE, licence_valid_until=timezone.localdate() - timedelta(days=1))
+    assert Licence.objects.get(account=full_account).state == Licence.State.NOT_VALIDATED
+    assert _known() == known and Account.objects.get(pk=full_account.pk).version == full_account.version
