@@ -1,9 +1,10 @@
 """Writes to accounts. Each function is one transaction that also writes the audit record, the
 status event and the search change-log row (DESIGN 3); views and forms never repeat this logic."""
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,11 +15,27 @@ from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
-from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.audit import (
+    CHANGED,
+    Actor,
+    Secret,
+    audit_entry,
+    audit_record,
+    audit_record_many,
+    changed_only,
+    snapshot,
+)
 from console.bulk import rows_update
 from console.errors import ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
-from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
+from licensing.services import (
+    UNCHANGED,
+    Unchanged,
+    licence_create,
+    licence_credentials_renewed,
+    licence_terms,
+    licence_update_terms,
+)
 
 IMMUTABLE_FIELDS = frozenset({"username", "virtual_number", "secondary_number", "group", "group_id", "creation_method"})
 USERNAME_DIGITS = 10
@@ -33,33 +50,38 @@ def generate_username() -> str:
     raise ServiceError("Could not find an unused username; type one instead.")
 
 
+def _account_values(account: Account, rules: Sequence[AccessRule]) -> dict[str, Any]:
+    """The account's own fields and access lists as the audit shows them; the password (its
+    digests) only as a `Secret`."""
+    values = snapshot(account, {
+        "allow": ", ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.ALLOW),
+        "deny": ", ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.DENY),
+        "password": Secret.of(account.ha1 + account.ha1_sha256),
+    })
+    del values["ha1"], values["ha1_sha256"]
+    return values
+
+
 def account_audit_snapshot(account: Account) -> dict[str, Any]:
     """The account's fields plus its access lists and licence terms, secrets excluded."""
-    rules = list(account.access_rules.all())
-    extra = {
-        "allow": " ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.ALLOW),
-        "deny": " ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.DENY),
-    }
+    values = _account_values(account, list(account.access_rules.all()))
     licence = getattr(account, "licence", None)
-    if licence is not None:
-        extra["licence_edition"] = licence.edition
-        extra["licence_valid_until"] = licence.valid_until.isoformat() if licence.valid_until else None
-    return snapshot(account, extra)
+    return {**values, **(licence_terms(licence) if licence is not None else {})}
 
 
-def _replace_access_rules(account: Account, rules: Iterable[AccessEntry]) -> None:
-    account.access_rules.all().delete()
-    AccessRule.objects.bulk_create(
+def _access_rule_rows(account: Account, rules: Iterable[AccessEntry]) -> list[AccessRule]:
+    return [
         AccessRule(
-            account=account,
-            action=rule.action,
-            network=rule.canonical,
-            prefix_length=rule.network.prefixlen,
-            as_typed=rule.as_typed,
-            position=position,
+            account=account, action=rule.action, network=rule.canonical, prefix_length=rule.network.prefixlen,
+            as_typed=rule.as_typed, position=position,
         )
         for position, rule in enumerate(rules)
-    )
+    ]
+
+
+def _replace_access_rules(account: Account, rows: list[AccessRule]) -> None:
+    account.access_rules.all().delete()
+    AccessRule.objects.bulk_create(rows)
 
 
 def _check_numbers_free(virtual_number: str, secondary_number: str | None) -> None:
@@ -114,7 +136,7 @@ def account_create(
         account.caller_id = account.virtual_number
     _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile"])
     _save_new(account)
-    _replace_access_rules(account, access_rules)
+    _replace_access_rules(account, _access_rule_rows(account, access_rules))
     licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
     StatusEvent.objects.create(account=account, status=Account.Status.CREATED, at=now, cause=f"created the {creation_method} way")
     audit_record(
@@ -165,33 +187,39 @@ def account_update(
     password: str | None = None,
     access_rules: Iterable[AccessEntry] | None = None,
     licence_edition: str | None = None,
-    licence_valid_until=None,
+    licence_valid_until: date | None | Unchanged = UNCHANGED,
 ) -> Account:
     """Change an account's editable fields if nobody saved it since `expected_version`.
 
-    Username, virtual numbers and group are immutable; naming one of them is refused.
+    Username, virtual numbers and group are immutable; naming one of them is refused. `None`
+    access rules, edition or validity (UNCHANGED) keep what is stored. A save that changes
+    nothing writes nothing: the account keeps its version and no audit entry is recorded.
     """
     forbidden = IMMUTABLE_FIELDS.intersection(fields)
     if forbidden:
         raise ServiceError(f"These fields cannot change after creation: {', '.join(sorted(forbidden))}.")
     account = _lock_current(account_id, expected_version)
-    before = account_audit_snapshot(account)
+    rules = list(account.access_rules.all())
+    before = _account_values(account, rules)
     for field, value in fields.items():
         setattr(account, field, value)
     if password:
         account.ha1, account.ha1_sha256 = sip_digests(account.username, password)
-    _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile", "username", "virtual_number", "secondary_number"])
+    if access_rules is not None:
+        rules = _access_rule_rows(account, access_rules)
+    changes = changed_only(before, _account_values(account, rules))
+    if changes.fields:
+        _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile", "username", "virtual_number", "secondary_number"])
+    changes = changes.merged(licence_update_terms(account=account, edition=licence_edition, valid_until=licence_valid_until))
+    if not changes.fields:
+        return account
     account.version += 1
     account.save()
-    if access_rules is not None:
-        _replace_access_rules(account, access_rules)
-    licence_update_terms(account=account, edition=licence_edition, valid_until=licence_valid_until)
-    old, new = changed_only(before, account_audit_snapshot(account))
-    if password:
-        new["password"] = "[changed]"
+    if {"allow", "deny"} & set(changes.fields):
+        _replace_access_rules(account, rules)
     audit_record(
         actor=actor, action="account.update", obj=account, account_id=account.pk, group_id=account.group_id,
-        before=old, after=new,
+        before=changes.before, after=changes.after,
     )
     record_account_change(account.pk)
     return account
@@ -210,7 +238,7 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
     account.save(update_fields=["ha1", "ha1_sha256", "version", "updated_at"])
     audit_record(
         actor=actor, action="account.password", obj=account, account_id=account.pk, group_id=account.group_id,
-        after={"password": "[changed]"}, message=reason,
+        after={"password": CHANGED}, message=reason,
     )
     licence_credentials_renewed(actor=actor, account=account)
     return account
@@ -232,7 +260,9 @@ def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason:
     )
     record_account_change(account.pk)
     if not enabled:
-        from activation.services import links_retire  # activation builds on accounts, not the reverse
+        from activation.services import (
+            links_retire,  # activation builds on accounts, not the reverse
+        )
 
         links_retire(account_ids=[account.pk])
         drop_registrations_after_commit(account.username)

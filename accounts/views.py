@@ -16,6 +16,7 @@ from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.models import Group
 
@@ -123,7 +124,7 @@ def account_edit(request, account_id: int):
     form = AccountEditForm(account, request.POST or None, initial=AccountEditForm.initial_for(account))
     if request.method == "POST" and form.is_valid():
         try:
-            account_update(
+            saved = account_update(
                 actor=Actor.of(request.user), account_id=account.pk, expected_version=form.cleaned_data["version"],
                 fields=form.settings_fields(), password=form.cleaned_data["password1"] or None,
                 access_rules=form.access_rules(), licence_edition=form.cleaned_data["licence_edition"],
@@ -132,7 +133,7 @@ def account_edit(request, account_id: int):
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"Account {account.username} updated.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=f"Account {account.username}")
             return redirect("accounts:account_detail", account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "group": account.group, "account": account})
 

@@ -68,8 +68,8 @@ def profile_create(*, actor: Actor, fields: dict[str, Any]) -> ProvisioningProfi
 
 @transaction.atomic
 def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fields: dict[str, Any]) -> ProvisioningProfile:
-    """Change a profile if nobody saved it since `expected_version`; the default cannot be unset
-    here (make another profile the default instead)."""
+    """Change a profile if nobody saved it since `expected_version` (a save that changes nothing
+    writes nothing); the default cannot be unset here (make another profile the default instead)."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
     if profile.version != expected_version:
         raise StaleEditError(
@@ -78,16 +78,18 @@ def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fiel
         )
     if profile.is_default and fields.get("is_default") is False:
         raise NotAllowedError("There must be a system default profile: make another profile the default instead.")
-    _ensure_profile_name_free(fields.get("name", profile.name), exclude_pk=profile.pk)
     before = snapshot(profile)
     for field, value in fields.items():
         setattr(profile, field, value)
+    change = changed_only(before, snapshot(profile))
+    if not change.fields:
+        return profile
+    _ensure_profile_name_free(profile.name, exclude_pk=profile.pk)
     if profile.is_default:
         _take_default_from_others(profile)
     profile.version += 1
     profile.save()
-    old, new = changed_only(before, snapshot(profile))
-    audit_record(actor=actor, action="profile.update", obj=profile, before=old, after=new)
+    audit_record(actor=actor, action="profile.update", obj=profile, before=change.before, after=change.after)
     return profile
 
 

@@ -22,6 +22,7 @@ from console.access import administrator_required, get_visible_or_404, writer_re
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate, text_filter
 from groups.models import Group
 
@@ -65,14 +66,14 @@ def profile_edit(request, profile_id: int):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
         try:
-            profile_update(
+            saved = profile_update(
                 actor=Actor.of(request.user), profile_id=profile.pk,
                 expected_version=form.cleaned_data["version"] or 0, fields=fields,
             )
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("activation:profile_edit", profile.pk)
-        messages.success(request, f"Profile “{fields['name']}” updated.")
+        report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Profile “{saved.name}”")
         return redirect("activation:profile_list")
     return render(request, "activation/profile_form.html", {"form": form, "profile": profile})
 

@@ -40,6 +40,7 @@ class Operator(AbstractUser):
     )
     must_change_password = models.BooleanField(default=False)
     current_session_key = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
 
     objects = OperatorManager()
 

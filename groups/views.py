@@ -9,6 +9,7 @@ from console.access import administrator_required, get_visible_or_404
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.forms import GroupForm
 from groups.models import Group
@@ -54,14 +55,14 @@ def group_edit(request, group_id: int):
     form = GroupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            group_update(
+            saved = group_update(
                 actor=Actor.of(request.user), group_id=group.pk, expected_version=form.cleaned_data["version"] or 0,
                 **{f: form.cleaned_data[f] for f in GROUP_FIELDS},
             )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Group “{form.cleaned_data['name']}” updated.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Group “{saved.name}”")
             return redirect("groups:group_list")
     return render(request, "groups/group_form.html", {"form": form, "group": group})
 

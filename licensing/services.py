@@ -3,13 +3,14 @@ their own transaction; the others are transactions of their own that write the a
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from console.audit import Actor, audit_record, changed_only
+from console.audit import Actor, Changes, audit_record, changed_only
 from console.errors import NotAllowedError
 from licensing.clientcache import client_cache
 from licensing.lookup import ClientAccount
@@ -63,20 +64,45 @@ def licences_create_bulk(*, terms: Iterable[tuple[Any, str | None, date | None]]
     Licence.objects.bulk_create(licences, batch_size=batch_size)
 
 
-def licence_update_terms(*, account, edition: str | None, valid_until: date | None) -> Licence:
-    """Change the edition and validity; the binding to a device is kept.
+class Unchanged(Enum):
+    """A licence term left as it is (`licence_update_terms`); None is a value: no end date."""
+
+    TERM = "unchanged"
+
+
+UNCHANGED = Unchanged.TERM
+
+
+def licence_terms(licence: Licence) -> dict[str, Any]:
+    """The licence's terms and state as the account's audit entries show them."""
+    return {
+        "licence_edition": licence.edition,
+        "licence_valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "licence_state": licence.state,
+    }
+
+
+def licence_update_terms(*, account, edition: str | None, valid_until: date | None | Unchanged = UNCHANGED) -> Changes:
+    """Change the edition and validity (None or UNCHANGED: keep them); the binding to a device
+    is kept. Call inside the transaction of the account's update; returns what changed (the
+    state included), and writes nothing when nothing did.
 
     Moving `valid_until` into the past makes the licence Expired at once; moving it back into the
     future turns an Expired licence Valid again (or Not validated when no device is bound).
     """
-    licence, _ = Licence.objects.get_or_create(account=account)
+    licence, _ = Licence.objects.select_for_update().get_or_create(account=account)
+    before = licence_terms(licence)
     if edition:
         licence.edition = edition
-    licence.valid_until = valid_until
-    if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
-        licence.state = _state_without_device(licence, timezone.localdate())
-    licence.save(update_fields=["edition", "valid_until", "state"])
-    return licence
+    # The state follows a new validity only: an untouched save leaves expiring to the worker.
+    if valid_until is not UNCHANGED and valid_until != licence.valid_until:
+        licence.valid_until = valid_until
+        if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
+            licence.state = _state_without_device(licence, timezone.localdate())
+    changes = changed_only(before, licence_terms(licence))
+    if changes.fields:
+        licence.save(update_fields=["edition", "valid_until", "state"])
+    return changes
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,11 @@
 """Template tags for list pages: links that keep the current query string."""
+import functools
+
 from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 register = template.Library()
 
@@ -39,6 +44,44 @@ def dict_get(mapping, key):
     if isinstance(mapping, dict):
         return mapping.get(key)
     return None
+
+
+@functools.cache
+def _models_by_name() -> dict[str, type]:
+    return {model._meta.model_name: model for model in apps.get_models()}
+
+
+def _audited_field(entry, key: str):
+    """The model field an audit entry's key names, or None (a value kept elsewhere, like a list)."""
+    model = _models_by_name().get(entry.object_type)
+    try:
+        return model._meta.get_field(key) if model else None
+    except FieldDoesNotExist:
+        return None
+
+
+@register.filter
+def audit_label(key: str, entry) -> str:
+    """The label of a key of `entry`'s before/after: its model field's name ("Caller ID"), else
+    the key in words ("licence_valid_until": "Licence valid until")."""
+    field = _audited_field(entry, key)
+    return capfirst(field.verbose_name) if field else key.replace("_", " ").capitalize()
+
+
+@register.simple_tag
+def audit_value(entry, key: str, value) -> str:
+    """A value of `entry`'s before/after as the pages show it: a choice by its label, a flag as
+    yes or no, a list joined, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    field = _audited_field(entry, key)
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
 
 
 @register.filter
