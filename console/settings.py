@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "activation",
     "licensing",
+    "fleet",
 ]
 
 MIDDLEWARE = [
@@ -212,3 +213,8 @@ BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
 WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
+
+# Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the
+# request; larger ones by the worker, a chunk per transaction, with a progress bar.
+BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+WORKER_TASKS.append("fleet.services.run_bulk_batches")

@@ -20,5 +20,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("activation/", include("activation.urls")),
     path("licensing/", include("licensing.urls")),
+    path("accounts/bulk/", include("fleet.urls")),
     path("django-admin/", admin.site.urls),
 ]

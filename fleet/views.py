@@ -1,0 +1,107 @@
+"""Bulk action pages (F1, F2): confirm an action on a selection, run it, follow and cancel it, and
+read its per-account outcome report."""
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.batch.export import export_response
+from activation.models import ProvisioningProfile
+from console.access import get_visible_or_404, writer_required
+from console.errors import ServiceError
+from console.listing import paginate
+from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
+from fleet.models import BulkBatch, BulkItem
+from fleet.selection import Selection, selection_accounts
+from fleet.services import bulk_cancel, bulk_parameters, bulk_start
+from groups.models import Group
+
+
+def list_url(selection: Selection) -> str:
+    """The account list the selection was made on, with its search and filters."""
+    query = urlencode({**selection.filters, **({"q": selection.q} if selection.q else {})})
+    if selection.group_id is not None:
+        return f"{reverse('accounts:account_list', args=[selection.group_id])}?{query}"
+    return f"{reverse('accounts:account_search')}?{query}"
+
+
+@writer_required
+@require_GET
+def bulk_confirm(request):
+    selection = Selection.from_params(request.GET)
+    action = ACTIONS.get(request.GET.get("action", ""))
+    group = get_visible_or_404(Group.objects, request.user, pk=selection.group_id) if selection.group_id is not None else None
+    try:
+        accounts = selection_accounts(selection, request.user)
+        if action is None or not (count := accounts.count()):
+            raise ServiceError("Tick the accounts to act on, or choose all matching, and pick an action.")
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(list_url(selection))
+    if action.key == "export":
+        return export_response(accounts, f"accounts-{group.name if group else 'selection'}")
+    return render(request, "fleet/bulk_confirm.html", {
+        "action": action, "count": count, "selection": selection, "group": group, "back_url": list_url(selection),
+        "fields": selection.as_params(), "typed_count": action.typed_count and count > TYPED_COUNT_ABOVE,
+        "groups": Group.objects.visible_to(request.user).exclude(pk=selection.group_id) if action.parameter == "group" else (),
+        "profiles": ProvisioningProfile.objects.all() if action.parameter == "profile" else (),
+    })
+
+
+@writer_required
+@require_POST
+def bulk_run(request):
+    selection = Selection.from_params(request.POST)
+    action = request.POST.get("action", "")
+    typed = request.POST.get("typed_count", "").replace(",", "").strip()
+    try:
+        parameters = bulk_parameters(operator=request.user, action=action, group_id=request.POST.get("target_group", ""),
+                                     profile_id=request.POST.get("profile", "")) if action in ACTIONS else {}
+        batch = bulk_start(operator=request.user, action=action, selection=selection, parameters=parameters,
+                           typed_count=int(typed) if typed.isdigit() else None)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('fleet:bulk_confirm')}?{urlencode({**selection.as_params(), 'action': action}, doseq=True)}")
+    if not batch.is_busy:
+        messages.success(request, f"Bulk action #{batch.pk}: {ACTIONS[action].past} {batch.done:,} of {batch.total:,} "
+                                  f"account{'s' if batch.total != 1 else ''}, {batch.skipped:,} skipped.")
+    return redirect("fleet:bulk_batch", batch.pk)
+
+
+@login_required
+@require_GET
+def bulk_batch(request, batch_id: int):
+    batch = get_visible_or_404(BulkBatch.objects, request.user, pk=batch_id)
+    outcome = request.GET.get("outcome", "")
+    items = batch.items.filter(outcome=outcome) if outcome in BulkItem.Outcome.values else batch.items.all()
+    return render(request, "fleet/bulk_batch.html", {
+        "batch": batch, "action": ACTIONS[batch.action], "page": paginate(request, items), "outcome": outcome,
+        "outcomes": BulkItem.Outcome.choices, "back_url": list_url(Selection.from_json(batch.selection)),
+    })
+
+
+@login_required
+@require_GET
+def bulk_progress(request, batch_id: int):
+    batch = get_visible_or_404(BulkBatch.objects, request.user, pk=batch_id)
+    return JsonResponse({
+        "busy": batch.is_busy, "state_label": batch.get_state_display(), "percent": batch.percent,
+        "processed": batch.processed, "total": batch.total,
+    }, headers={"Cache-Control": "no-store"})
+
+
+@writer_required
+@require_POST
+def bulk_cancel_view(request, batch_id: int):
+    batch = get_visible_or_404(BulkBatch.objects, request.user, pk=batch_id)
+    try:
+        batch = bulk_cancel(batch=batch)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.warning(request, f"Bulk action #{batch.pk} is cancelled: the accounts it had not reached are left as they were.")
+    return redirect("fleet:bulk_batch", batch.pk)
