@@ -29,12 +29,17 @@ def list_url(selection: Selection) -> str:
     return f"{reverse('accounts:account_search')}?{query}"
 
 
+def _selection_group(request, selection: Selection) -> Group | None:
+    """The group of a group's list selection (404 outside the operator's scope); None for a search."""
+    return get_visible_or_404(Group.objects, request.user, pk=selection.group_id) if selection.group_id is not None else None
+
+
 @writer_required
 @require_GET
 def bulk_confirm(request):
     selection = Selection.from_params(request.GET)
     action = ACTIONS.get(request.GET.get("action", ""))
-    group = get_visible_or_404(Group.objects, request.user, pk=selection.group_id) if selection.group_id is not None else None
+    group = _selection_group(request, selection)
     try:
         accounts = selection_accounts(selection, request.user)
         if action is None or not (count := accounts.count()):
@@ -56,6 +61,7 @@ def bulk_confirm(request):
 @require_POST
 def bulk_run(request):
     selection = Selection.from_params(request.POST)
+    _selection_group(request, selection)
     action = request.POST.get("action", "")
     typed = request.POST.get("typed_count", "").replace(",", "").strip()
     try:
