@@ -72,10 +72,7 @@ def bulk_run(request):
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(f"{reverse('fleet:bulk_confirm')}?{urlencode({**selection.as_params(), 'action': action}, doseq=True)}")
-    if not batch.is_busy:
-        messages.success(request, f"Bulk action #{batch.pk}: {ACTIONS[action].past} {batch.done:,} of {batch.total:,} "
-                                  f"account{'s' if batch.total != 1 else ''}, {batch.skipped:,} skipped.")
-    return redirect("fleet:bulk_batch", batch.pk)
+    return redirect("fleet:bulk_batch", batch.pk)  # its page says what was done, or shows the worker's progress
 
 
 @login_required

@@ -55,3 +55,7 @@ def fingerprints(accounts) -> dict:
         "licences": list(Licence.objects.filter(account_id__in=ids).order_by("pk").values()),
         "sms": list(SmsMessage.objects.filter(account_id__in=ids).order_by("pk").values()),
     }
+
+
+# Kamailio and sipp of the SIP-server tests, for the bulk disable in a browser.
+from tests.sipserver.conftest import kamailio, register, sip_server  # noqa: E402,F401
