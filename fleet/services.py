@@ -79,7 +79,8 @@ def bulk_start(
         batch.total = _insert_items(batch, accounts)
         if batch.total == 0:
             raise ServiceError("No account matches the selection now: nothing was done.")
-        if bulk_action.typed_count and batch.total > TYPED_COUNT_ABOVE and typed_count != batch.total:
+        # Deleting a group with its accounts is confirmed by typing the group's name instead.
+        if bulk_action.typed_count and batch.total > TYPED_COUNT_ABOVE and not then_delete_group and typed_count != batch.total:
             raise ServiceError(
                 f"The selection holds {batch.total:,} accounts, and the number typed was not {batch.total}: nothing was done."
             )
@@ -188,6 +189,23 @@ def _delete_emptied_group(actor: Actor, group_id: int) -> str:
     except ServiceError as error:
         return f"The group was not deleted: {error.message}"
     return f"Group “{name}” was deleted."
+
+
+def group_delete_emptying(*, operator, group: Group, how: str, target_group_id: str = "", typed_name: str = "") -> BulkBatch:
+    """Delete a group that holds accounts (F3): first move them to another group (`how` "move"),
+    or delete them with it ("delete", confirmed by typing the group's exact name). The accounts go
+    as a bulk batch; the group is deleted when the batch has emptied it."""
+    if not operator.is_administrator:
+        raise NotAllowedError("Only Administrators may delete groups.")
+    if how == "delete" and typed_name.strip() != group.name:
+        raise ServiceError(f"Type the group's name, {group.name}, exactly: nothing was deleted.")
+    if how not in ("move", "delete"):
+        raise ServiceError("Choose whether to move the accounts or to delete them with the group.")
+    if how == "move" and target_group_id == str(group.pk):
+        raise ServiceError("Choose another group to move the accounts to.")
+    parameters = bulk_parameters(operator=operator, action=how, group_id=target_group_id) if how == "move" else {}
+    return bulk_start(operator=operator, action=how, selection=Selection(group_id=group.pk), parameters=parameters,
+                      then_delete_group=group.pk)
 
 
 def bulk_cancel(*, batch: BulkBatch) -> BulkBatch:

@@ -11,13 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.batch.export import export_response
 from activation.models import ProvisioningProfile
-from console.access import get_visible_or_404, writer_required
+from console.access import administrator_required, get_visible_or_404, writer_required
 from console.errors import ServiceError
 from console.listing import paginate
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
 from fleet.models import BulkBatch, BulkItem
 from fleet.selection import Selection, selection_accounts
-from fleet.services import bulk_cancel, bulk_parameters, bulk_start
+from fleet.services import bulk_cancel, bulk_parameters, bulk_start, group_delete_emptying
 from groups.models import Group
 
 
@@ -107,4 +107,17 @@ def bulk_cancel_view(request, batch_id: int):
         messages.error(request, error.message)
     else:
         messages.warning(request, f"Bulk action #{batch.pk} is cancelled: the accounts it had not reached are left as they were.")
+    return redirect("fleet:bulk_batch", batch.pk)
+
+
+@administrator_required
+@require_POST
+def group_delete_emptying_view(request, group_id: int):
+    group = get_visible_or_404(Group.objects, request.user, pk=group_id)
+    try:
+        batch = group_delete_emptying(operator=request.user, group=group, how=request.POST.get("how", ""),
+                                      target_group_id=request.POST.get("target_group", ""), typed_name=request.POST.get("typed_name", ""))
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("groups:group_delete", group.pk)
     return redirect("fleet:bulk_batch", batch.pk)
