@@ -11,6 +11,7 @@ class MenuEntry:
 
 
 MENU: list[MenuEntry] = [
+    MenuEntry("Dashboard", "home", "bi-speedometer2"),
     MenuEntry("Groups & Accounts", "groups:group_list", "bi-people"),
     MenuEntry("Registered clients", "accounts:registration_list", "bi-broadcast"),
     MenuEntry("Licences", "licensing:licence_list", "bi-patch-check"),

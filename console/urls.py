@@ -10,7 +10,7 @@ urlpatterns = [
     # The public client web service first: client apps call it far more often than operators click.
     path("", include("licensing.urls_public")),
     path("", include("activation.urls_public")),
-    path("", views.home, name="home"),
+    path("", include("fleet.urls_home")),  # the dashboard
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

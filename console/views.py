@@ -27,11 +27,6 @@ from console.sessions import is_throttled, record_login_attempt
 from console.status import service_checks
 
 
-@login_required
-def home(request):
-    return redirect("groups:group_list")
-
-
 def _safe_next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):

@@ -1,5 +1,5 @@
-"""Bulk action pages (F1, F2): confirm an action on a selection, run it, follow and cancel it, and
-read its per-account outcome report."""
+"""Fleet pages: the dashboard home page (F4); bulk actions on a selection (F1, F2): confirm, run, follow
+and cancel one, and read its per-account outcome report; deleting a group that holds accounts (F3)."""
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,11 +10,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.batch.export import export_response
-from activation.models import ProvisioningProfile
+from accounts.filters import stuck_days
+from accounts.models import Account
+from activation.models import ProvisioningProfile, SmsMessage
 from console.access import administrator_required, get_visible_or_404, writer_required
 from console.errors import ServiceError
 from console.listing import paginate
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
+from fleet.dashboard import DEFAULT_STUCK_DAYS, attention, funnel
 from fleet.models import BulkBatch, BulkItem
 from fleet.selection import Selection, selection_accounts
 from fleet.services import bulk_cancel, bulk_parameters, bulk_start, group_delete_emptying
@@ -27,6 +30,24 @@ def list_url(selection: Selection) -> str:
     if selection.group_id is not None:
         return f"{reverse('accounts:account_list', args=[selection.group_id])}?{query}"
     return f"{reverse('accounts:account_search')}?{query}"
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """The home page (F4): everything in the operator's scope, or one of their groups (`?group=`)."""
+    groups = Group.objects.visible_to(request.user)
+    group_id = request.GET.get("group", "")
+    group = get_visible_or_404(Group.objects, request.user, pk=group_id) if group_id.isdigit() else None
+    accounts = Account.objects.visible_to(request.user).filter(**({"group": group} if group else {}))
+    sms = SmsMessage.objects.visible_to(request.user).filter(**({"group": group} if group else {}))
+    days = stuck_days(request.GET) or DEFAULT_STUCK_DAYS
+    steps = funnel(accounts, stuck_days=days)
+    return render(request, "fleet/dashboard.html", {
+        "groups": groups, "group": group, "stuck_days": days, "steps": steps, "total": steps[0].reached,
+        "stuck_steps": [step for step in steps if step.stuck], "attention": attention(accounts, sms),
+        "list_url": reverse("accounts:account_list", args=[group.pk]) if group else reverse("accounts:account_search"),
+    })
 
 
 def _selection_group(request, selection: Selection) -> Group | None:

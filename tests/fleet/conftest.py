@@ -4,8 +4,13 @@ from dataclasses import dataclass
 
 import pytest
 
+# The Kannel of the activation tests (bearerbox, smsbox, fakesmsc), for bulk SMS in a browser.
+from tests.activation.conftest import kannel, profile, services_row, via_kannel  # noqa: F401
 from tests.conftest import make_account
 from tests.console.fixtures import fast_password_hashing  # noqa: F401
+
+# Kamailio and sipp of the SIP-server tests, for the bulk disable in a browser.
+from tests.sipserver.conftest import kamailio, register, sip_server  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +61,3 @@ def fingerprints(accounts) -> dict:
         "sms": list(SmsMessage.objects.filter(account_id__in=ids).order_by("pk").values()),
     }
 
-
-# Kamailio and sipp of the SIP-server tests, for the bulk disable in a browser.
-from tests.sipserver.conftest import kamailio, register, sip_server  # noqa: E402,F401

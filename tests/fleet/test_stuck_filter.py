@@ -9,7 +9,7 @@ from tests.conftest import make_account
 
 
 def test_the_list_filters_accounts_whose_last_status_is_older_than_n_days(personas, client_for):
-    old, recent, other_status = (make_account(personas.group) for _ in range(3))
+    old, _recent, other_status = (make_account(personas.group) for _ in range(3))
     Account.objects.filter(pk__in=[old.pk, other_status.pk]).update(status_changed_at=timezone.now() - timedelta(days=4))
     Account.objects.filter(pk=other_status.pk).update(status=Account.Status.INSTALLED)
 
