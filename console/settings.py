@@ -215,6 +215,7 @@ WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the sear
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
 
 # Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the
-# request; larger ones by the worker, a chunk per transaction, with a progress bar.
+# request; larger ones by the worker, BULK_CHUNK_SIZE accounts per transaction, with a progress bar.
 BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 WORKER_TASKS.append("fleet.services.run_bulk_batches")

@@ -28,9 +28,13 @@ from groups.services import group_delete
 
 State = BulkBatch.State
 Outcome = BulkItem.Outcome
-CHUNK_SIZE = 500
 ROUND_SECONDS = 5.0
 OUT_OF_SCOPE = "no longer in your groups"
+
+
+def chunk_size() -> int:
+    """Accounts per chunk: one transaction of the worker (or of the request, for a small batch)."""
+    return max(1, getattr(settings, "BULK_CHUNK_SIZE", 500))
 
 
 def sync_limit() -> int:
@@ -121,7 +125,7 @@ def bulk_run_chunk(batch_id: int) -> bool:
         if batch.cancel_requested:
             _finish(batch, State.CANCELLED)
             return True
-        ids = list(batch.items.filter(outcome=Outcome.PENDING).values_list("account_id", flat=True)[:CHUNK_SIZE])
+        ids = list(batch.items.filter(outcome=Outcome.PENDING).values_list("account_id", flat=True)[:chunk_size()])
         if not ids:
             _finish(batch, State.DONE)
             return True

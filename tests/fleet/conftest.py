@@ -22,8 +22,9 @@ def search_index(settings, tmp_path):
 
 
 @pytest.fixture
-def sms_ready(db, settings):
-    """The console SMS backend (it records only) and a public base URL: SMS can be queued."""
+def sms_ready(db, settings, profile):
+    """The console SMS backend (it records only), a public base URL and a system default profile
+    (a transactional test before may have emptied it away): SMS can be queued."""
     from console.models import ServiceSettings
 
     settings.SMS_BACKEND = "console"

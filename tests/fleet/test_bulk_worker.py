@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def small_chunks(settings, monkeypatch):
+def small_chunks(settings):
     settings.BULK_SYNC_LIMIT = 3
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    settings.BULK_CHUNK_SIZE = 2
 
 
 def test_a_batch_larger_than_the_request_limit_waits_for_the_worker_which_works_through_it(personas, fleet, small_chunks, client_for):
@@ -49,7 +49,7 @@ def test_cancel_leaves_the_accounts_done_as_they_are_and_skips_the_rest(personas
     assert run_bulk_batches() == 0
 
 
-def test_a_chunk_that_fails_half_way_is_rolled_back_and_done_once_by_the_next_round(personas, fleet, small_chunks, monkeypatch):
+def test_a_chunk_that_fails_half_way_is_rolled_back_and_done_once_by_the_next_round(personas, fleet, small_chunks, monkeypatch, settings):
     batch = bulk_start(operator=personas.operator, action="send_installation_sms", selection=Selection(group_id=personas.group.pk), parameters={})
     services.bulk_run_chunk(batch.pk)
 
@@ -60,6 +60,7 @@ def test_a_chunk_that_fails_half_way_is_rolled_back_and_done_once_by_the_next_ro
     with pytest.raises(RuntimeError):
         services.bulk_run_chunk(batch.pk)  # the second chunk's SMS were queued, then the chunk died
     monkeypatch.undo()
+    settings.BULK_CHUNK_SIZE = 500
     assert SmsMessage.objects.count() == 2 and BulkItem.objects.filter(outcome="pending").count() == 5
 
     run_bulk_batches()
