@@ -22,16 +22,10 @@ def search_index(settings, tmp_path):
 
 
 @pytest.fixture
-def sms_ready(db, settings, profile):
-    """The console SMS backend (it records only), a public base URL and a system default profile
-    (a transactional test before may have emptied it away): SMS can be queued."""
-    from console.models import ServiceSettings
-
-    settings.SMS_BACKEND = "console"
-    row = ServiceSettings.load()
-    row.public_base_url = "https://console.example.net"
-    row.save()
-    return row
+def sms_ready(services_row):  # noqa: F811 (the fixture imported above)
+    """SMS can be queued: the console SMS backend (it records only), a public base URL and a system
+    default profile (the activation tests' Services settings)."""
+    return services_row
 
 
 @dataclass
