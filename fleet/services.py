@@ -141,8 +141,10 @@ def _apply(batch: BulkBatch, ids: list[int]) -> dict[int, str]:
     """Run the batch's action on the chunk's accounts that are still in its operator's scope."""
     operator = batch.created_by
     in_scope = set(Account.objects.visible_to(operator).filter(pk__in=ids).values_list("pk", flat=True)) if operator else set()
-    existing = in_scope | set(Account.objects.filter(pk__in=ids).exclude(pk__in=in_scope).values_list("pk", flat=True))
-    skipped = {pk: OUT_OF_SCOPE if pk in existing else "deleted meanwhile" for pk in ids if pk not in in_scope}
+    skipped = {}
+    if len(in_scope) < len(ids):
+        outside = set(Account.objects.filter(pk__in=ids).exclude(pk__in=in_scope).values_list("pk", flat=True))
+        skipped = {pk: OUT_OF_SCOPE if pk in outside else "deleted meanwhile" for pk in ids if pk not in in_scope}
     if in_scope:
         actor = Actor.of(operator)
         skipped |= ACTIONS[batch.action].run(actor, sorted(in_scope), batch.parameters, f"Bulk action #{batch.pk}.")
