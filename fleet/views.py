@@ -98,6 +98,14 @@ def bulk_run(request):
 
 @login_required
 @require_GET
+def bulk_list(request):
+    """The bulk actions the operator started (every one, for Administrators), newest first."""
+    batches = BulkBatch.objects.visible_to(request.user)
+    return render(request, "fleet/bulk_list.html", {"page": paginate(request, batches), "actions": ACTIONS})
+
+
+@login_required
+@require_GET
 def bulk_batch(request, batch_id: int):
     batch = get_visible_or_404(BulkBatch.objects, request.user, pk=batch_id)
     outcome = request.GET.get("outcome", "")

@@ -95,3 +95,12 @@ def test_a_malformed_search_is_explained_and_nothing_is_done(personas, fleet, cl
     response = client_for(personas.operator).post(reverse("fleet:bulk_run"), {"action": "disable", "scope": "all", "q": "owner:(rossi"}, follow=True)
     assert response.status_code == 200 and "the search is not valid" in response.content.decode()
     assert Account.objects.filter(enabled=False).count() == 0
+
+
+def test_the_list_of_bulk_actions_shows_an_operator_their_own_and_an_administrator_all(personas, fleet, client_for):
+    mine = bulk_start(operator=personas.operator, action="disable", selection=Selection(account_ids=(fleet.mine[0].pk,)), parameters={})
+    theirs = bulk_start(operator=personas.outsider, action="disable", selection=Selection(account_ids=(fleet.theirs[0].pk,)), parameters={})
+    url = reverse("fleet:bulk_list")
+    assert [batch.pk for batch in client_for(personas.operator).get(url).context["page"]] == [mine.pk]
+    assert [batch.pk for batch in client_for(personas.administrator).get(url).context["page"]] == [theirs.pk, mine.pk]
+    assert client_for(None).get(url).status_code == 302
