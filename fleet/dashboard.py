@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.sipserver.registrations import registrations_of, sip_server_database
 from activation.models import SmsMessage
-from licensing.queries import attention_counts
+from licensing.queries import licences_needing_attention
 
 Status = Account.Status
 DEFAULT_STUCK_DAYS = 3
@@ -91,7 +91,8 @@ class Attention:
 def attention(accounts: QuerySet, sms: QuerySet) -> Attention:
     """Licences expiring within 30 days and in conflict, SMS failed in the last 24 hours (`sms`,
     already in scope) and accounts of `accounts` with a live registration."""
-    licences = attention_counts(accounts)
+    # One indexed count per reason (few licences match each), not one pass over every licence.
+    expiring, conflict = (licences_needing_attention(accounts, reason=reason).count() for reason in ("expiring", "conflict"))
     failed = sms.filter(state=SmsMessage.State.FAILED, finished_at__gte=timezone.now() - FAILED_SMS_WINDOW).count()
     registered = registrations_of(accounts).count() if sip_server_database() else None
-    return Attention(licences["expiring"], licences["conflict"], failed, registered)
+    return Attention(expiring, conflict, failed, registered)
