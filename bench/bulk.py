@@ -138,7 +138,8 @@ def start_kamailio(workdir: Path):
     from django.conf import settings
     from django.db import connection
 
-    from tests.sipserver.harness import database_url, missing_sip_tools, start_kamailio as start
+    from tests.sipserver.harness import database_url, missing_sip_tools
+    from tests.sipserver.harness import start_kamailio as start
 
     if missing_sip_tools():
         sys.exit(f"bench/bulk.py needs Kamailio and sipp: {missing_sip_tools()}")
@@ -212,9 +213,8 @@ def run_action(action: str, world: dict, args, kamailio_url: str) -> dict:
 
 def main() -> int:
     args = parse_arguments()
-    from register import ensure_database
-
     import django
+    from register import ensure_database
 
     django.setup()
     if args.work:

@@ -77,7 +77,7 @@ def main() -> int:
         (f"dashboard, group {group.name} ({group_size:,} accounts)", *timed(dashboard(group=group.pk), runs)),
         (f"plain GROUP BY status over all {accounts:,} accounts", *timed(group_by, runs)),
     ]
-    print(f"| page | p50 (ms) | p95 (ms) |\n|---|---:|---:|")
+    print("| page | p50 (ms) | p95 (ms) |\n|---|---:|---:|")
     for name, p50, p95 in rows:
         print(f"| {name} | {p50:.0f} | {p95:.0f} |")
     print(f"Goal: dashboard p50 at most {GOAL_P50_MS:.0f} ms; {runs} requests each, load average "

@@ -29,7 +29,6 @@ exits 1 when the worker reaches less than 80 % of the concurrent direct rate or 
 """
 import argparse
 import contextlib
-from concurrent.futures import ThreadPoolExecutor
 import os
 import re
 import secrets
@@ -39,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
