@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.access import AccessEntry
@@ -244,44 +245,142 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
     return account
 
 
-@transaction.atomic
 def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason: str = "") -> Account:
     """Enable or disable an account; disabling also drops its live registrations at the SIP server."""
-    account = _lock_current(account_id, None)
-    if account.enabled == enabled:
-        return account
-    account.enabled = enabled
-    account.version += 1
-    account.save(update_fields=["enabled", "version", "updated_at"])
-    audit_record(
-        actor=actor, action="account.enable" if enabled else "account.disable", obj=account,
-        account_id=account.pk, group_id=account.group_id,
-        before={"enabled": not enabled}, after={"enabled": enabled}, message=reason,
-    )
-    record_account_change(account.pk)
-    if not enabled:
-        from activation.services import (
-            links_retire,  # activation builds on accounts, not the reverse
-        )
+    accounts_set_enabled(actor=actor, account_ids=[account_id], enabled=enabled, reason=reason)
+    return Account.objects.get(pk=account_id)
 
-        links_retire(account_ids=[account.pk])
-        drop_registrations_after_commit(account.username)
-    return account
+
+# What a service for many accounts returns: the accounts it left as they were, each with the
+# reason in words for the operator ("already disabled", "deleted meanwhile"); the others changed.
+Skipped = dict[int, str]
+GONE = "deleted meanwhile"
+
+
+def _lock_many(account_ids: Iterable[int], *related: str, prefetch: tuple[str, ...] = ()) -> tuple[dict[int, Account], Skipped]:
+    """The accounts of `account_ids` that still exist, locked in id order (two callers never
+    deadlock on each other's accounts), by id; and those that no longer exist, as skipped."""
+    wanted = list(account_ids)
+    locked = (Account.objects.select_for_update(of=("self",)).select_related("group", *related)
+              .prefetch_related(*prefetch).filter(pk__in=wanted).order_by("pk"))
+    accounts = {account.pk: account for account in locked}
+    return accounts, {pk: GONE for pk in wanted if pk not in accounts}
+
+
+def _registered_usernames(accounts: Iterable[Account]) -> list[str]:
+    """The usernames among `accounts` that the SIP server holds a live contact for."""
+    ids = [account.pk for account in accounts]
+    return list(Account.objects.filter(pk__in=ids).with_registration_state().filter(registered_now=True)
+                .values_list("username", flat=True))
+
+
+def _save_changed(accounts: list[Account], values: dict[str, Any], entries: list) -> None:
+    """Give the changed accounts `values` (the same for all) and a new version in one UPDATE, save
+    their audit entries and log them for the search index: a few statements however many accounts."""
+    if not accounts:
+        return
+    now = timezone.now()
+    for account in accounts:
+        account.version += 1
+        account.updated_at = now
+    Account.objects.filter(pk__in=[account.pk for account in accounts]).update(
+        **values, version=F("version") + 1, updated_at=now)
+    audit_record_many(entries)
+    record_account_changes(account.pk for account in accounts)
 
 
 @transaction.atomic
+def accounts_set_enabled(*, actor: Actor, account_ids: Iterable[int], enabled: bool, reason: str = "") -> Skipped:
+    """Enable or disable accounts (A8), in id order, one audit entry each. Disabling ends their
+    unused SMS links and drops their live registrations at the SIP server once this commits."""
+    accounts, skipped = _lock_many(account_ids)
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.enabled == enabled:
+            skipped[account.pk] = "already enabled" if enabled else "already disabled"
+            continue
+        account.enabled = enabled
+        changing.append(account)
+        entries.append(audit_entry(
+            actor=actor, action="account.enable" if enabled else "account.disable", obj=account,
+            account_id=account.pk, group_id=account.group_id,
+            before={"enabled": not enabled}, after={"enabled": enabled}, message=reason,
+        ))
+    _save_changed(changing, {"enabled": enabled}, entries)
+    if not enabled and changing:
+        from activation.services import links_retire  # activation builds on accounts, not the reverse
+
+        links_retire(account_ids=[account.pk for account in changing])
+        drop_registrations_after_commit(_registered_usernames(changing))
+    return skipped
+
+
+@transaction.atomic
+def accounts_set_profile(*, actor: Actor, account_ids: Iterable[int], profile, reason: str = "") -> Skipped:
+    """Give accounts their own provisioning profile (`profile`), or none (None: the group's applies)."""
+    accounts, skipped = _lock_many(account_ids)
+    new_id = profile.pk if profile is not None else None
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.profile_id == new_id:
+            skipped[account.pk] = "already has this profile" if new_id else "already uses its group's profile"
+            continue
+        entries.append(audit_entry(
+            actor=actor, action="account.update", obj=account, account_id=account.pk, group_id=account.group_id,
+            before={"profile_id": account.profile_id}, after={"profile_id": new_id}, message=reason,
+        ))
+        account.profile_id = new_id
+        changing.append(account)
+    _save_changed(changing, {"profile_id": new_id}, entries)
+    return skipped
+
+
+@transaction.atomic
+def accounts_move(*, actor: Actor, account_ids: Iterable[int], group, reason: str = "") -> Skipped:
+    """Move accounts into `group` (F3). Their licence, own profile and history go with them; their
+    numbers and credentials stay, so the SIP server sees no change."""
+    group_hold_for_new_accounts(group.pk)
+    accounts, skipped = _lock_many(account_ids)
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.group_id == group.pk:
+            skipped[account.pk] = f"already in {group.name}"
+            continue
+        entries.append(audit_entry(
+            actor=actor, action="account.move", obj=account, account_id=account.pk, group_id=group.pk,
+            before={"group": account.group.name}, after={"group": group.name},
+            message=f"Moved from {account.group.name} to {group.name}. {reason}".strip(),
+        ))
+        account.group_id = group.pk
+        changing.append(account)
+    _save_changed(changing, {"group_id": group.pk}, entries)
+    return skipped
+
+
 def account_delete(*, actor: Actor, account_id: int) -> tuple[str, int]:
     """Delete an account; returns (username, group id). Its registrations are dropped at the SIP server."""
-    account = _lock_current(account_id, None)
-    username, group_id = account.username, account.group_id
-    audit_record(
-        actor=actor, action="account.delete", obj=account, account_id=account.pk, group_id=group_id,
-        before=account_audit_snapshot(account),
-    )
-    record_account_change(account.pk)
-    account.delete()
-    drop_registrations_after_commit(username)
-    return username, group_id
+    account = Account.objects.values("username", "group_id").get(pk=account_id)
+    accounts_delete(actor=actor, account_ids=[account_id])
+    return account["username"], account["group_id"]
+
+
+@transaction.atomic
+def accounts_delete(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> Skipped:
+    """Delete accounts (A7), one audit entry each with what they were; their live registrations
+    are dropped at the SIP server once this commits."""
+    accounts, skipped = _lock_many(account_ids, "licence", prefetch=("access_rules",))
+    entries = []
+    for account in accounts.values():
+        entries.append(audit_entry(
+            actor=actor, action="account.delete", obj=account, account_id=account.pk, group_id=account.group_id,
+            before=account_audit_snapshot(account), message=reason,
+        ))
+    registered = _registered_usernames(accounts.values())
+    audit_record_many(entries)
+    record_account_changes(accounts)
+    Account.objects.filter(pk__in=list(accounts)).delete()
+    drop_registrations_after_commit(registered)
+    return skipped
 
 
 def account_set_status(

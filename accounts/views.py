@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
+from accounts.filters import filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.results import search_context, search_within
@@ -30,28 +31,9 @@ ACCOUNT_COLUMNS = [
     SortColumn("status", ("status", "username")),
     SortColumn("status_date", ("status_changed_at",)),
 ]
-LIST_FILTERS = {
-    "status": ("status", dict(Account.Status.choices)),
-    "type": ("account_type", dict(Account.AccountType.choices)),
-    "enabled": ("enabled", {"yes": True, "no": False}),
-}
-
-
-def filter_accounts(request, accounts):
-    """Apply the list's filters (status, type, enabled); unknown values are ignored. Returns the
-    narrowed queryset and the filters in force."""
-    active = {}
-    for parameter, (field, allowed) in LIST_FILTERS.items():
-        value = request.GET.get(parameter, "")
-        if value in allowed:
-            accounts = accounts.filter(**{field: allowed[value] if parameter == "enabled" else value})
-            active[parameter] = value
-    return accounts, active
-
-
 def render_account_list(request, template: str, accounts, context: dict):
     """The account list page (sorting, filters, paging) for any set of accounts: a group's or a search's."""
-    accounts, active_filters = filter_accounts(request, accounts)
+    accounts, active_filters = filter_accounts(request.GET, accounts)
     accounts, sort = apply_sort(request, accounts.for_list(), ACCOUNT_COLUMNS, "username")
     return render(request, template, {
         **context, "page": paginate(request, accounts, ids_first=True), "sort": sort, "filters": active_filters,

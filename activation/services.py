@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import StatusChange, account_create, accounts_set_status
 from activation.models import OneTimeLink, ProvisioningProfile, SmsMessage
-from activation.sms.config import sms_config
+from activation.sms.config import SmsConfig, sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
 from activation.tokens import token_hash
@@ -140,9 +140,10 @@ def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Acc
     return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
 
 
-def sms_refusal(account: Account, purpose: str) -> str | None:
-    """Why the console refuses to send this SMS to this account (P5), or None when it can."""
-    config = sms_config()
+def sms_refusal(account: Account, purpose: str, config: SmsConfig | None = None) -> str | None:
+    """Why the console refuses to send this SMS to this account (P5), or None when it can.
+    `config`: the SMS settings in force, when the caller has already read them."""
+    config = config or sms_config()
     if config.needs_gateway_url and not config.gateway_url:
         return "No SMS gateway is configured: set the gateway address on the Services page."
     if not config.public_base_url:
@@ -163,21 +164,59 @@ def activation_send_sms(*, actor: Actor, account_id: int, purpose: str) -> SmsMe
     """Queue the installation or activation SMS of an account (P2, P3). The outbox row is part of
     this transaction: if the caller's transaction rolls back, no SMS exists and none is sent."""
     account = Account.objects.select_related("group", "group__profile", "profile").get(pk=account_id)
-    refusal = sms_refusal(account, purpose)
+    config = sms_config()
+    refusal = sms_refusal(account, purpose, config)
     if refusal:
         raise NotAllowedError(refusal)
+    return _sms_queue(actor=actor, accounts=[account], purpose=purpose, config=config)[0]
+
+
+@transaction.atomic
+def accounts_send_sms(*, actor: Actor, account_ids: Iterable[int], purpose: str, reason: str = "") -> dict[int, str]:
+    """Queue the installation or activation SMS of many accounts, in id order, in a few statements.
+    Returns the accounts left without one, each with the reason: those the console refuses (P5:
+    SNOM, no international number, no gateway...) and those whose SMS of this kind is already
+    waiting to be sent."""
+    wanted = list(account_ids)
+    accounts = list(
+        Account.objects.select_for_update(of=("self",)).select_related("group", "group__profile", "profile")
+        .filter(pk__in=wanted).order_by("pk")
+    )
+    waiting = set(SmsMessage.objects.filter(account_id__in=wanted, purpose=purpose, state=SmsMessage.State.QUEUED)
+                  .values_list("account_id", flat=True))
+    config = sms_config()
+    skipped = {pk: "deleted meanwhile" for pk in set(wanted) - {account.pk for account in accounts}}
+    sending = []
+    for account in accounts:
+        refusal = "an SMS of this kind is already waiting to be sent" if account.pk in waiting else sms_refusal(account, purpose, config)
+        if refusal:
+            skipped[account.pk] = refusal
+        else:
+            sending.append(account)
+    _sms_queue(actor=actor, accounts=sending, purpose=purpose, config=config, reason=reason)
+    return skipped
+
+
+def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, config: SmsConfig, reason: str = "") -> list[SmsMessage]:
+    """The outbox rows of `accounts`' SMS of `purpose`, with an audit entry each (accounts checked by the caller)."""
     now = timezone.now()
-    sms = SmsMessage.objects.create(
-        account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
-        recipient=account.virtual_number, text=masked_sms_text(purpose, sms_config().public_base_url),
-        requested_by=actor.label, created_at=now, next_attempt_at=now,
-    )
-    audit_record(
-        actor=actor, action="sms.queue", obj=sms, account_id=account.pk, group_id=account.group_id,
-        after={"purpose": purpose, "recipient": sms.recipient},
-        message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}",
-    )
-    return sms
+    text = masked_sms_text(purpose, config.public_base_url)
+    messages = SmsMessage.objects.bulk_create([
+        SmsMessage(
+            account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
+            recipient=account.virtual_number, text=text, requested_by=actor.label, created_at=now, next_attempt_at=now,
+        )
+        for account in accounts
+    ])
+    audit_record_many([
+        audit_entry(
+            actor=actor, action="sms.queue", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
+            after={"purpose": purpose, "recipient": sms.recipient},
+            message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
+        )
+        for sms in messages
+    ])
+    return messages
 
 
 @transaction.atomic

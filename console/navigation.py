@@ -11,7 +11,9 @@ class MenuEntry:
 
 
 MENU: list[MenuEntry] = [
-    MenuEntry("Groups & Accounts", "groups:group_list", "bi-people"),
+    MenuEntry("Groups & Accounts", "groups:group_list", "bi-people"),  # the first entry (SPEC G1)
+    MenuEntry("Dashboard", "home", "bi-speedometer2"),
+    MenuEntry("Bulk actions", "fleet:bulk_list", "bi-ui-checks"),
     MenuEntry("Registered clients", "accounts:registration_list", "bi-broadcast"),
     MenuEntry("Licences", "licensing:licence_list", "bi-patch-check"),
     MenuEntry("SMS log", "activation:sms_list", "bi-chat-dots"),

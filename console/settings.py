@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "activation",
     "licensing",
+    "fleet",
 ]
 
 MIDDLEWARE = [
@@ -240,3 +241,9 @@ BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
 WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
+
+# Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the
+# request; larger ones by the worker, BULK_CHUNK_SIZE accounts per transaction, with a progress bar.
+BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
+WORKER_TASKS.append("fleet.services.run_bulk_batches")

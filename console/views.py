@@ -32,11 +32,6 @@ from console.sessions import record_login_attempt
 from console.status import service_checks
 
 
-@login_required
-def home(request):
-    return redirect("groups:group_list")
-
-
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:

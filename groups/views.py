@@ -1,4 +1,4 @@
-"""Group pages (G1, G2): list, create, edit, delete."""
+"""Group pages (G1, G2): list, create, edit, delete (a group holding accounts: F3)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -70,7 +70,11 @@ def group_edit(request, group_id: int):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def group_delete_view(request, group_id: int):
-    group = get_visible_or_404(Group.objects, request.user, pk=group_id)
+    group = get_visible_or_404(Group.objects.with_account_counts(), request.user, pk=group_id)
+    if request.method == "GET" and group.account_count:
+        # Its accounts go first: moved to another group, or deleted with it (the fleet app's forms).
+        others = Group.objects.visible_to(request.user).exclude(pk=group.pk)
+        return render(request, "groups/group_delete.html", {"group": group, "others": others})
     if request.method == "GET":
         return confirmation_page(
             request, title=f"Delete group {group.name}", body=f"Delete the group “{group.name}”? This cannot be undone.",
@@ -81,6 +85,6 @@ def group_delete_view(request, group_id: int):
         name = group_delete(actor=Actor.of(request.user), group_id=group.pk)
     except ServiceError as error:
         messages.error(request, error.message)
-    else:
-        messages.warning(request, f"Group “{name}” was deleted.")
+        return redirect("groups:group_delete", group.pk)
+    messages.warning(request, f"Group “{name}” was deleted.")
     return redirect("groups:group_list")

@@ -231,14 +231,42 @@ def _state_fields(licence: Licence) -> dict:
     }
 
 
+CLEAR_MESSAGE = "Licence status cleared: the next device that validates is bound."
+
+
+def _has_binding(licence: Licence) -> bool:
+    return bool(licence.device_id or licence.conflict_device_id or licence.keys_revoked or licence.state == State.CONFLICT)
+
+
 @transaction.atomic
 def licence_clear(*, actor: Actor, account_id: int) -> Licence:
     """Free the licence's device binding, conflict and key revocation (L3), so the next
     validation binds whichever device calls. Refused when there is nothing to clear."""
     licence = _lock_licence(account_id)
-    if not (licence.device_id or licence.conflict_device_id or licence.keys_revoked or licence.state == State.CONFLICT):
+    if not _has_binding(licence):
         raise NotAllowedError(f"The licence of account {licence.account.username} is not bound to a device: nothing to clear.")
-    return _unbind(licence, actor=actor, message="Licence status cleared: the next device that validates is bound.")
+    return _unbind(licence, actor=actor, message=CLEAR_MESSAGE)
+
+
+@transaction.atomic
+def licences_clear(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> dict[int, str]:
+    """`licence_clear` for many accounts, in account id order; returns those left as they were,
+    each with the reason (nothing to clear, no licence)."""
+    wanted = list(account_ids)
+    licences = {
+        licence.account_id: licence for licence in
+        Licence.objects.select_for_update(of=("self",)).select_related("account").filter(account_id__in=wanted).order_by("account_id")
+    }
+    skipped = {}
+    for account_id in wanted:
+        licence = licences.get(account_id)
+        if licence is None:
+            skipped[account_id] = "no licence (deleted meanwhile)"
+        elif not _has_binding(licence):
+            skipped[account_id] = "licence not bound to a device: nothing to clear"
+        else:
+            _unbind(licence, actor=actor, message=f"{CLEAR_MESSAGE} {reason}".strip())
+    return skipped
 
 
 @transaction.atomic
@@ -268,7 +296,7 @@ def licence_credentials_renewed(*, actor: Actor, account) -> Licence | None:
     binding, a conflict and a key revocation are lifted; the next validation binds that client.
     Records an audit entry only when something was lifted."""
     licence = Licence.objects.select_for_update().filter(account_id=account.pk).first()
-    if licence is None or not (licence.device_id or licence.conflict_device_id or licence.keys_revoked):
+    if licence is None or not _has_binding(licence):
         return licence
     return _unbind(licence, actor=actor, message="New credentials issued: the licence binds the newly provisioned device.")
 

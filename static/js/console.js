@@ -32,3 +32,29 @@ document.addEventListener("click", (event) => {
   const shown = document.querySelector(button.dataset.generatePassword);
   if (shown) { shown.textContent = password; shown.closest(".generated-password").classList.remove("d-none"); }
 });
+
+// Bulk selection on account lists: "select this page" ticks every row of the page, and the
+// "Apply to N ticked" button counts the ticked rows (rows tick into the bar's form by form="...").
+(() => {
+  const form = document.querySelector("[data-bulk-form]");
+  if (!form) return;
+  const pageBox = document.querySelector("[data-bulk-page]");
+  const rows = () => Array.from(document.querySelectorAll(`input[name="ids"][form="${form.id}"]`));
+  const count = form.querySelector("[data-bulk-count]");
+  const tickedButton = form.querySelector("[data-bulk-selected]");
+  const update = () => {
+    const boxes = rows();
+    const ticked = boxes.filter((box) => box.checked).length;
+    count.textContent = String(ticked);
+    tickedButton.disabled = ticked === 0;
+    if (pageBox) {
+      pageBox.checked = ticked > 0 && ticked === boxes.length;
+      pageBox.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target === pageBox) rows().forEach((box) => { box.checked = pageBox.checked; });
+    if (event.target === pageBox || event.target.matches?.(`input[name="ids"][form="${form.id}"]`)) update();
+  });
+  update();
+})();
