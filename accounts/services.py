@@ -16,7 +16,7 @@ from accounts.search.changelog import record_account_change, record_account_chan
 from accounts.sipserver.control import drop_registrations_after_commit
 from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
 from console.bulk import rows_update
-from console.errors import ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
 from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
 
@@ -218,10 +218,16 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
 
 @transaction.atomic
 def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason: str = "") -> Account:
-    """Enable or disable an account; disabling also drops its live registrations at the SIP server."""
+    """Enable or disable an account; disabling also drops its live registrations at the SIP server.
+    A wizard account awaiting activation is refused: only the customer's activation enables it."""
     account = _lock_current(account_id, None)
     if account.enabled == enabled:
         return account
+    if enabled and account.awaits_activation:
+        raise NotAllowedError(
+            f"Account {account.username} was created the wizard way: it is enabled when the customer activates it. "
+            "Send the activation SMS instead."
+        )
     account.enabled = enabled
     account.version += 1
     account.save(update_fields=["enabled", "version", "updated_at"])

@@ -3,6 +3,7 @@ import requests
 from django.conf import settings
 
 from activation.sms.config import sms_config
+from activation.models import ProvisioningProfile
 from activation.sms.gateways import kannel_sendsms_url
 from console.models import ServiceSettings
 
@@ -43,3 +44,14 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     if response.status_code >= 500:
         return False, f"The gateway answers {response.status_code}."
     return True, f"The gateway answers (HTTP {response.status_code})."
+
+
+def check_profiles() -> tuple[bool, str]:
+    """(ok, message): whether every provisioning profile gives the customer's installation page a
+    download for each platform and a contact (P1, P2)."""
+    gaps = [f"“{profile.name}”: {', '.join(profile.customer_gaps)}" for profile in ProvisioningProfile.objects.all()
+            if profile.customer_gaps]
+    if not gaps:
+        return True, "Every profile has both download addresses and a customer-service contact."
+    return False, ("The installation page offers no download where an address is missing, and no help without a "
+                   "contact. " + "; ".join(gaps) + ".")

@@ -16,6 +16,7 @@ from activation.services import (
     profile_create,
     profile_delete,
     profile_update,
+    sms_refusal,
     sms_send_test,
 )
 from console.access import administrator_required, get_visible_or_404, writer_required
@@ -122,6 +123,7 @@ def sms_send(request, account_id: int, purpose: str):
     if request.method == "GET":
         return render(request, "activation/sms_confirm.html", {
             "account": account, "purpose": purpose, "label": label, "action_url": request.path,
+            "refusal": sms_refusal(account, purpose),
             "cancel_url": reverse("accounts:account_detail", args=[account.pk]),
         })
     try:

@@ -14,6 +14,12 @@ document.addEventListener("click", (event) => {
   const submit = modal.querySelector("[data-confirm-submit]");
   submit.textContent = data.confirmLabel;
   submit.className = `btn ${data.confirmClass || "btn-primary"}`;
+  const blocked = data.confirmBlocked !== undefined;
+  submit.hidden = blocked;
+  const link = modal.querySelector("[data-confirm-link]");
+  link.hidden = !(blocked && data.confirmBlocked);
+  link.href = data.confirmBlocked || "";
+  link.textContent = data.confirmLabel;
   window.bootstrap.Modal.getOrCreateInstance(modal).show();
 });
 
@@ -32,3 +38,10 @@ document.addEventListener("click", (event) => {
   const shown = document.querySelector(button.dataset.generatePassword);
   if (shown) { shown.textContent = password; shown.closest(".generated-password").classList.remove("d-none"); }
 });
+
+// Error pages: "Previous page" goes back in the browser's history, when there is one.
+for (const button of document.querySelectorAll("[data-history-back]")) {
+  if (window.history.length < 2) continue;
+  button.hidden = false;
+  button.addEventListener("click", () => window.history.back());
+}
