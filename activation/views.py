@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account
 from activation.forms import PROFILE_FIELDS, ProfileForm, TestSmsForm, WizardForm
 from activation.models import ProvisioningProfile, SmsMessage
+from activation.sms.config import sms_config
 from activation.services import (
     account_create_wizard,
     activation_send_sms,
@@ -24,6 +25,7 @@ from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.listing import SortColumn, apply_sort, paginate, text_filter
+from console.models import ServiceSettings
 from groups.models import Group
 
 SMS_COLUMNS = [
@@ -156,6 +158,7 @@ def sms_list(request):
     return render(request, "activation/sms_list.html", {
         "page": paginate(request, sms), "sort": sort, "filters": filters,
         "states": SmsMessage.State.choices, "purposes": SmsMessage.Purpose.choices,
+        "printed_only": sms_config().backend == ServiceSettings.SmsBackend.CONSOLE,
     })
 
 
