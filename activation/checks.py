@@ -2,8 +2,8 @@
 import requests
 from django.conf import settings
 
-from activation.sms.config import sms_config
 from activation.models import ProvisioningProfile
+from activation.sms.config import sms_config
 from activation.sms.gateways import kannel_sendsms_url
 from console.models import ServiceSettings
 

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account
 from activation.forms import PROFILE_FIELDS, ProfileForm, TestSmsForm, WizardForm
 from activation.models import ProvisioningProfile, SmsMessage
-from activation.sms.config import sms_config
 from activation.services import (
     account_create_wizard,
     activation_send_sms,
@@ -20,6 +19,7 @@ from activation.services import (
     sms_refusal,
     sms_send_test,
 )
+from activation.sms.config import sms_config
 from console.access import administrator_required, get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
