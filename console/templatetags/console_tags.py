@@ -26,11 +26,14 @@ def sort_link(context, key: str, label: str) -> str:
     query = context["request"].GET.copy()
     query["sort"] = target
     query.pop("page", None)
-    arrow = ""
-    if current.lstrip("-") == key:
-        arrow = " ▾" if descending else " ▴"
-    aria = "descending" if descending else "ascending" if current == key else "none"
-    return format_html('<a href="?{}" class="sort-link" aria-sort="{}">{}{}</a>', query.urlencode(), aria, label, arrow)
+    if current.lstrip("-") != key:
+        return format_html('<a href="?{}" class="sort-link">{}</a>', query.urlencode(), label)
+    # console.js moves data-sort-state to the column heading's aria-sort, where ARIA wants it.
+    state, arrow = ("descending", "▾") if descending else ("ascending", "▴")
+    return format_html(
+        '<a href="?{}" class="sort-link sorted" data-sort-state="{}">{} <span aria-hidden="true">{}</span></a>',
+        query.urlencode(), state, label, arrow,
+    )
 
 
 @register.filter

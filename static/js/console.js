@@ -45,3 +45,30 @@ for (const button of document.querySelectorAll("[data-history-back]")) {
   button.hidden = false;
   button.addEventListener("click", () => window.history.back());
 }
+
+// Sortable tables: the sorted column's heading carries aria-sort (the sort link names its state).
+for (const link of document.querySelectorAll(".sort-link[data-sort-state]")) {
+  const heading = link.closest("th");
+  if (heading) heading.setAttribute("aria-sort", link.dataset.sortState);
+}
+
+// "/" focuses the top bar's search box, unless the operator is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.querySelector(".topbar-search input[type=search]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
+
+// A table wider than the screen scrolls sideways: keyboard users reach it (tabindex) and screen
+// readers hear that it scrolls.
+for (const region of document.querySelectorAll(".table-responsive")) {
+  if (region.scrollWidth <= region.clientWidth) continue;
+  region.tabIndex = 0;
+  region.setAttribute("role", "region");
+  region.setAttribute("aria-label", "Table (scrolls sideways)");
+}
