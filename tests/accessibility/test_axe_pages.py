@@ -6,11 +6,11 @@ from django.urls import reverse
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile
-from console.models import Operator, ServiceSettings
+from console.models import ServiceSettings
 from tests.accessibility.axe import axe_violations
 from tests.activation.conftest import send_and_deliver
 from tests.conftest import DESKTOP, PHONE, log_in, screenshot
-from tests.console.test_permission_matrix import VIEWS, World, world  # noqa: F401 (the fixture)
+from tests.console.test_permission_matrix import VIEWS, World, build_world
 
 COMBINATIONS = [
     pytest.param(size, scheme, id=f"{label}-{scheme}")
@@ -35,6 +35,11 @@ def console_pages(world: World) -> list[tuple[str, str]]:
         ("sms_confirm", reverse("activation:sms_send_installation", args=[account.pk])),
         ("batch_upload", reverse("accounts:batch_upload", args=[group.pk])),
     ]
+
+
+@pytest.fixture
+def world(personas) -> World:
+    return build_world(personas)
 
 
 @pytest.fixture

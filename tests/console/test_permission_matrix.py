@@ -118,6 +118,11 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
 
 @pytest.fixture
 def world(personas) -> World:
+    return build_world(personas)
+
+
+def build_world(personas) -> World:
+    """The objects every row of VIEWS acts on (also the pages the accessibility tests open)."""
     from accounts.services import account_set_enabled
     from console.audit import Actor
     from groups.models import Group
