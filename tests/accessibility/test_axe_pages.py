@@ -68,10 +68,18 @@ def test_every_console_page_passes_axe(browser_page, error_page, world, size, sc
     problems: list[str] = []
     page = browser_page(size, color_scheme=scheme, bypass_csp=True)
     page.goto("/login/")
+    assert page.get_by_role("button", name="Menu").count() == 0  # no menu to open before login
     check(page, "login", label, problems)
     log_in(page, world.personas.administrator.username)
     for name, address in console_pages(world):
         page.goto(address)
+        check(page, name, label, problems)
+    for address, opener, name in ((reverse("accounts:account_list", args=[world.personas.group.pk]), "Search help", "search_help"),
+                                  (reverse("accounts:account_detail", args=[world.account.pk]), "Disable account", "confirm_dialog")):
+        page.goto(address)
+        page.get_by_role("button" if opener == "Search help" else "link", name=opener).last.click()
+        page.locator(".modal.show").wait_for()
+        page.wait_for_timeout(400)  # the dialog's fade-in
         check(page, name, label, problems)
     auditor = error_page(size, scheme)
     log_in(auditor, world.personas.auditor.username)
