@@ -16,7 +16,8 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     in headers, never in the URL."""
     config = sms_config(row)
     if config.backend == ServiceSettings.SmsBackend.CONSOLE:
-        return True, "Console backend: SMS are only recorded in the SMS log, nothing is sent to phones."
+        return True, ("Console backend (for trials): nothing is sent to phones; the worker prints each SMS, link included, "
+                      "on its output, and the SMS log records it.")
     if not config.gateway_url:
         return False, "No gateway address is set: SMS cannot be sent."
     try:
