@@ -74,10 +74,10 @@ def test_every_console_page_passes_axe(browser_page, error_page, world, size, sc
     for name, address in console_pages(world):
         page.goto(address)
         check(page, name, label, problems)
-    for address, opener, name in ((reverse("accounts:account_list", args=[world.personas.group.pk]), "Search help", "search_help"),
+    for address, opener, name in ((reverse("accounts:account_list", args=[world.personas.group.pk]), "Query syntax help", "search_help"),
                                   (reverse("accounts:account_detail", args=[world.account.pk]), "Disable account", "confirm_dialog")):
         page.goto(address)
-        page.get_by_role("button" if opener == "Search help" else "link", name=opener).last.click()
+        page.get_by_role("button" if opener == "Query syntax help" else "link", name=opener).last.click()
         page.locator(".modal.show").wait_for()
         page.wait_for_timeout(400)  # the dialog's fade-in
         check(page, name, label, problems)

@@ -15,7 +15,7 @@ def test_slash_focuses_the_search_box_and_the_question_mark_opens_the_help(brows
         page.keyboard.press("/")
         expect(page.get_by_role("searchbox", name="Search all accounts")).to_be_focused()
         page.keyboard.press("Escape")
-        page.get_by_role("button", name="Search help").last.click()
+        page.get_by_role("button", name="Query syntax help").last.click()
         dialog = page.locator("#search-help")
         expect(dialog).to_be_visible()
         expect(dialog).to_contain_text("number:39333*")
