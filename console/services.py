@@ -1,11 +1,18 @@
 """Writes to operators and the Services settings, each one transaction with its audit record."""
 import secrets
+from binascii import unhexlify
 
 from django.db import transaction
+from django_otp import devices_for_user
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from console.audit import Actor, audit_record, changed_only, snapshot
 from console.errors import ServiceError, StaleEditError
-from console.models import Operator, ServiceSettings
+from console.models import LoginThrottle, Operator, ServiceSettings
+
+RECOVERY_CODE_COUNT = 10
 
 OPERATOR_AUDIT_EXTRA_FIELDS = ("role", "is_active", "must_change_password")
 
@@ -116,3 +123,67 @@ def service_settings_update(*, actor: Actor, expected_version: int, **changes) -
         new["sms_password"] = "[changed]"
     audit_record(actor=actor, action="services.update", obj=row, object_repr="Services", before=old, after=new)
     return row
+
+
+@transaction.atomic
+def two_factor_enrol(*, actor: Actor, operator_id: int, key: str, code: str) -> list[str]:
+    """Enrol the authenticator app holding `key` (hex), confirmed by a `code` it shows; replace any
+    earlier second factor and return new single-use recovery codes (shown once)."""
+    operator = Operator.objects.select_for_update().get(pk=operator_id)
+    totp = TOTP(unhexlify(key))
+    token = "".join(code.split())
+    if not (token.isdigit() and totp.verify(int(token), tolerance=1)):
+        raise ServiceError("That code does not match: check the time on your phone and enter the code shown now.")
+    had_two_factor = TOTPDevice.objects.filter(user=operator, confirmed=True).exists()
+    for old in devices_for_user(operator, confirmed=None):
+        old.delete()
+    # The confirming code's time step counts as used: it cannot log in a second time.
+    TOTPDevice.objects.create(user=operator, name="Authenticator app", key=key, confirmed=True,
+                              last_t=totp.t(), drift=totp.drift)
+    recovery = StaticDevice.objects.create(user=operator, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=recovery, token=token) for token in codes])
+    audit_record(actor=actor, action="operator.enrol_two_factor", obj=operator,
+                 before={"two_factor": "enrolled" if had_two_factor else "none"}, after={"two_factor": "enrolled"})
+    return codes
+
+
+@transaction.atomic
+def two_factor_reset(*, actor: Actor, operator_id: int) -> Operator:
+    """Remove an operator's second factor (a lost phone): they sign in with their password alone,
+    or enrol at their next login when two factors are required."""
+    operator = Operator.objects.select_for_update().get(pk=operator_id)
+    devices = list(devices_for_user(operator, confirmed=None))
+    if not any(device.confirmed for device in devices):
+        raise ServiceError(f"{operator.username} has no second factor to reset.")
+    for device in devices:
+        device.delete()
+    audit_record(actor=actor, action="operator.reset_two_factor", obj=operator,
+                 before={"two_factor": "enrolled"}, after={"two_factor": "none"})
+    return operator
+
+
+@transaction.atomic
+def sign_in_policy_update(*, actor: Actor, require_two_factor: bool) -> ServiceSettings:
+    """Require (or stop requiring) two-factor sign-in for every operator."""
+    ServiceSettings.load()
+    row = ServiceSettings.objects.select_for_update().get(pk=1)
+    if row.require_two_factor == require_two_factor:
+        return row
+    before = {"require_two_factor": row.require_two_factor}
+    # Not a Services page edit: its version stays, so an open Services page can still be saved.
+    row.require_two_factor = require_two_factor
+    row.save(update_fields=["require_two_factor", "updated_at"])
+    audit_record(actor=actor, action="services.update", obj=row, object_repr="Sign-in policy",
+                 before=before, after={"require_two_factor": require_two_factor})
+    return row
+
+
+@transaction.atomic
+def login_throttle_clear(*, actor: Actor, throttle_id: int) -> LoginThrottle:
+    """Forget a throttle's failures: its username or address may sign in again at once."""
+    throttle = LoginThrottle.objects.select_for_update().get(pk=throttle_id)
+    audit_record(actor=actor, action="login_throttle.clear", obj=throttle,
+                 before={"failures": throttle.failures, "blocked_until": throttle.blocked_until.isoformat()})
+    throttle.delete()
+    return throttle
