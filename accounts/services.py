@@ -27,7 +27,7 @@ from console.audit import (
     snapshot,
 )
 from console.bulk import rows_update
-from console.errors import ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
     UNCHANGED,
@@ -246,15 +246,23 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
 
 
 def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason: str = "") -> Account:
-    """Enable or disable an account; disabling also drops its live registrations at the SIP server."""
-    accounts_set_enabled(actor=actor, account_ids=[account_id], enabled=enabled, reason=reason)
-    return Account.objects.get(pk=account_id)
+    """Enable or disable an account; disabling also drops its live registrations at the SIP server.
+    A wizard account awaiting activation is refused: only the customer's activation enables it."""
+    skipped = accounts_set_enabled(actor=actor, account_ids=[account_id], enabled=enabled, reason=reason)
+    account = Account.objects.get(pk=account_id)
+    if skipped.get(account_id) == AWAITS_ACTIVATION:
+        raise NotAllowedError(
+            f"Account {account.username} was created the wizard way: it is enabled when the customer activates it. "
+            "Send the activation SMS instead."
+        )
+    return account
 
 
 # What a service for many accounts returns: the accounts it left as they were, each with the
 # reason in words for the operator ("already disabled", "deleted meanwhile"); the others changed.
 Skipped = dict[int, str]
 GONE = "deleted meanwhile"
+AWAITS_ACTIVATION = "created the wizard way: enabled when the customer activates it"
 
 
 def _lock_many(account_ids: Iterable[int], *related: str, prefetch: tuple[str, ...] = ()) -> tuple[dict[int, Account], Skipped]:
@@ -298,6 +306,9 @@ def accounts_set_enabled(*, actor: Actor, account_ids: Iterable[int], enabled: b
     for account in accounts.values():
         if account.enabled == enabled:
             skipped[account.pk] = "already enabled" if enabled else "already disabled"
+            continue
+        if enabled and account.awaits_activation:
+            skipped[account.pk] = AWAITS_ACTIVATION
             continue
         account.enabled = enabled
         changing.append(account)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
 from accounts.filters import filter_accounts
@@ -12,6 +12,7 @@ from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.results import search_context, search_within
 from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
+from accounts.templatetags.account_tags import enable_confirmation
 from accounts.timeline import account_timeline
 from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
@@ -121,14 +122,21 @@ def account_edit(request, account_id: int):
 
 
 @writer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_set_enabled_view(request, account_id: int, enabled: bool):
     account = _visible_account(request, account_id)
-    account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
-    if enabled:
-        messages.success(request, f"Account {account.username} enabled.")
+    if request.method == "GET":  # the confirmation page of browsers without JavaScript
+        return confirmation_page(request, **enable_confirmation(account, enabled), action_url=request.path,
+                                 cancel_url=reverse("accounts:account_detail", args=[account.pk]))
+    try:
+        account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
+    except ServiceError as error:
+        messages.error(request, error.message)
     else:
-        messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
+        if enabled:
+            messages.success(request, f"Account {account.username} enabled.")
+        else:
+            messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
     return redirect("accounts:account_detail", account.pk)
 
 

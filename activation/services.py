@@ -140,20 +140,33 @@ def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Acc
     return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
 
 
-def sms_refusal(account: Account, purpose: str, config: SmsConfig | None = None) -> str | None:
-    """Why the console refuses to send this SMS to this account (P5), or None when it can.
-    `config`: the SMS settings in force, when the caller has already read them."""
-    config = config or sms_config()
+def sms_service_refusal(config: SmsConfig) -> str | None:
+    """Why no SMS can be sent with these settings (no gateway, no public base URL), or None."""
     if config.needs_gateway_url and not config.gateway_url:
         return "No SMS gateway is configured: set the gateway address on the Services page."
     if not config.public_base_url:
-        return "No public base URL of the client web service is configured: set it on the Services page."
+        return ("No public base URL of the client web service is configured (the SMS links need it): "
+                "set it on the Services page.")
+    return None
+
+
+def sms_number_refusal(account: Account) -> str | None:
+    """Why this account cannot receive SMS (a SNOM desk phone, a number not international), or None."""
     if account.account_type == Account.AccountType.SNOM:
         return f"Account {account.username} is a SNOM desk phone: SNOM accounts never receive SMS."
     try:
         _require_international(account.virtual_number)
     except ServiceError as exc:
         return exc.message
+    return None
+
+
+def sms_refusal(account: Account, purpose: str, config: SmsConfig | None = None) -> str | None:
+    """Why the console refuses to send this SMS to this account (P5), or None when it can.
+    `config`: the SMS settings in force, when the caller has already read them."""
+    refusal = sms_service_refusal(config or sms_config()) or sms_number_refusal(account)
+    if refusal:
+        return refusal
     if purpose == SmsMessage.Purpose.ACTIVATION and profile_for(account) is None:
         return f"Account {account.username} has no provisioning profile (own, group's or system default)."
     return None

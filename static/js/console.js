@@ -14,6 +14,12 @@ document.addEventListener("click", (event) => {
   const submit = modal.querySelector("[data-confirm-submit]");
   submit.textContent = data.confirmLabel;
   submit.className = `btn ${data.confirmClass || "btn-primary"}`;
+  const blocked = data.confirmBlocked !== undefined;
+  submit.hidden = blocked;
+  const link = modal.querySelector("[data-confirm-link]");
+  link.hidden = !(blocked && data.confirmBlocked);
+  link.href = data.confirmBlocked || "";
+  link.textContent = data.confirmLabel;
   window.bootstrap.Modal.getOrCreateInstance(modal).show();
 });
 
@@ -58,3 +64,37 @@ document.addEventListener("click", (event) => {
   });
   update();
 })();
+
+// Error pages: "Previous page" goes back in the browser's history, when there is one.
+for (const button of document.querySelectorAll("[data-history-back]")) {
+  if (window.history.length < 2) continue;
+  button.hidden = false;
+  button.addEventListener("click", () => window.history.back());
+}
+
+// Sortable tables: the sorted column's heading carries aria-sort (the sort link names its state).
+for (const link of document.querySelectorAll(".sort-link[data-sort-state]")) {
+  const heading = link.closest("th");
+  if (heading) heading.setAttribute("aria-sort", link.dataset.sortState);
+}
+
+// "/" focuses the top bar's search box, unless the operator is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.querySelector(".topbar-search input[type=search]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
+
+// A table wider than the screen scrolls sideways: keyboard users reach it (tabindex) and screen
+// readers hear that it scrolls.
+for (const region of document.querySelectorAll(".table-responsive")) {
+  if (region.scrollWidth <= region.clientWidth) continue;
+  region.tabIndex = 0;
+  region.setAttribute("role", "region");
+  region.setAttribute("aria-label", "Table (scrolls sideways)");
+}

@@ -79,9 +79,9 @@ VIEWS = [
     ViewCase("accounts:account_detail", SCOPED_READ, ("GET",), args=lambda world: [world.account.pk]),
     ViewCase("accounts:account_edit", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: account_edit_data(world.account, owner="Someone Else")),
-    ViewCase("accounts:account_enable", SCOPED_WRITE, ("POST",), args=lambda world: [world.disabled_account.pk],
+    ViewCase("accounts:account_enable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.disabled_account.pk],
              post=lambda world: {}),
-    ViewCase("accounts:account_disable", SCOPED_WRITE, ("POST",), args=lambda world: [world.account.pk],
+    ViewCase("accounts:account_disable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
     ViewCase("accounts:account_delete", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
@@ -127,6 +127,11 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
 
 @pytest.fixture
 def world(personas) -> World:
+    return build_world(personas)
+
+
+def build_world(personas) -> World:
+    """The objects every row of VIEWS acts on (also the pages the accessibility tests open)."""
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
