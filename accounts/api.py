@@ -238,7 +238,10 @@ class AccountDisableView(AccountSetEnabledView):
     enabled = False
 
 
-class CsvRenderer(renderers.BaseRenderer):
+class CsvRenderer(renderers.JSONRenderer):
+    """Lets a client ask for `Accept: text/csv`; the export itself is a streamed response, and a
+    refusal (problem+json) is rendered as JSON whatever was asked."""
+
     media_type = "text/csv"
     format = "csv"
 
@@ -250,7 +253,7 @@ EXPORT_SCHEMA = extend_schema(
 
 
 class ExportView(APIView):
-    renderer_classes = [CsvRenderer, renderers.JSONRenderer]
+    renderer_classes = [CsvRenderer]
 
 
 class GroupExportView(ExportView):

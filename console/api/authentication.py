@@ -7,7 +7,6 @@ groups decide everything else, exactly as on the pages.
 """
 import ipaddress
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -23,20 +22,20 @@ KEYWORD = "Bearer"
 class TokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
-        keyword, _, text = header.partition(" ")
+        keyword, _space, text = header.partition(" ")
         if not header:
             return None
         if keyword != KEYWORD or not text.strip():
-            raise exceptions.AuthenticationFailed(_("Send the token as: Authorization: Bearer <token>."))
+            raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
         token = self._find(text.strip())
         if token is None:
-            raise exceptions.AuthenticationFailed(_("The API token is not valid."))
+            raise exceptions.AuthenticationFailed("The API token is not valid.")
         if token.is_revoked:
-            raise exceptions.AuthenticationFailed(_("The API token was revoked."))
+            raise exceptions.AuthenticationFailed("The API token was revoked.")
         if token.is_expired:
-            raise exceptions.AuthenticationFailed(_("The API token has expired."))
+            raise exceptions.AuthenticationFailed("The API token has expired.")
         if not token.operator.is_active:
-            raise exceptions.AuthenticationFailed(_("The operator of this API token is deactivated."))
+            raise exceptions.AuthenticationFailed("The operator of this API token is deactivated.")
         source = client_ip(request._request)
         if not source_allowed(token, source):
             raise exceptions.PermissionDenied(f"This API token may not be used from {source or 'an unknown address'}.")

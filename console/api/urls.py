@@ -1,8 +1,9 @@
 """The REST API's URL map (/api/v1/): each app's resources from its api.py, the OpenAPI document,
 and a problem+json 404 for every other address under the API."""
 from django.urls import path, re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, renderers
 from rest_framework.views import APIView
 
 from accounts import api as accounts
@@ -18,6 +19,7 @@ class SchemaView(SpectacularAPIView):
 
     authentication_classes = [TokenAuthentication, authentication.SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated]
+    renderer_classes = [OpenApiJsonRenderer, renderers.JSONRenderer]
 
 
 class NoSuchResource(APIView):
