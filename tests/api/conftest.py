@@ -56,3 +56,17 @@ def new_account_body(serial: int, **overrides) -> dict:
             "owner": f"Cliente {serial}", "email": f"cliente{serial}@example.com"}
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def search_index(settings, tmp_path):
+    """A search index of this test, in its own directory (built on first use from the database)."""
+    from accounts.search.index import get_index
+
+    settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
+    return get_index()
+
+
+@pytest.fixture
+def operator_api(personas):
+    return ApiClient(issue_token(personas.operator))
