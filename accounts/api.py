@@ -26,7 +26,7 @@ from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import etag, expected_version, form_data, form_initial_data, require_valid
 from console.api.permissions import WritersOnly
-from console.api.pagination import cursor_page, next_page_url, number_page, page_of, sort_ordering
+from console.api.pagination import CURSOR_PARAMETERS, PAGE_NUMBER_PARAMETERS, cursor_page, next_page_url, number_page, page_of, sort_ordering
 from console.api.problems import ServiceUnavailable
 from groups.models import Group
 from licensing.models import Licence
@@ -65,6 +65,7 @@ class AccountSerializer(serializers.ModelSerializer):
     allow = serializers.SerializerMethodField()
     deny = serializers.SerializerMethodField()
     registered_now = serializers.BooleanField(read_only=True, default=False)
+    email = serializers.CharField(read_only=True, help_text="May be empty.")
 
     class Meta:
         model = Account
@@ -131,7 +132,7 @@ LIST_PARAMETERS = [
     OpenApiParameter("type", str, enum=Account.AccountType.values),
     OpenApiParameter("enabled", str, enum=["yes", "no"]),
     OpenApiParameter("sort", str, enum=[prefix + column.key for column in ACCOUNT_COLUMNS for prefix in ("", "-")]),
-    OpenApiParameter("cursor", str), OpenApiParameter("page_size", int),
+    *CURSOR_PARAMETERS,
 ]
 
 
@@ -359,7 +360,7 @@ class RegistrationPage(serializers.Serializer):
 
 class RegistrationListView(APIView):
     @extend_schema(operation_id="registrations_list", responses=RegistrationPage, summary="Clients registered now (R1)",
-                   parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)])
+                   parameters=[*PAGE_NUMBER_PARAMETERS])
     def get(self, request):
         if not sip_server_database():
             return Response({"sip_server": False, "count": 0, "results": [], "next": None})

@@ -14,7 +14,7 @@ from activation.views import SMS_COLUMNS
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import form_data, form_initial_data, require_valid
-from console.api.pagination import cursor_page, page_of, sort_ordering
+from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
 
 WIZARD_FIELDS = {"owner", "email", "virtual_number", "security_model", "profile", "description"}
 
@@ -80,7 +80,7 @@ class SmsListView(APIView):
         OpenApiParameter("purpose", str, enum=SmsMessage.Purpose.values),
         OpenApiParameter("q", str, description="Part of the recipient's number or of the account's username."),
         OpenApiParameter("sort", str, enum=[prefix + column.key for column in SMS_COLUMNS for prefix in ("", "-")]),
-        OpenApiParameter("cursor", str), OpenApiParameter("page_size", int),
+        *CURSOR_PARAMETERS,
     ])
     def get(self, request):
         sms = SmsMessage.objects.visible_to(request.user)

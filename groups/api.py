@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import etag, expected_version, form_data, require_valid
-from console.api.pagination import cursor_page, page_of, sort_ordering
+from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
 from console.api.permissions import AdministratorsOnly, ApiAccess
 from groups.forms import GroupForm
 from groups.models import Group
@@ -21,6 +21,7 @@ GROUP_INPUT_FIELDS = set(GROUP_FIELDS)
 
 class GroupSerializer(serializers.ModelSerializer):
     account_count = serializers.IntegerField(read_only=True)
+    admin_email = serializers.CharField(read_only=True, help_text="May be empty.")
 
     class Meta:
         model = Group
@@ -61,7 +62,7 @@ class AdministratorsWrite(APIView):
 class GroupListView(AdministratorsWrite):
     @extend_schema(operation_id="groups_list", responses=page_of(GroupSerializer), summary="The groups the operator may see",
                    parameters=[OpenApiParameter("sort", str, enum=[p + c.key for c in GROUP_COLUMNS for p in ("", "-")]),
-                               OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)])
+                               *CURSOR_PARAMETERS])
     def get(self, request):
         groups = Group.objects.visible_to(request.user).with_account_counts()
         return cursor_page(request, groups, sort_ordering(request, [c for c in GROUP_COLUMNS if c.key != "profile"], "name"),

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from accounts.api import AccountSerializer, account_response, visible_account
 from accounts.models import Account
 from console.api.authentication import api_actor
-from console.api.pagination import cursor_page, page_of, sort_ordering
+from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
 from licensing.models import Licence
 from licensing.queries import ATTENTION_REASONS, licences_needing_attention
 from licensing.services import licence_clear, licence_revoke_keys
@@ -34,7 +34,7 @@ class LicenceListView(APIView):
     @extend_schema(operation_id="licences_list", responses=page_of(LicenceSerializer), summary="Licences needing attention", parameters=[
         OpenApiParameter("reason", str, enum=list(ATTENTION_REASONS)),
         OpenApiParameter("sort", str, enum=[prefix + column.key for column in LICENCE_COLUMNS for prefix in ("", "-")]),
-        OpenApiParameter("cursor", str), OpenApiParameter("page_size", int),
+        *CURSOR_PARAMETERS,
     ])
     def get(self, request):
         reason = request.query_params.get("reason") or None

@@ -1,14 +1,22 @@
 """The audit log through the REST API (O3): read-only, for Administrators, as the audit page."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
-from console.api.pagination import cursor_page, page_of
+from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of
 from console.api.permissions import AdministratorsOnly, ApiAccess
 from console.models import AuditEntry
 
 
+@extend_schema_field({"type": ["object", "null"], "additionalProperties": True})
+class Snapshot(serializers.JSONField):
+    """Before or after values by field; null when the entry has none."""
+
+
 class AuditEntrySerializer(serializers.ModelSerializer):
+    before = Snapshot(read_only=True)
+    after = Snapshot(read_only=True)
+
     class Meta:
         model = AuditEntry
         fields = ["id", "at", "actor_kind", "actor", "actor_label", "action", "object_type", "object_id", "object_repr",
@@ -30,7 +38,7 @@ class AuditListView(APIView):
 
     @extend_schema(operation_id="audit_list", responses=page_of(AuditEntrySerializer), summary="The audit log, newest first",
                    parameters=[OpenApiParameter("action", str, description="Entries whose action starts with this (e.g. account.)."),
-                               OpenApiParameter("account_id", int), OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)])
+                               OpenApiParameter("account_id", int), *CURSOR_PARAMETERS])
     def get(self, request):
         entries = AuditEntry.objects.all()
         action = request.query_params.get("action", "").replace("\x00", "").strip()

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -16,6 +17,13 @@ from console.listing import SortColumn
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# Their bounds are set in the document by console.api.schema (OpenApiParameter cannot say them).
+PAGE_SIZE_PARAMETER = OpenApiParameter("page_size", int, description=f"Rows per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).")
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="From the `next` of the page before; omitted: the first page."),
+    PAGE_SIZE_PARAMETER,
+]
+PAGE_NUMBER_PARAMETERS = [OpenApiParameter("page", int, description="From 1."), PAGE_SIZE_PARAMETER]
 
 
 @cache

@@ -26,6 +26,8 @@ class ApiClient:
             options = {**options, "data": json.dumps(body), "content_type": "application/json"}
         elif body is not None:
             options = {**options, "data": body}
+        elif method in ("POST", "PATCH"):
+            options = {"data": "", "content_type": "application/json", **options}  # no body, as `curl -X POST`
         return getattr(self.client, method.lower())(url, headers=all_headers, **options)
 
     def get(self, url, **options):
