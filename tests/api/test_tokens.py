@@ -55,7 +55,8 @@ def test_an_operator_cannot_revoke_another_operator_s_token_but_an_administrator
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
-    client_for(personas.administrator).post(reverse("api_token_revoke", args=[token.pk]), {"next": "all"})
+    response = client_for(personas.administrator).post(reverse("api_token_revoke", args=[token.pk]) + "?next=all")
+    assert response["Location"] == reverse("api_token_admin_list")
     token.refresh_from_db()
     assert token.revoked_by == personas.administrator and token.is_revoked
 
@@ -72,9 +73,12 @@ def test_the_token_pages_need_a_login(db, client):
         assert client.get(url)["Location"].startswith(reverse("login"))
 
 
-def test_a_revoke_by_get_is_refused(personas, client_for):
+def test_a_revoke_by_get_only_asks_for_confirmation(personas, client_for):
     token = ApiToken.objects.get(prefix=issue_token(personas.operator).split("_")[1])
-    assert client_for(personas.operator).get(reverse("api_token_revoke", args=[token.pk])).status_code == 405
+    page = client_for(personas.operator).get(reverse("api_token_revoke", args=[token.pk]))
+    assert page.status_code == 200 and "Revoke token" in page.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer sipc_nothing_here", "Token abc", "Bearer sipc__x"])
