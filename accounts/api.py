@@ -19,14 +19,34 @@ from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.errors import SearchIndexBusy
 from accounts.search.results import search_within
+from accounts.services import (
+    IMMUTABLE_FIELDS,
+    account_create,
+    account_delete,
+    account_set_enabled,
+    account_update,
+)
 from accounts.sipserver.registrations import registrations_of, sip_server_database
-from accounts.services import IMMUTABLE_FIELDS, account_create, account_delete, account_set_enabled, account_update
 from accounts.views import ACCOUNT_COLUMNS, LIST_FILTERS, filter_accounts
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
-from console.api.inputs import etag, expected_version, form_data, form_initial_data, require_valid
+from console.api.inputs import (
+    etag,
+    expected_version,
+    form_data,
+    form_initial_data,
+    require_valid,
+)
+from console.api.pagination import (
+    CURSOR_PARAMETERS,
+    PAGE_NUMBER_PARAMETERS,
+    cursor_page,
+    next_page_url,
+    number_page,
+    page_of,
+    sort_ordering,
+)
 from console.api.permissions import WritersOnly
-from console.api.pagination import CURSOR_PARAMETERS, PAGE_NUMBER_PARAMETERS, cursor_page, next_page_url, number_page, page_of, sort_ordering
 from console.api.problems import ServiceUnavailable
 from groups.models import Group
 from licensing.models import Licence

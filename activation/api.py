@@ -6,7 +6,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import AccountSerializer, account_response, visible_account, visible_group
+from accounts.api import (
+    AccountSerializer,
+    account_response,
+    visible_account,
+    visible_group,
+)
 from activation.forms import WizardForm
 from activation.models import SmsMessage
 from activation.services import account_create_wizard, activation_send_sms
@@ -14,7 +19,12 @@ from activation.views import SMS_COLUMNS
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import form_data, form_initial_data, require_valid
-from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
+from console.api.pagination import (
+    CURSOR_PARAMETERS,
+    cursor_page,
+    page_of,
+    sort_ordering,
+)
 
 WIZARD_FIELDS = {"owner", "email", "virtual_number", "security_model", "profile", "description"}
 

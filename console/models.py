@@ -147,4 +147,4 @@ class ServiceSettings(models.Model):
         return settings_row
 
 
-from console.api.models import ApiToken, IdempotentRequest  # noqa: E402,F401  (REST API tokens; models in console/api)
+from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)

@@ -9,7 +9,12 @@ from rest_framework.views import APIView
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import etag, expected_version, form_data, require_valid
-from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
+from console.api.pagination import (
+    CURSOR_PARAMETERS,
+    cursor_page,
+    page_of,
+    sort_ordering,
+)
 from console.api.permissions import AdministratorsOnly, ApiAccess
 from groups.forms import GroupForm
 from groups.models import Group

@@ -7,7 +7,12 @@ from rest_framework.views import APIView
 from accounts.api import AccountSerializer, account_response, visible_account
 from accounts.models import Account
 from console.api.authentication import api_actor
-from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of, sort_ordering
+from console.api.pagination import (
+    CURSOR_PARAMETERS,
+    cursor_page,
+    page_of,
+    sort_ordering,
+)
 from licensing.models import Licence
 from licensing.queries import ATTENTION_REASONS, licences_needing_attention
 from licensing.services import licence_clear, licence_revoke_keys

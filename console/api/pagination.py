@@ -7,6 +7,7 @@ import json
 from functools import cache
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter
@@ -93,7 +94,7 @@ def _field_value(queryset: QuerySet, name: str, value):
     field = model._meta.pk if last == "pk" else model._meta.get_field(last)
     try:
         return field.to_python(value)
-    except Exception:
+    except ValidationError:
         raise ValueError from None
 
 

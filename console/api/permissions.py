@@ -28,8 +28,4 @@ class WritersOnly(ApiAccess):
     """Pages only roles that write may open (the batch import's report, for instance), reads included."""
 
     def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS and not request.user.can_write:
-            return False
-        return True
+        return super().has_permission(request, view) and request.user.can_write

@@ -7,13 +7,13 @@ pages), auditor (403 on writes), the operator's read-only token (403 on writes),
 revoked token and a request without one (401), a token used from outside its allowed networks
 (403). A refused request leaves every row as it was; an accepted change changes something.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import MULTIPART_CONTENT
 from django.urls import get_resolver
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import new_account_body
 from tests.api.world import ApiWorld, build_world, data_state

@@ -41,6 +41,7 @@ class ApiWorld:
 
 
 def build_world(personas) -> ApiWorld:
+    from accounts.access import ALLOW, parse_entries
     from accounts.batch.importer import ImportOptions
     from accounts.batch.jobs import job_create
     from accounts.services import account_set_enabled
@@ -49,7 +50,6 @@ def build_world(personas) -> ApiWorld:
     from console.audit import Actor
     from console.models import ServiceSettings
     from groups.models import Group
-    from accounts.access import ALLOW, parse_entries
     from licensing.models import Licence
 
     ServiceSettings.objects.update_or_create(pk=1, defaults={"public_base_url": "https://clients.example.net"})
