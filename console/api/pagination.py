@@ -68,7 +68,8 @@ def _after(ordering: list[str], values: list) -> Q:
     return condition
 
 
-def _encode(values: list) -> str:
+def encode_cursor(values: list) -> str:
+    """The cursor of the row whose sort values (in the list's ordering, the id last) are `values`."""
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
@@ -83,15 +84,16 @@ def _decode(cursor: str, queryset: QuerySet, ordering: list[str]) -> list:
 
 
 def _field_value(queryset: QuerySet, name: str, value):
-    if value is None:
+    if value is None or isinstance(value, (list, dict)):
         raise ValueError
     if name in queryset.query.annotations:
-        return value
-    model = queryset.model
-    *path, last = name.split("__")
-    for step in path:
-        model = model._meta.get_field(step).related_model
-    field = model._meta.pk if last == "pk" else model._meta.get_field(last)
+        field = queryset.query.annotations[name].output_field
+    else:
+        model = queryset.model
+        *path, last = name.split("__")
+        for step in path:
+            model = model._meta.get_field(step).related_model
+        field = model._meta.pk if last == "pk" else model._meta.get_field(last)
     try:
         return field.to_python(value)
     except ValidationError:
@@ -120,7 +122,7 @@ def cursor_page(request, queryset: QuerySet, ordering: list[str], serializer_cla
     next_url = None
     if more:
         query = request.query_params.copy()
-        query["cursor"] = _encode(_row_values(rows[-1], ordering))
+        query["cursor"] = encode_cursor(_row_values(rows[-1], ordering))
         next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
     data = serializer_class(rows, many=True, context={"request": request, **(context or {})}).data
     return Response({"results": data, "next": next_url})

@@ -233,3 +233,13 @@ def test_errors_of_the_protocol_are_problems_too(personas, operator_api, account
         assert response.status_code == status
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status
+
+
+def test_a_forged_cursor_is_a_400_whatever_it_holds(personas, operator_api, account):
+    from console.api.pagination import encode_cursor
+
+    for values in (["x"], [None, 1], [["a"], 1], [{"a": 1}, 1], ["40000001", "not an id"]):
+        response = operator_api.get(_url(personas.group) + "?cursor=" + encode_cursor(values))
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
+    licences = operator_api.get("/api/v1/licences/?cursor=" + encode_cursor(["high", "x", 1]))
+    assert licences.status_code == 400
