@@ -97,14 +97,37 @@ class AccountSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _entries(self, account: Account, action: str) -> list[str]:
-        return [rule.as_typed for rule in account.access_rules.all() if rule.action == action]
-
     def get_allow(self, account: Account) -> list[str]:
-        return self._entries(account, ALLOW)
+        return [rule.as_typed for rule in account.access_rules.all() if rule.action == ALLOW]
 
     def get_deny(self, account: Account) -> list[str]:
-        return self._entries(account, DENY)
+        return [rule.as_typed for rule in account.access_rules.all() if rule.action == DENY]
+
+    def to_representation(self, account: Account) -> dict:
+        """The fields above, read straight from the row: a list page of 100 accounts costs a
+        fraction of DRF's field-by-field walk (the declarations stay the schema's source)."""
+        rules = account.access_rules.all()
+        licence = getattr(account, "licence", None)
+        return {
+            **{name: getattr(account, name) for name in PLAIN_FIELDS},
+            "group": account.group_id, "profile": account.profile_id,
+            "registered_now": bool(getattr(account, "registered_now", False)),
+            "licence": licence and {
+                "edition": licence.edition, "valid_until": licence.valid_until and licence.valid_until.isoformat(),
+                "state": licence.state,
+            },
+            "allow": [rule.as_typed for rule in rules if rule.action == ALLOW],
+            "deny": [rule.as_typed for rule in rules if rule.action == DENY],
+            **{name: DATETIME.to_representation(getattr(account, name)) for name in DATETIME_FIELDS},
+        }
+
+
+DATETIME = serializers.DateTimeField()
+DATETIME_FIELDS = ("status_changed_at", "created_at", "updated_at")
+PLAIN_FIELDS = [
+    name for name in AccountSerializer.Meta.fields
+    if name not in (*DATETIME_FIELDS, "group", "profile", "registered_now", "licence", "allow", "deny")
+]
 
 
 class AccountCreateInput(serializers.Serializer):

@@ -243,3 +243,19 @@ def test_a_forged_cursor_is_a_400_whatever_it_holds(personas, operator_api, acco
         assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
     licences = operator_api.get("/api/v1/licences/?cursor=" + encode_cursor(["high", "x", 1]))
     assert licences.status_code == 400
+
+
+def test_a_list_page_costs_the_same_queries_for_one_account_and_for_twenty(personas, operator_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert operator_api.get(_url(personas.group) + "?page_size=50").status_code == 200
+        return len(captured)
+
+    make_account(personas.group)
+    one = queries()
+    for _ in range(19):
+        make_account(personas.group)
+    assert queries() == one
