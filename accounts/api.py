@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.access import ALLOW, DENY
 from accounts.batch.export import export_response
@@ -48,6 +47,7 @@ from console.api.pagination import (
 )
 from console.api.permissions import WritersOnly
 from console.api.problems import ServiceUnavailable
+from console.api.views import ApiView
 from groups.models import Group
 from licensing.models import Licence
 
@@ -202,7 +202,7 @@ def account_list_response(request, accounts, group_ids: list[int] | None) -> Res
     return cursor_page(request, accounts, sort_ordering(request, ACCOUNT_COLUMNS, "username"), AccountSerializer)
 
 
-class GroupAccountsView(APIView):
+class GroupAccountsView(ApiView):
     @extend_schema(operation_id="group_accounts_list", parameters=LIST_PARAMETERS, responses=page_of(AccountSerializer),
                    summary="A group's accounts (the account list page)")
     def get(self, request, group_id: int):
@@ -224,14 +224,14 @@ class GroupAccountsView(APIView):
         return account_response(request, account.pk, status.HTTP_201_CREATED)
 
 
-class AccountSearchView(APIView):
+class AccountSearchView(ApiView):
     @extend_schema(operation_id="accounts_list", parameters=LIST_PARAMETERS, responses=page_of(AccountSerializer),
                    summary="Accounts of every group the operator may see (the top bar's search)")
     def get(self, request):
         return account_list_response(request, Account.objects.visible_to(request.user), None)
 
 
-class AccountView(APIView):
+class AccountView(ApiView):
     @extend_schema(operation_id="accounts_read", responses=AccountSerializer, summary="One account, with its ETag")
     def get(self, request, account_id: int):
         return account_response(request, account_id)
@@ -264,7 +264,7 @@ class AccountView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AccountSetEnabledView(APIView):
+class AccountSetEnabledView(ApiView):
     enabled: bool
 
     @extend_schema(request=None, responses=AccountSerializer)
@@ -296,7 +296,7 @@ EXPORT_SCHEMA = extend_schema(
 )
 
 
-class ExportView(APIView):
+class ExportView(ApiView):
     renderer_classes = [CsvRenderer]
 
 
@@ -346,7 +346,7 @@ def job_response(job: ImportJob, status_code: int = status.HTTP_200_OK) -> Respo
     return Response(ImportJobSerializer(job).data, status=status_code)
 
 
-class GroupImportView(APIView):
+class GroupImportView(ApiView):
     parser_classes = [parsers.MultiPartParser]
 
     @extend_schema(operation_id="group_imports_create", request={"multipart/form-data": ImportUploadInput},
@@ -361,7 +361,7 @@ class GroupImportView(APIView):
         return job_response(job, status.HTTP_201_CREATED)
 
 
-class ImportJobView(APIView):
+class ImportJobView(ApiView):
     permission_classes = [WritersOnly]  # as the import pages: the batch way is for roles that write
 
     @extend_schema(operation_id="imports_read", responses=ImportJobSerializer, summary="An import: its per-row report and progress")
@@ -369,7 +369,7 @@ class ImportJobView(APIView):
         return job_response(visible_job(request, job_id))
 
 
-class ImportCommitView(APIView):
+class ImportCommitView(ApiView):
     permission_classes = [WritersOnly]
 
     @extend_schema(operation_id="imports_commit", request=None, responses={200: ImportJobSerializer, 202: ImportJobSerializer},
@@ -401,7 +401,7 @@ class RegistrationPage(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
 
 
-class RegistrationListView(APIView):
+class RegistrationListView(ApiView):
     @extend_schema(operation_id="registrations_list", responses=RegistrationPage, summary="Clients registered now (R1)",
                    parameters=[*PAGE_NUMBER_PARAMETERS])
     def get(self, request):

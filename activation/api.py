@@ -4,7 +4,6 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api import (
     AccountSerializer,
@@ -25,6 +24,7 @@ from console.api.pagination import (
     page_of,
     sort_ordering,
 )
+from console.api.views import ApiView
 
 WIZARD_FIELDS = {"owner", "email", "virtual_number", "security_model", "profile", "description"}
 
@@ -38,7 +38,7 @@ class WizardInput(serializers.Serializer):
     description = serializers.CharField(required=False)
 
 
-class WizardView(APIView):
+class WizardView(ApiView):
     @extend_schema(operation_id="group_accounts_wizard", request=WizardInput, responses={201: AccountSerializer},
                    summary="Create an account the wizard way (disabled until the customer activates it)")
     @idempotent
@@ -58,7 +58,7 @@ class SmsSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SmsSendView(APIView):
+class SmsSendView(ApiView):
     purpose: str
 
     @extend_schema(request=None, responses={201: SmsSerializer})
@@ -84,7 +84,7 @@ def _choice(request, name: str, allowed: list[str]) -> str:
     return value
 
 
-class SmsListView(APIView):
+class SmsListView(ApiView):
     @extend_schema(operation_id="sms_list", responses=page_of(SmsSerializer), summary="The SMS log", parameters=[
         OpenApiParameter("state", str, enum=SmsMessage.State.values),
         OpenApiParameter("purpose", str, enum=SmsMessage.Purpose.values),

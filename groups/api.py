@@ -4,7 +4,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
@@ -16,6 +15,7 @@ from console.api.pagination import (
     sort_ordering,
 )
 from console.api.permissions import AdministratorsOnly, ApiAccess
+from console.api.views import ApiView
 from groups.forms import GroupForm
 from groups.models import Group
 from groups.services import group_create, group_delete, group_update
@@ -57,7 +57,7 @@ def group_response(request, group_id: int, status_code: int = status.HTTP_200_OK
     return Response(GroupSerializer(group).data, status=status_code, headers={"ETag": etag(group.version)})
 
 
-class AdministratorsWrite(APIView):
+class AdministratorsWrite(ApiView):
     def get_permissions(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return [ApiAccess()]

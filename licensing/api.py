@@ -2,7 +2,6 @@
 revoke keys (L3), on the same services and queries as the pages."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.views import APIView
 
 from accounts.api import AccountSerializer, account_response, visible_account
 from accounts.models import Account
@@ -13,6 +12,7 @@ from console.api.pagination import (
     page_of,
     sort_ordering,
 )
+from console.api.views import ApiView
 from licensing.models import Licence
 from licensing.queries import ATTENTION_REASONS, licences_needing_attention
 from licensing.services import licence_clear, licence_revoke_keys
@@ -35,7 +35,7 @@ class LicenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LicenceListView(APIView):
+class LicenceListView(ApiView):
     @extend_schema(operation_id="licences_list", responses=page_of(LicenceSerializer), summary="Licences needing attention", parameters=[
         OpenApiParameter("reason", str, enum=list(ATTENTION_REASONS)),
         OpenApiParameter("sort", str, enum=[prefix + column.key for column in LICENCE_COLUMNS for prefix in ("", "-")]),
@@ -49,7 +49,7 @@ class LicenceListView(APIView):
         return cursor_page(request, licences, sort_ordering(request, LICENCE_COLUMNS, "reason"), LicenceSerializer)
 
 
-class LicenceActionView(APIView):
+class LicenceActionView(ApiView):
     service: staticmethod
 
     @extend_schema(request=None, responses=AccountSerializer)

@@ -1,10 +1,10 @@
 """The audit log through the REST API (O3): read-only, for Administrators, as the audit page."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.views import APIView
 
 from console.api.pagination import CURSOR_PARAMETERS, cursor_page, page_of
 from console.api.permissions import AdministratorsOnly, ApiAccess
+from console.api.views import ApiView
 from console.models import AuditEntry
 
 
@@ -33,7 +33,7 @@ def _number(request, name: str) -> int | None:
     return int(text)
 
 
-class AuditListView(APIView):
+class AuditListView(ApiView):
     permission_classes = [ApiAccess, AdministratorsOnly]
 
     @extend_schema(operation_id="audit_list", responses=page_of(AuditEntrySerializer), summary="The audit log, newest first",

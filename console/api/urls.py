@@ -4,12 +4,12 @@ from django.urls import path, re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import authentication, exceptions, permissions, renderers
-from rest_framework.views import APIView
 
 from accounts import api as accounts
 from activation import api as activation
 from console.api import audit
 from console.api.authentication import TokenAuthentication
+from console.api.views import ApiView
 from groups import api as groups
 from licensing import api as licensing
 
@@ -22,7 +22,7 @@ class SchemaView(SpectacularAPIView):
     renderer_classes = [OpenApiJsonRenderer, renderers.JSONRenderer]
 
 
-class NoSuchResource(APIView):
+class NoSuchResource(ApiView):
     authentication_classes = permission_classes = throttle_classes = []
     schema = None
 

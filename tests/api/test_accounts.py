@@ -26,7 +26,9 @@ def test_a_plain_account_created_through_the_api_is_enabled_and_read_back(person
     assert body["allow"] == ["10.0.0.0/8"] and body["secondary_number"] == "+39070000099"
     assert response["ETag"] == f'"{account.version}"'
     assert response["Location"].endswith(f"/api/v1/accounts/{account.pk}/")
-    assert operator_api.get(f"/api/v1/accounts/{account.pk}/").json() == body
+    read = operator_api.get(f"/api/v1/accounts/{account.pk}/")
+    assert read.json() == body
+    assert read["Cache-Control"] == response["Cache-Control"] == "no-store"
     assert "password" not in body and "ha1" not in body
 
 
@@ -233,6 +235,7 @@ def test_errors_of_the_protocol_are_problems_too(personas, operator_api, account
         assert response.status_code == status
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status
+        assert response["Cache-Control"] == "no-store"
 
 
 def test_a_forged_cursor_is_a_400_whatever_it_holds(personas, operator_api, account):
