@@ -92,7 +92,7 @@ def test_the_schema_is_openapi_3_1_and_covers_every_endpoint():
 
 @requires_postgresql
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_every_answer_conforms_to_the_schema_and_none_is_a_server_error(case, api_token):
     # Every check but "schema-valid data is accepted": a well-formed request may still be refused
