@@ -201,3 +201,6 @@ class ServiceSettings(models.Model):
     def load(cls) -> "ServiceSettings":
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)

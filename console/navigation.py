@@ -22,4 +22,5 @@ MENU: list[MenuEntry] = [
     MenuEntry("Services", "services", "bi-hdd-network", administrators_only=True),
     MenuEntry("Audit log", "audit_list", "bi-journal-text", administrators_only=True),
     MenuEntry("Web sessions", "session_log", "bi-door-open", administrators_only=True),
+    MenuEntry("API tokens", "api_token_list", "bi-key"),
 ]

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "console",
     "groups",
     "accounts",
@@ -247,3 +250,40 @@ WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
 BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 WORKER_TASKS.append("fleet.services.run_bulk_batches")
+# The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
+# rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
+# how long an Idempotency-Key's answer is kept.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 1200)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
+API_IDEMPOTENCY_SECONDS = env_int("API_IDEMPOTENCY_SECONDS", 24 * 3600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["console.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["console.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["console.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "console.api.problems.ProblemJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "console.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SIP Operator Console API",
+    "DESCRIPTION": "Everything an operator does in the console, for billing and CRM systems. "
+                   "Authenticate with an operator's API token: `Authorization: Bearer sipc_...`.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceStateEnum": "licensing.models.Licence.State",
+        "LicenceEditionEnum": "licensing.models.Licence.Edition",
+        "SmsStateEnum": "activation.models.SmsMessage.State",
+        "ImportStateEnum": "accounts.batch.models.ImportJob.State",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "console.api.schema.add_problem_responses",
+    ],
+}
+WORKER_TASKS.append("console.api.idempotency.idempotent_requests_prune")

@@ -18,6 +18,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("", include("console.urls_admin")),
+    path("api/v1/", include("console.api.urls")),
+    path("", include("console.api.urls_pages")),
     path("groups/", include("groups.urls")),
     path("accounts/", include("accounts.urls")),
     path("activation/", include("activation.urls")),
