@@ -14,6 +14,7 @@ from accounts.batch.forms import ImportUploadForm
 from accounts.batch.importer import ImportOptions
 from accounts.batch.jobs import job_commit, job_create, job_progress
 from accounts.batch.models import ImportJob
+from accounts.filters import LIST_FILTERS, filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.errors import SearchIndexBusy
@@ -26,7 +27,7 @@ from accounts.services import (
     account_update,
 )
 from accounts.sipserver.registrations import registrations_of, sip_server_database
-from accounts.views import ACCOUNT_COLUMNS, LIST_FILTERS, filter_accounts
+from accounts.views import ACCOUNT_COLUMNS
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import (
@@ -185,7 +186,7 @@ def searched(request, accounts, group_ids: list[int] | None):
         value = request.query_params.get(parameter)
         if value is not None and value not in allowed:
             raise exceptions.ValidationError({parameter: [f"Unknown {parameter} {value!r}: one of {', '.join(allowed)}."]})
-    accounts, _ = filter_accounts(request, accounts)
+    accounts, _ = filter_accounts(request.query_params, accounts)
     query_text = request.query_params.get("q", "").replace("\x00", "").strip()
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user, group_ids=group_ids)
