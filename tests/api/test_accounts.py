@@ -28,7 +28,7 @@ def test_a_plain_account_created_through_the_api_is_enabled_and_read_back(person
     assert response["Location"].endswith(f"/api/v1/accounts/{account.pk}/")
     read = operator_api.get(f"/api/v1/accounts/{account.pk}/")
     assert read.json() == body
-    assert read["Cache-Control"] == response["Cache-Control"] == "no-store"
+    assert "no-store" in _directives(read) and "no-store" in _directives(response)
     assert "password" not in body and "ha1" not in body
 
 
@@ -235,7 +235,7 @@ def test_errors_of_the_protocol_are_problems_too(personas, operator_api, account
         assert response.status_code == status
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status
-        assert response["Cache-Control"] == "no-store"
+        assert "no-store" in _directives(response)
 
 
 def test_a_forged_cursor_is_a_400_whatever_it_holds(personas, operator_api, account):
@@ -262,3 +262,8 @@ def test_a_list_page_costs_the_same_queries_for_one_account_and_for_twenty(perso
     for _ in range(19):
         make_account(personas.group)
     assert queries() == one
+
+
+def _directives(response) -> list[str]:
+    """The Cache-Control directives of an answer (the operator middleware adds never-cache ones)."""
+    return [part.strip() for part in response.get("Cache-Control", "").split(",")]
