@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The first Administrator of a trial run (production: choose a name with ensure_first_administrator --username).
+ADMIN_USERNAME ?= admin
 
 .PHONY: run test venv migrate check-deploy
 
@@ -18,9 +20,11 @@ venv: $(VENV)/installed
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
-# Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both.
+# Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both. The SMS links
+# of the trial (printed by the worker) point at this console itself.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate
-	$(PY) manage.py ensure_first_administrator --url http://$(HOST):$(PORT)/
+	$(PY) manage.py ensure_first_administrator --username $(ADMIN_USERNAME) --url http://$(HOST):$(PORT)/
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py run_worker & worker=$$!; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)

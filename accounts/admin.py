@@ -2,8 +2,8 @@
 console's account list against (same columns, filter, page size and sort keys).
 
 It is view-only on purpose: writes go through accounts/services.py (audit, status events, search
-change log), which the admin would bypass. Only staff operators reach the admin at all, and the
-console makes none by default.
+change log), which the admin would bypass. The console does not mount the admin; only the
+benchmark does (bench/list_pages_urls.py).
 """
 from django.contrib import admin
 

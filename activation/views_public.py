@@ -69,9 +69,24 @@ def installation_page(request, token: str):
     state, link = customer.link_lookup(token, OneTimeLink.Purpose.INSTALLATION)
     if state is not LinkState.VALID:
         return _refused(request, state, "installation")
+    return _installation_page(request, token, detect_platform(request), profile_for(link.account))
+
+
+PLATFORMS = {"ios": ("iPhone", "an iPhone"), "android": ("Android", "an Android phone")}
+
+
+def _installation_page(request, token: str, platform: str, profile, status: int = 200) -> HttpResponse:
+    """The installation page: a download button for this phone's platform (for both on other
+    devices), only where the profile has that platform's address, and the other platform's as
+    a link for a phone that was taken for what it is not."""
+    urls = {"ios": profile.ios_download_url, "android": profile.android_download_url} if profile else {}
+    choices = [{"platform": key, "label": label} for key, (label, _) in PLATFORMS.items() if urls.get(key)]
+    offered = [choice for choice in choices if platform in ("other", choice["platform"])]
+    others = [choice for choice in choices if platform not in ("other", choice["platform"])]
     return render(request, "activation/installation_page.html", {
-        "token": token, "platform": detect_platform(request), "profile": profile_for(link.account),
-    })
+        "token": token, "platform": platform, "profile": profile, "offered": offered,
+        "other_choice": others[0] if others else None, "platform_article": PLATFORMS.get(platform, ("", ""))[1],
+    }, status=status)
 
 
 @token_page
@@ -84,9 +99,7 @@ def installation_download(request, token: str):
     profile = profile_for(link.account)
     url = {"ios": profile.ios_download_url, "android": profile.android_download_url}.get(platform, "") if profile else ""
     if not url:
-        return render(request, "activation/installation_page.html", {
-            "token": token, "platform": platform, "profile": profile, "no_download": True,
-        }, status=404)
+        return _installation_page(request, token, platform, profile, status=404)
     if request.method == "GET" and not is_link_preview(request):
         customer.installation_record_click(link=link, platform=platform)
     return HttpResponseRedirect(url)
@@ -108,7 +121,9 @@ def activation_page(request, token: str):
         state, link = customer.link_lookup(token, OneTimeLink.Purpose.ACTIVATION)
         if state is not LinkState.VALID:
             return _refused(request, state, "activation")
-        return render(request, "activation/activation_page.html", {"token": token, "account": link.account})
+        return render(request, "activation/activation_page.html", {
+            "token": token, "account": link.account, "profile": profile_for(link.account),
+        })
     result = customer.activation_activate(token=token)
     if isinstance(result, LinkState):
         return _refused(request, result, "activation")

@@ -22,12 +22,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 django.setup()
+settings.ROOT_URLCONF = "list_pages_urls"  # the console's URLs plus the admin it is compared with
 
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402

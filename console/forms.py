@@ -3,19 +3,39 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from console.models import Operator, ServiceSettings
+from console.passwords import PASSWORD_MAX_LENGTH
 from groups.models import Group
 
 
 class LoginForm(forms.Form):
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
-    password = forms.CharField(max_length=200, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(max_length=PASSWORD_MAX_LENGTH, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class CodeForm(forms.Form):
+    """The code step of the login: six digits from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(label="Code", max_length=32, widget=forms.TextInput(
+        attrs={"autofocus": True, "autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}))
+
+
+class EnrolCodeForm(forms.Form):
+    """The code that confirms an authenticator app; not focused, so that a phone shows the steps first."""
+
+    code = forms.CharField(label="Code shown by the app", max_length=32, widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+
+class SignInPolicyForm(forms.Form):
+    require_two_factor = forms.BooleanField(label="Require two-factor sign-in for every operator", required=False)
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new_password1 = forms.CharField(label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    old_password = forms.CharField(label="Current password", strip=False, max_length=PASSWORD_MAX_LENGTH, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password1 = forms.CharField(label="New password", strip=False, max_length=PASSWORD_MAX_LENGTH, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                     help_text=password_validation.password_validators_help_text_html())
-    new_password2 = forms.CharField(label="Repeat new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label="Repeat new password", strip=False, max_length=PASSWORD_MAX_LENGTH, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def __init__(self, operator: Operator, *args, **kwargs):
         self.operator = operator
@@ -49,12 +69,13 @@ class OperatorForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False)
-    role = forms.ChoiceField(choices=Operator.Role.choices)
+    role = forms.ChoiceField(choices=Operator.Role.choices, initial=Operator.Role.OPERATOR)
     account_groups = forms.ModelMultipleChoiceField(
         label="Groups", queryset=Group.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Operators and Auditors see only these groups; Administrators see all.",
     )
     is_active = forms.BooleanField(label="Active (may log in)", required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ServiceSettingsForm(forms.ModelForm):

@@ -10,13 +10,15 @@ from django.utils.cache import add_never_cache_headers
 
 from console.models import LoginAttempt
 from console.sessions import client_ip, record_login_attempt
+from console.signin import MUST_ENROL_KEY
 
 PUBLIC_PATH_PREFIXES = ("/static/", "/i/", "/a/", "/client/", "/healthz")
 
 
 class OperatorSessionMiddleware:
-    """Ends a session superseded by a newer login of the same operator (O1, configurable) and
-    sends an operator who must change their password to the password page first (X2)."""
+    """Ends a session superseded by a newer login of the same operator (O1, configurable), sends an
+    operator who must change their password to the password page first (X2), then one who must
+    enrol a second factor (two-factor sign-in required, none enrolled) to the enrolment page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -32,6 +34,9 @@ class OperatorSessionMiddleware:
             allowed = {reverse("password_change"), reverse("logout")}
             if user.must_change_password and request.path not in allowed:
                 return redirect("password_change")
+            allowed |= {reverse("two_factor"), reverse("two_factor_recovery_codes")}
+            if request.session.get(MUST_ENROL_KEY) and request.path not in allowed:
+                return redirect("two_factor")
         return self.get_response(request)
 
     @staticmethod

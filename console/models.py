@@ -1,18 +1,29 @@
 """Operators, their login attempts, the audit log and the Services settings."""
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class OperatorQuerySet(models.QuerySet):
     def with_groups(self) -> "OperatorQuerySet":
         return self.prefetch_related("account_groups")
 
+    def with_two_factor(self) -> "OperatorQuerySet":
+        """Annotate `has_two_factor`: the operator signs in with a confirmed authenticator app."""
+        return self.annotate(has_two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+
 
 class OperatorManager(UserManager.from_queryset(OperatorQuerySet)):
     def get_by_natural_key(self, username: str) -> "Operator":
         """Log-in names are unique regardless of case, so they are matched regardless of case."""
         return self.get(username__iexact=username)
+
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra_fields):
+        """`manage.py createsuperuser` makes an Administrator: the console knows roles, not superusers."""
+        extra_fields.setdefault("role", Operator.Role.ADMINISTRATOR)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class Operator(AbstractUser):
@@ -29,6 +40,7 @@ class Operator(AbstractUser):
     )
     must_change_password = models.BooleanField(default=False)
     current_session_key = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
 
     objects = OperatorManager()
 
@@ -56,6 +68,8 @@ class LoginAttempt(models.Model):
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
         BAD_CREDENTIALS = "bad_credentials", "Wrong username or password"
+        CODE_ASKED = "code_asked", "Password correct, code asked"
+        BAD_CODE = "bad_code", "Wrong two-factor code"
         THROTTLED = "throttled", "Refused: too many failures"
         INACTIVE = "inactive", "Refused: operator deactivated"
         LOGOUT = "logout", "Logged out"
@@ -72,6 +86,45 @@ class LoginAttempt(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip_address", "at"])]
+
+
+class LoginThrottle(models.Model):
+    """The counted failures of one (username, address) pair, or of one address for any username,
+    and until when its next sign-in attempt is refused (O1). A refused attempt is not counted; a
+    success clears its pair; a throttle is forgotten LOGIN_FAILURE_WINDOW seconds after its last
+    failure."""
+
+    class Scope(models.TextChoices):
+        PAIR = "pair", "Username from address"
+        ADDRESS = "address", "Address (any username)"
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    username = models.CharField(max_length=150, blank=True, default="", help_text="Lower-cased; empty for an address.")
+    address = models.CharField(max_length=45, blank=True, default="")
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_failure_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "username", "address"], name="login_throttle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address}" if self.username else f"address {self.address}"
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password an operator had, so that the last few are not chosen again."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    set_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-set_at", "-id"]
+        verbose_name_plural = "password history"
 
 
 class AuditEntry(models.Model):
@@ -135,6 +188,9 @@ class ServiceSettings(models.Model):
     sms_password = models.CharField(max_length=200, blank=True, default="")
     sms_sender = models.CharField(max_length=20, blank=True, default="")
     kamailio_rpc_url = models.URLField(blank=True, default="")
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Every operator signs in with a code from an authenticator app; those without one enrol at their next login.",
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -145,3 +201,6 @@ class ServiceSettings(models.Model):
     def load(cls) -> "ServiceSettings":
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)

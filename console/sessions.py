@@ -1,8 +1,5 @@
-"""Logins: throttling failed attempts and the web sessions log (O1, O4)."""
-from datetime import timedelta
-
+"""Logins: the client's address and the web sessions log (O1, O4)."""
 from django.conf import settings
-from django.utils import timezone
 
 from console.models import LoginAttempt, Operator
 
@@ -24,15 +21,3 @@ def record_login_attempt(request, username: str, operator: Operator | None, outc
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         outcome=outcome,
     )
-
-
-def is_throttled(request, username: str) -> bool:
-    """Too many recent failures for this username or from this address: refuse without checking."""
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
-    failures = LoginAttempt.objects.filter(
-        at__gte=since, outcome__in=[LoginAttempt.Outcome.BAD_CREDENTIALS, LoginAttempt.Outcome.THROTTLED]
-    )
-    limit = settings.LOGIN_FAILURE_LIMIT
-    by_user = failures.filter(username__iexact=username).count() >= limit
-    by_ip = failures.filter(ip_address=client_ip(request)).count() >= limit * 4
-    return by_user or by_ip

@@ -44,11 +44,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "console",
     "groups",
     "accounts",
     "activation",
     "licensing",
+    "fleet",
 ]
 
 MIDDLEWARE = [
@@ -95,11 +102,16 @@ AUTH_USER_MODEL = "console.Operator"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "groups:group_list"
 LOGOUT_REDIRECT_URL = "login"
+# The longest password an operator may set is also the longest the login form takes
+# (console/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "console.passwords.MaximumLengthValidator"},
+    {"NAME": "console.passwords.NotCloseToNamesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "console.passwords.PasswordReuseValidator", "OPTIONS": {"remember": 5}},
 ]
 
 # Sessions: idle timeout (refreshed on every request) and one live session per operator.
@@ -107,8 +119,21 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SINGLE_SESSION_PER_OPERATOR = env_bool("SINGLE_SESSION_PER_OPERATOR", True)
+# Login throttling (console/throttle.py): after LOGIN_FAILURE_LIMIT failures of one username from
+# one address (LOGIN_ADDRESS_FAILURE_LIMIT from one address, any username), each further attempt
+# waits LOGIN_DELAY_BASE seconds, doubled per failure, at most LOGIN_DELAY_MAX; a throttle is
+# forgotten LOGIN_FAILURE_WINDOW seconds after its last failure.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_DELAY_BASE = env_int("LOGIN_DELAY_BASE", 2)
+LOGIN_DELAY_MAX = env_int("LOGIN_DELAY_MAX", 15 * 60)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 24 * 3600)
+# Two-factor sign-in (django-otp): the console throttles wrong codes per (username, address) like
+# wrong passwords; django-otp's own per-device throttle would let a guesser from anywhere lock the
+# operator out, so it is off.
+OTP_TOTP_ISSUER = "SIP Operator Console"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
@@ -117,7 +142,10 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Preloading is a promise to browsers that is slow to take back: only on request.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# ... so `check --deploy` does not ask for it (security.W021) unless it is on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("BEHIND_PROXY", False):
@@ -159,7 +187,7 @@ SEARCH_CHANGE_LOG_RETENTION = env_int("SEARCH_CHANGE_LOG_RETENTION", 3 * 24 * 36
 SEARCH_LEXICON_CACHE_MB = env_int("SEARCH_LEXICON_CACHE_MB", 512)
 
 # Functions the worker (manage.py run_worker) calls on every round; each returns how much it did.
-WORKER_TASKS: list[str] = []
+WORKER_TASKS: list[str] = ["console.throttle.login_throttles_prune"]
 WORKER_IDLE_SECONDS = float(env_str("WORKER_IDLE_SECONDS", "1.0"))
 
 # Automatic activation (activation app): link lifetimes (seconds) and SMS delivery.
@@ -216,3 +244,46 @@ BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
 WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
+
+# Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the
+# request; larger ones by the worker, BULK_CHUNK_SIZE accounts per transaction, with a progress bar.
+BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
+WORKER_TASKS.append("fleet.services.run_bulk_batches")
+# The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
+# rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
+# how long an Idempotency-Key's answer is kept.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 1200)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
+API_IDEMPOTENCY_SECONDS = env_int("API_IDEMPOTENCY_SECONDS", 24 * 3600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["console.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["console.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["console.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "console.api.problems.ProblemJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "console.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SIP Operator Console API",
+    "DESCRIPTION": "Everything an operator does in the console, for billing and CRM systems. "
+                   "Authenticate with an operator's API token: `Authorization: Bearer sipc_...`.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceStateEnum": "licensing.models.Licence.State",
+        "LicenceEditionEnum": "licensing.models.Licence.Edition",
+        "SmsStateEnum": "activation.models.SmsMessage.State",
+        "ImportStateEnum": "accounts.batch.models.ImportJob.State",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "console.api.schema.add_problem_responses",
+    ],
+}
+WORKER_TASKS.append("console.api.idempotency.idempotent_requests_prune")

@@ -1,10 +1,9 @@
 """Login, password and the Administrator pages of the console itself."""
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,7 +11,13 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.forms import LoginForm, OperatorForm, PasswordChangeForm, ServiceSettingsForm
+from console.feedback import report_update
+from console.forms import (
+    OperatorForm,
+    PasswordChangeForm,
+    ServiceSettingsForm,
+    SignInPolicyForm,
+)
 from console.listing import paginate, text_filter
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
 from console.services import (
@@ -23,46 +28,8 @@ from console.services import (
     operator_update,
     service_settings_update,
 )
-from console.sessions import is_throttled, record_login_attempt
+from console.sessions import record_login_attempt
 from console.status import service_checks
-
-
-@login_required
-def home(request):
-    return redirect("groups:group_list")
-
-
-def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return ""
-
-
-@sensitive_post_parameters("password")
-@require_http_methods(["GET", "POST"])
-def login_view(request):
-    form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        if is_throttled(request, username):
-            record_login_attempt(request, username, None, LoginAttempt.Outcome.THROTTLED)
-            form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
-        else:
-            operator = authenticate(request, username=username, password=form.cleaned_data["password"])
-            known = Operator.objects.filter(username__iexact=username).first() if operator is None else None
-            if known is not None and not known.is_active and known.check_password(form.cleaned_data["password"]):
-                record_login_attempt(request, username, known, LoginAttempt.Outcome.INACTIVE)
-                form.add_error(None, "This operator is deactivated: ask an Administrator.")
-            elif operator is None:
-                record_login_attempt(request, username, known, LoginAttempt.Outcome.BAD_CREDENTIALS)
-                form.add_error(None, "Wrong username or password.")
-            else:
-                login(request, operator)
-                operator_note_login(operator=operator, session_key=request.session.session_key)
-                record_login_attempt(request, username, operator, LoginAttempt.Outcome.SUCCESS)
-                return redirect(_safe_next(request) or "groups:group_list")
-    return render(request, "console/login.html", {"form": form, "next": _safe_next(request)})
 
 
 @require_POST
@@ -95,8 +62,9 @@ def password_change(request):
 
 @administrator_required
 def operator_list(request):
-    page = paginate(request, Operator.objects.with_groups().order_by("username"))
-    return render(request, "console/operator_list.html", {"page": page})
+    page = paginate(request, Operator.objects.with_groups().with_two_factor().order_by("username"))
+    policy = SignInPolicyForm(initial={"require_two_factor": ServiceSettings.load().require_two_factor})
+    return render(request, "console/operator_list.html", {"page": page, "policy_form": policy})
 
 
 @administrator_required
@@ -123,21 +91,23 @@ def operator_create_view(request):
 @require_http_methods(["GET", "POST"])
 def operator_edit(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
-    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active")}
+    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active", "version")}
     initial["account_groups"] = list(operator.account_groups.all())
     form = OperatorForm(request.POST or None, initial=initial)
     form.fields["username"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # A post without the form's version (a script, an older page) is checked against the version just read.
+        expected_version = data["version"] or operator.version
         try:
-            operator_update(
-                actor=Actor.of(request.user), operator_id=operator.pk, groups=data["account_groups"], role=data["role"],
-                email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
+            saved = operator_update(
+                actor=Actor.of(request.user), operator_id=operator.pk, expected_version=expected_version, groups=data["account_groups"],
+                role=data["role"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
             )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Operator {operator.username} updated.")
+            report_update(request, saved=saved, expected_version=expected_version, subject=f"Operator {operator.username}")
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "operator": operator})
 
@@ -189,11 +159,11 @@ def services(request):
         if not changes["sms_password"]:
             changes.pop("sms_password")
         try:
-            service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
+            saved = service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Services settings saved.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject="Services settings")
         return redirect("services")
     # A rejected form has written its typed values onto `row`: the checks describe what is saved.
     return render(request, "console/services.html", {"form": form, "checks": service_checks(ServiceSettings.load())})

@@ -5,8 +5,9 @@ from django.apps import apps
 from django.db import transaction
 
 # Django's own bookkeeping (sessions, permissions, content types) moves with every request and
-# says nothing about whether a refused request changed the console's data.
-CONSOLE_APPS = ("console", "groups", "accounts", "activation", "licensing")
+# says nothing about whether a refused request changed the console's data. The operators' second
+# factors (django-otp's tables) are the console's data.
+CONSOLE_APPS = ("console", "groups", "accounts", "activation", "licensing", "otp_totp", "otp_static")
 
 
 def database_state() -> dict[str, list[dict]]:

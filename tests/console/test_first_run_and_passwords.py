@@ -2,7 +2,8 @@
 import re
 from io import StringIO
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +27,20 @@ def test_on_an_empty_database_the_command_creates_an_administrator_and_prints_th
     assert (administrator.username, administrator.role, administrator.must_change_password) == ("admin", "administrator", True)
     assert administrator.check_password(password)
     assert "username: admin" in output
+
+
+def test_the_first_administrator_s_username_can_be_chosen(db):
+    output = _run_command("--username", "ops.lead")
+    password = re.search(r"one-time password: (\S+)", output).group(1)
+    administrator = Operator.objects.get()
+    assert (administrator.username, administrator.role) == ("ops.lead", "administrator")
+    assert Client().post(reverse("login"), {"username": "ops.lead", "password": password}).status_code == 302
+
+
+def test_an_invalid_first_username_is_refused_and_creates_nothing(db):
+    with pytest.raises(CommandError, match="--username 'ops lead!'"):
+        _run_command("--username", "ops lead!")
+    assert not Operator.objects.exists()
 
 
 def test_the_command_says_where_to_log_in(db, settings):

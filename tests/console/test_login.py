@@ -1,5 +1,5 @@
-"""Logging in (O1, O4): throttled failures, idle timeout, one live session per operator, the web
-sessions log."""
+"""Logging in (O1, O4): idle timeout, one live session per operator, the web sessions log.
+Throttling is in test_login_throttle.py, the code step in test_two_factor.py."""
 from datetime import timedelta
 
 import pytest
@@ -45,43 +45,6 @@ def test_login_goes_back_to_the_page_asked_for_but_never_to_another_site(persona
     assert response["Location"] == target
     response = Client().post(reverse("login"), {"username": "oscar", "password": PASSWORD, "next": "https://evil.example/"})
     assert response["Location"] == reverse("groups:group_list")
-
-
-def test_after_too_many_failures_even_the_right_password_is_refused(personas, settings):
-    settings.LOGIN_FAILURE_LIMIT = 5
-    client = Client()
-    for _ in range(5):
-        _log_in(client, "oscar", "wrong-password")
-    response = _log_in(client, "oscar", PASSWORD)
-    assert response.status_code == 200
-    assert "Too many failed attempts" in response.content.decode()
-    assert client.get(reverse("groups:group_list")).status_code == 302
-    outcomes = list(LoginAttempt.objects.order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["bad_credentials"] * 5 + ["throttled"]
-
-
-def test_the_throttle_counts_the_username_in_any_case_and_spares_other_operators(personas, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for username in ("oscar", "OSCAR", "Oscar"):
-        _log_in(Client(), username, "wrong-password")
-    assert "Too many failed attempts" in _log_in(Client(), "oscar").content.decode()
-    assert _log_in(Client(), "aude").status_code == 302
-
-
-def test_failures_older_than_the_window_no_longer_count(personas, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for _ in range(3):
-        _log_in(Client(), "oscar", "wrong-password")
-    LoginAttempt.objects.update(at=timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW + 1))
-    assert _log_in(Client(), "oscar").status_code == 302
-
-
-def test_many_failures_from_one_address_throttle_every_username_from_it(personas, settings):
-    settings.LOGIN_FAILURE_LIMIT = 2
-    for index in range(8):
-        _log_in(Client(), f"guess{index}", "wrong-password", REMOTE_ADDR="198.51.100.7")
-    assert "Too many failed attempts" in _log_in(Client(), "oscar", REMOTE_ADDR="198.51.100.7").content.decode()
-    assert _log_in(Client(), "oscar", REMOTE_ADDR="198.51.100.8").status_code == 302
 
 
 def test_an_idle_session_expires_and_the_next_request_goes_to_the_login_page(personas):

@@ -35,6 +35,7 @@ class World:
     account: object
     disabled_account: object
     empty_group: object
+    throttle: object
 
     def operator(self, persona: str):
         return None if persona == "anonymous" else getattr(self.personas, persona)
@@ -78,9 +79,9 @@ VIEWS = [
     ViewCase("accounts:account_detail", SCOPED_READ, ("GET",), args=lambda world: [world.account.pk]),
     ViewCase("accounts:account_edit", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: account_edit_data(world.account, owner="Someone Else")),
-    ViewCase("accounts:account_enable", SCOPED_WRITE, ("POST",), args=lambda world: [world.disabled_account.pk],
+    ViewCase("accounts:account_enable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.disabled_account.pk],
              post=lambda world: {}),
-    ViewCase("accounts:account_disable", SCOPED_WRITE, ("POST",), args=lambda world: [world.account.pk],
+    ViewCase("accounts:account_disable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
     ViewCase("accounts:account_delete", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
@@ -92,13 +93,21 @@ VIEWS = [
                                  "account_groups": [str(world.personas.group.pk)]}),
     ViewCase("operator_reset_password", ADMINISTRATOR, ("GET", "POST"), args=lambda world: [world.personas.operator.pk],
              post=lambda world: {}),
+    ViewCase("two_factor", ANY_LOGIN, ("GET",)),
+    ViewCase("two_factor_recovery_codes", ANY_LOGIN, ("GET",)),
+    ViewCase("operator_reset_two_factor", ADMINISTRATOR, ("GET", "POST"), args=lambda world: [world.personas.operator.pk],
+             post=lambda world: {}),
+    ViewCase("sign_in_policy", ADMINISTRATOR, ("POST",), post=lambda world: {"require_two_factor": "on"}),
+    ViewCase("login_throttle_list", ADMINISTRATOR, ("GET",)),
+    ViewCase("login_throttle_clear", ADMINISTRATOR, ("GET", "POST"), args=lambda world: [world.throttle.pk],
+             post=lambda world: {}),
     ViewCase("audit_list", ADMINISTRATOR, ("GET",)),
     ViewCase("session_log", ADMINISTRATOR, ("GET",)),
     ViewCase("services", ADMINISTRATOR, ("GET", "POST"), post=_services),
 ]
-# Public by design: the login page itself, and logging out (harmless, and needed by everyone).
-PUBLIC_VIEWS = {"login", "logout"}
-FOUNDATION_VIEW_MODULES = {"console.views", "groups.views", "accounts.views"}
+# Public by design: the login page and its code step, and logging out (harmless, and needed by everyone).
+PUBLIC_VIEWS = {"login", "login_code", "logout"}
+FOUNDATION_VIEW_MODULES = {"console.views", "console.signin_views", "groups.views", "accounts.views"}
 
 
 def refusal(case: ViewCase, persona: str) -> int | str | None:
@@ -118,8 +127,17 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
 
 @pytest.fixture
 def world(personas) -> World:
+    return build_world(personas)
+
+
+def build_world(personas) -> World:
+    """The objects every row of VIEWS acts on (also the pages the accessibility tests open)."""
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from accounts.services import account_set_enabled
     from console.audit import Actor
+    from console.models import LoginThrottle
     from groups.models import Group
 
     account = make_account(personas.group, owner="Marco Rossi")
@@ -129,7 +147,11 @@ def world(personas) -> World:
     for member in (personas.operator, personas.auditor):
         member.account_groups.add(empty_group)
     disabled.refresh_from_db()
-    return World(personas=personas, account=account, disabled_account=disabled, empty_group=empty_group)
+    TOTPDevice.objects.create(user=personas.operator, name="Authenticator app", confirmed=True)
+    now = timezone.now()
+    throttle = LoginThrottle.objects.create(scope=LoginThrottle.Scope.PAIR, username="oscar", address="203.0.113.5",
+                                            failures=7, last_failure_at=now, blocked_until=now)
+    return World(personas=personas, account=account, disabled_account=disabled, empty_group=empty_group, throttle=throttle)
 
 
 def _client(world: World, persona: str, **options) -> Client:
@@ -207,7 +229,7 @@ def test_a_post_with_the_page_s_csrf_token_is_accepted(world):
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("url_name", ["login", "logout"])
+@pytest.mark.parametrize("url_name", ["login", "login_code", "logout"])
 def test_login_and_logout_refuse_a_post_without_a_csrf_token(db, url_name):
     from console.models import LoginAttempt
 

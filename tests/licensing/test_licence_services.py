@@ -34,9 +34,10 @@ def test_moving_the_validity_into_the_past_makes_a_licence_expired_at_once(perso
     account = make_account(personas.group)
     from licensing.services import licence_update_terms
 
-    licence = licence_update_terms(account=account, edition=None, valid_until=timezone.localdate() - timedelta(days=5))
+    changes = licence_update_terms(account=account, edition=None, valid_until=timezone.localdate() - timedelta(days=5))
 
-    assert licence.state == Licence.State.EXPIRED
+    assert Licence.objects.get(account=account).state == Licence.State.EXPIRED
+    assert (changes.before["licence_state"], changes.after["licence_state"]) == (Licence.State.NOT_VALIDATED, Licence.State.EXPIRED)
 
 
 def test_new_credentials_lift_a_revocation_and_the_binding(client, account):

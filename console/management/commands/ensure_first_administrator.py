@@ -1,7 +1,9 @@
 """Create the first Administrator on an empty console and print its one-time password (X2)."""
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
+from console.models import Operator
 from console.services import first_administrator_create
 
 
@@ -9,10 +11,16 @@ class Command(BaseCommand):
     help = "On an empty database, create the first Administrator and print its one-time password."
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="admin")
+        parser.add_argument("--username", default="admin",
+                            help="The first Administrator's username (default: admin; choose another in production, "
+                                 "as guessers try admin first).")
         parser.add_argument("--url", help="Where the console answers, for the message (default: PUBLIC_BASE_URL).")
 
     def handle(self, *args, username: str, url: str | None, **options):
+        try:
+            Operator._meta.get_field("username").run_validators(username)
+        except ValidationError as error:
+            raise CommandError(f"--username {username!r}: {' '.join(error.messages)}") from None
         created = first_administrator_create(username=username)
         if created is None:
             return
