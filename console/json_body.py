@@ -28,7 +28,7 @@ def request_json_object(request: HttpRequest) -> dict:
 class JSONParser(parsers.JSONParser):
     """Django REST framework's JSON parser, refusing a body nested deeper than Python's parser
     goes as it refuses any malformed JSON (400), where DRF's own lets the RecursionError through
-    (a server error). For the operator API: DEFAULT_PARSER_CLASSES = ["console.json_body.JSONParser"]."""
+    (a server error). The operator API's parser (REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"])."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:

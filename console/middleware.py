@@ -57,7 +57,7 @@ class OperatorNoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
 

@@ -95,13 +95,12 @@ class RateCount:
     def of(cls, *, username: str | None, address: str | None, now: float | None = None) -> "RateCount":
         """Count against `username` from `address` (None: a name no account can have, counted by
         address only) and `address`, watching the username's failure budget there."""
-        where = _address_key(address)
         if username is None:
-            return cls.in_window({f"{_ADDRESS_PREFIX}{where}": settings.LICENCE_RATE_LIMIT_PER_ADDRESS}, now)
-        failures = f"{_FAILURE_PREFIX}{username}@{where}"
+            return cls.in_window({address_key(address): settings.LICENCE_RATE_LIMIT_PER_ADDRESS}, now)
+        failures = failure_key(username, address)
         limits = {  # in the order _lock_order locks them
-            f"{_USER_PREFIX}{username}@{where}": settings.LICENCE_RATE_LIMIT_PER_USERNAME,
-            f"{_ADDRESS_PREFIX}{where}": settings.LICENCE_RATE_LIMIT_PER_ADDRESS,
+            username_key(username, address): settings.LICENCE_RATE_LIMIT_PER_USERNAME,
+            address_key(address): settings.LICENCE_RATE_LIMIT_PER_ADDRESS,
             failures: settings.LICENCE_FAILURE_LIMIT,
         }
         return cls.in_window(limits, now, frozenset([failures]))
