@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile, SmsMessage
+from activation.services import sms_refusal
 from console.models import AuditEntry, ServiceSettings
 from licensing.models import Licence
 from tests.api.conftest import ApiClient, issue_token, new_account_body
@@ -162,7 +163,8 @@ def test_sending_the_activation_sms_queues_it_or_says_why_not_as_the_page(person
     url = f"/api/v1/accounts/{account.pk}/sms/activation/"
     refused = operator_api.post(url)
     assert refused.status_code == 409
-    assert refused.json()["detail"] == "No public base URL of the client web service is configured: set it on the Services page."
+    assert refused.json()["detail"] == sms_refusal(account, "activation")
+    assert refused.json()["detail"].startswith("No public base URL")
     ServiceSettings.objects.update_or_create(pk=1, defaults={"public_base_url": "https://clients.example.net"})
     queued = operator_api.post(url)
     assert queued.status_code == 201
