@@ -98,3 +98,10 @@ for (const region of document.querySelectorAll(".table-responsive")) {
   region.setAttribute("role", "region");
   region.setAttribute("aria-label", "Table (scrolls sideways)");
 }
+
+// The search help dialog gets its text (a <template>) when it first opens.
+document.getElementById("search-help")?.addEventListener("show.bs.modal", (event) => {
+  const body = event.target.querySelector(".modal-body");
+  const content = document.getElementById("search-help-content");
+  if (!body.childElementCount && content) body.append(content.content.cloneNode(true));
+});
