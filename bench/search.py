@@ -89,7 +89,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def time_calls(function, repeat: int) -> list[float]:
     """Milliseconds of each call; a query answered with an error counts with its time too."""
-    from accounts.search.query import SearchQueryError
+    from accounts.search.language.errors import SearchQueryError
 
     durations = []
     for _ in range(repeat):
@@ -103,7 +103,7 @@ def time_calls(function, repeat: int) -> list[float]:
 
 
 def hit_count(search_account_ids, query: str) -> int | None:
-    from accounts.search.query import SearchQueryError
+    from accounts.search.language.errors import SearchQueryError
 
     try:
         return len(search_account_ids(query))
@@ -144,7 +144,7 @@ def main() -> None:
     from django.db import connection
 
     from accounts.models import Account
-    from accounts.search.index import get_index, search_account_ids
+    from accounts.search.engine.index import get_index, search_account_ids
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/search.py compares with PostgreSQL ILIKE: set DATABASE_URL=postgres://...")
@@ -196,7 +196,7 @@ def main() -> None:
 def timed_answer(search_account_ids, query: str) -> tuple[float, str, bool]:
     """Seconds the query took, what it answered (a count or the query error) and whether it
     answered properly: results or a query error, never another exception."""
-    from accounts.search.query import SearchQueryError
+    from accounts.search.language.errors import SearchQueryError
 
     started = time.perf_counter()
     proper = True

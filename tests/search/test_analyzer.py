@@ -3,7 +3,7 @@ StandardAnalyzer without stop words), then lower-cases and accent-folds."""
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from accounts.search.analyzer import ASCII_TOKEN_PATTERN, analyze, fold, token_pattern
+from accounts.search.language.analyzer import ASCII_TOKEN_PATTERN, analyze, fold, token_pattern
 
 LUCENE_SPLITS = [
     ("marco.rossi@example.com", ["marco.rossi", "example.com"]),

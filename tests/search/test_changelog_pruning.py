@@ -49,7 +49,7 @@ def test_an_index_applied_after_the_pruned_checkpoint_is_not_rebuilt(book, searc
 
 def test_an_index_behind_the_pruned_rows_rebuilds_and_matches_the_database(book, search_index, settings, tmp_path):
     from accounts.search.changelog import search_changes_prune
-    from accounts.search.index import SearchIndex
+    from accounts.search.engine.index import SearchIndex
     from accounts.services import account_delete, account_update
     from console.audit import Actor
 

@@ -7,13 +7,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from accounts.search.errors import SearchIndexBusy
-from accounts.search.index import Patience, SearchIndex
+from accounts.search.engine.index import SearchIndex
+from accounts.search.engine.index_files import Patience, SearchIndexBusy
 from console.models import Operator
 from tests.conftest import make_operator
 from tests.search.conftest import create_account, usernames_matching
 
-IMPATIENT = Patience(lock_wait=0.2, rebuild_limit=None)
+IMPATIENT = Patience(lock_wait=0.2, work_limit=None)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_the_search_page_and_the_export_say_the_index_is_busy(book, search_index
 
 def test_a_web_search_leaves_a_large_missing_index_to_the_worker(book, search_index, monkeypatch, client_for):
     """Six accounts are "large" here: a rebuild of more than the limit would outlast the request."""
-    monkeypatch.setattr("accounts.search.results.WITHIN_A_REQUEST", Patience(lock_wait=0.2, rebuild_limit=5))
+    monkeypatch.setattr("accounts.search.results.WITHIN_A_REQUEST", Patience(lock_wait=0.2, work_limit=5))
     client = client_for(make_operator("alice", Operator.Role.ADMINISTRATOR))
 
     page = client.get(reverse("accounts:account_search"), {"q": "rossi"})

@@ -1,4 +1,4 @@
-"""Two-word phrases are answered from the word pair fields (query.PhraseNode): on random texts,
+"""Two-word phrases are answered from the word pair fields (evaluate._phrase): on random texts,
 written by the bulk segment writer and by Whoosh's own writer, they find exactly the accounts
 whose field holds the two words next to each other, as comparing positions does. And an index
 built before the pair fields existed is rebuilt before it answers."""
@@ -9,12 +9,15 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from whoosh import index as whoosh_index
 
-from accounts.search import docmaps, query as q
-from accounts.search.analyzer import analyze
-from accounts.search.bulk import commit_segments, write_segment
-from accounts.search.fields import FIELDS
-from accounts.search.documents import account_document, search_schema
-from accounts.search.index import INDEX_FORMAT
+from accounts.search.engine import docsets, evaluate
+from accounts.search.engine.evaluate import SegmentContext, docs, phrase_docs_by_positions
+from accounts.search.language import nodes as q
+from accounts.search.language.analyzer import analyze
+from accounts.search.engine.segment_writer import commit_segments, write_segment
+from accounts.search.language.fields import FIELDS
+from accounts.search.engine.documents import account_document
+from accounts.search.engine.schema import search_schema
+from accounts.search.engine.index_files import INDEX_FORMAT
 from tests.search.conftest import create_account, usernames_matching
 
 WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
@@ -61,12 +64,12 @@ def test_a_two_word_phrase_finds_the_accounts_holding_the_words_side_by_side(tmp
     with ix.reader() as reader:
         found, by_positions = set(), set()
         for leaf, offset in reader.leaf_readers():
-            ctx = q.SegmentContext(leaf, cache=None)
+            ctx = SegmentContext(leaf, cache=None)
             for field in ("owner", "description"):
                 node = q.PhraseNode(field, tuple(phrase_terms), 0)
-                found |= {offset + docnum for docnum in docmaps.docs(node.docs(ctx), ctx.size)}
+                found |= {offset + docnum for docnum in docsets.docs(docs(node, ctx), ctx.size)}
                 by_positions |= {offset + docnum
-                                 for docnum in docmaps.docs(node._docs_by_positions(ctx), ctx.size)}
+                                 for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
     expected = {number for number, owner in enumerate(owners) if adjacent(owner, *phrase_terms)}
     expected |= {number + len(owners) for number in expected}
     assert found == expected
@@ -108,13 +111,13 @@ def refuse(*arguments, **options):
 
 
 def test_a_two_word_phrase_is_answered_without_comparing_positions(book, monkeypatch):
-    monkeypatch.setattr(q.PhraseNode, "_docs_by_positions", refuse)
+    monkeypatch.setattr(evaluate, "phrase_docs_by_positions", refuse)
     assert usernames_matching('owner:"giulia rossi"') == ["100002"]
     assert usernames_matching('description:"rossi is"') == ["100005"]
 
 
 def test_a_term_is_answered_from_the_lexicons_without_reading_its_postings(book, monkeypatch):
-    monkeypatch.setattr(q.SegmentContext, "postings", refuse)
-    monkeypatch.setattr(q.SegmentContext, "term_postings", refuse)
+    monkeypatch.setattr(SegmentContext, "postings", refuse)
+    monkeypatch.setattr(SegmentContext, "term_postings", refuse)
     assert usernames_matching("rossi") == ["100001", "100002", "100005"]
     assert usernames_matching("type:snom") == ["200003"]

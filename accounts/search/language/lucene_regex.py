@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from accounts.search.errors import SearchQueryError
+from accounts.search.language.errors import SearchQueryError
 
 _REGEX_UNSUPPORTED = {"&": "intersection '&'", "~": "complement '~'", "<": "numeric interval <n-m>"}
 

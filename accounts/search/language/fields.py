@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from accounts.search.analyzer import analyze, fold
+from accounts.search.language.analyzer import analyze, fold
 
 
 class FieldKind(enum.Enum):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from accounts.search.lexicon import Lexicon, prefix_successor
+from accounts.search.engine.lexicon import Lexicon, prefix_successor
 
 Row = tuple[int, ...]
 
