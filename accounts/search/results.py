@@ -10,9 +10,8 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Account
-from accounts.search.engine.index_files import SearchIndexBusy
 from accounts.search.engine.index import get_index
-from accounts.search.engine.index_files import WITHIN_A_REQUEST
+from accounts.search.engine.index_files import WITHIN_A_REQUEST, SearchIndexBusy
 from accounts.search.engine.searching import Matches
 from accounts.search.language.errors import SearchQueryError
 from groups.models import Group

@@ -89,7 +89,8 @@ def test_repetitions_that_cannot_explode_are_accepted(query):
 
 
 def test_a_regular_expression_past_the_search_deadline_answers_with_an_error(shared_book, db, monkeypatch):
-    from accounts.search.engine import index as index_module, searching
+    from accounts.search.engine import index as index_module
+    from accounts.search.engine import searching
     from accounts.search.language.errors import SearchQueryError
 
     monkeypatch.setattr(searching, "REGEX_SECONDS", -1.0)  # the deadline has passed at once

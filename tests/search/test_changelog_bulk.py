@@ -79,8 +79,8 @@ def test_bulk_apply_folds_segments_left_mostly_deleted(book, tmp_path, monkeypat
     """Re-indexing most accounts of a segment drops the segment and writes its other accounts
     again, so deleted documents do not pile up in the index."""
     from accounts.models import Account
-    from accounts.search.engine import sync as syncing
     from accounts.search.changelog import record_account_changes
+    from accounts.search.engine import sync as syncing
     from accounts.search.engine.index import SearchIndex
 
     monkeypatch.setattr(syncing, "BULK_APPLY_MIN_ACCOUNTS", 1)
@@ -92,7 +92,7 @@ def test_bulk_apply_folds_segments_left_mostly_deleted(book, tmp_path, monkeypat
         record_account_changes(imported[:30])
     assert search_index.sync() == 30
 
-    whoosh = search_index._open(search_index._read_state()["generation"])
+    whoosh = search_index.files.open(search_index.files.read_state()["generation"])
     segments = whoosh._segments()
     assert sum(segment.doc_count() for segment in segments) == Account.objects.count()
     assert [segment.deleted_count() for segment in segments] == [0]

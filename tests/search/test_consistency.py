@@ -169,7 +169,7 @@ def test_rebuild_in_several_processes_gives_the_same_index(book, search_index, m
 
     monkeypatch.setattr(syncing, "DOCS_PER_SEGMENT", 2)
     assert search_index.rebuild() == 6
-    reader = syncing.whoosh_index.open_dir(str(search_index.directory / search_index._read_state()["generation"])).reader()
+    reader = syncing.whoosh_index.open_dir(str(search_index.directory / search_index.files.read_state()["generation"])).reader()
     assert len(reader.leaf_readers()) >= 3
     assert usernames_matching("rossi") == ["100001", "100002", "100005"]
     assert usernames_matching("*ssi") == ["100001", "100002", "100005"]

@@ -6,14 +6,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
 from accounts.search.engine import docsets
 from accounts.search.engine.evaluate import SegmentContext, docs
+from accounts.search.engine.lexicon import (
+    LexiconCache,
+    load_lexicon,
+    read_lexicon,
+    save_lexicon,
+)
 from accounts.search.language import nodes as q
-from accounts.search.engine.lexicon import LexiconCache, load_lexicon, read_lexicon, save_lexicon
 
 ALPHABET = "abé日"
 words = st.text(alphabet=ALPHABET, min_size=1, max_size=5)

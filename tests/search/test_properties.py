@@ -1,5 +1,6 @@
 """Any string typed in a search box gives results or a clear query error, never another exception."""
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from accounts.search.language.errors import SearchQueryError
 

@@ -4,20 +4,25 @@ whose field holds the two words next to each other, as comparing positions does.
 built before the pair fields existed is rebuilt before it answers."""
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
 from accounts.search.engine import docsets, evaluate
-from accounts.search.engine.evaluate import SegmentContext, docs, phrase_docs_by_positions
+from accounts.search.engine.documents import account_document
+from accounts.search.engine.evaluate import (
+    SegmentContext,
+    docs,
+    phrase_docs_by_positions,
+)
+from accounts.search.engine.index_files import INDEX_FORMAT
+from accounts.search.engine.schema import search_schema
+from accounts.search.engine.segment_writer import commit_segments, write_segment
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import analyze
-from accounts.search.engine.segment_writer import commit_segments, write_segment
 from accounts.search.language.fields import FIELDS
-from accounts.search.engine.documents import account_document
-from accounts.search.engine.schema import search_schema
-from accounts.search.engine.index_files import INDEX_FORMAT
 from tests.search.conftest import create_account, usernames_matching
 
 WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
@@ -32,7 +37,7 @@ def account_row(number: int, owner: str) -> dict:
         "id": number + 1, "group_id": 1, "username": f"{100000 + number}", "owner": owner,
         "caller_id": "", "email": "", "description": owner, "virtual_number": "", "secondary_number": "",
         "account_type": "generic", "status": "created", "enabled": True,
-        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
 
 

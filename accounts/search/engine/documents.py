@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.search.engine.schema import HAS_FIELD
-from accounts.search.language.fields import ALWAYS_PRESENT, FIELDS, FieldKind, keyword_value
+from accounts.search.language.fields import (
+    ALWAYS_PRESENT,
+    FIELDS,
+    FieldKind,
+    keyword_value,
+)
 
 REBUILD_BATCH = 5000  # account rows read per query
 

@@ -24,8 +24,18 @@ from whoosh.reading import TermNotFound
 from accounts.search.engine import docsets
 from accounts.search.engine.docsets import DocSet
 from accounts.search.engine.fuzzy import fuzzy_term_indexes
-from accounts.search.engine.lexicon import Lexicon, LexiconCache, read_lexicon, read_postings
-from accounts.search.engine.schema import FORWARD_FIELDS, HAS_FIELD, PAIRS_OF, keeps_postings
+from accounts.search.engine.lexicon import (
+    Lexicon,
+    LexiconCache,
+    read_lexicon,
+    read_postings,
+)
+from accounts.search.engine.schema import (
+    FORWARD_FIELDS,
+    HAS_FIELD,
+    PAIRS_OF,
+    keeps_postings,
+)
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import PAIR_SEPARATOR
 from accounts.search.language.errors import SearchQueryError

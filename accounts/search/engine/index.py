@@ -12,7 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from accounts.search.engine import checking, sync as syncing
+from accounts.search.engine import checking
+from accounts.search.engine import sync as syncing
 from accounts.search.engine.index_files import (
     LOCK_TIMEOUT_SECONDS,
     PATIENT,
@@ -20,7 +21,12 @@ from accounts.search.engine.index_files import (
     Patience,
     SearchIndexBusy,
 )
-from accounts.search.engine.searching import SHORT_RESULT, Matches, Searcher, newest_first
+from accounts.search.engine.searching import (
+    SHORT_RESULT,
+    Matches,
+    Searcher,
+    newest_first,
+)
 from accounts.search.language.parser import parse
 
 
@@ -35,12 +41,6 @@ class SearchIndex:
     def locked(self, timeout: float = LOCK_TIMEOUT_SECONDS):
         """Hold the index directory's writer lock (waiting up to `timeout` seconds)."""
         return self.files.locked(timeout)
-
-    def _read_state(self, *, any_format: bool = False) -> dict | None:
-        return self.files.read_state(any_format=any_format)
-
-    def _open(self, generation: str):
-        return self.files.open(generation)
 
     def sync(self, patience: Patience = PATIENT) -> int:
         """Apply every committed change the index has not seen (see sync.sync)."""

@@ -354,8 +354,7 @@ def save_lexicon(lexicon: Lexicon, path: Path) -> None:
         for values in arrays:
             values.tofile(handle)
         for group in columns.groups:
-            for column in group:
-                handle.write(column)
+            handle.writelines(group)
     os.replace(temporary, path)
 
 
@@ -469,7 +468,9 @@ _POSTINGS_MAGIC_LENGTH = 4
 
 def read_postings(terms_reader, fieldname: str, btext: bytes) -> tuple[list, list]:
     """A term's posting list as blocks: ([document numbers of each block], [encoded values of
-    each block]), deleted documents included; raises TermNotFound.
+    each block]), deleted documents included; raises TermNotFound. A block's values are a
+    sequence of one encoded value per document for a positional field (what phrases decode);
+    for other formats they are as Whoosh stores them (None, or the values joined).
 
     Whoosh 3's matcher reads a block with a dozen Python calls (seek, read the length, unpickle
     the block info, read and unpickle the data, decode the delta-coded ids one by one). Reading

@@ -25,7 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import connection, connections
-from whoosh import formats, index as whoosh_index
+from whoosh import formats
+from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.reading import SegmentReader

@@ -21,7 +21,12 @@ from whoosh import index as whoosh_index
 from accounts.models import Account
 from accounts.search import changelog
 from accounts.search.engine.documents import account_document, account_rows
-from accounts.search.engine.index_files import PATIENT, IndexFiles, Patience, SearchIndexBusy
+from accounts.search.engine.index_files import (
+    PATIENT,
+    IndexFiles,
+    Patience,
+    SearchIndexBusy,
+)
 from accounts.search.engine.lexicon import lexicon_path, read_lexicon, save_lexicon
 from accounts.search.engine.schema import keeps_postings, lexicon_fields, search_schema
 from accounts.search.engine.segment_writer import (

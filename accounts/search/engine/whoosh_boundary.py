@@ -99,7 +99,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
 
 
 def _resolve(dotted: str):
-    module_name, _, rest = dotted.partition(".")
+    module_name = dotted.partition(".")[0]
     target = __import__(module_name)
     parts = dotted.split(".")[1:]
     for index, part in enumerate(parts):

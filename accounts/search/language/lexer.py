@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
 
+
 @dataclass(frozen=True)
 class Token:
     kind: str

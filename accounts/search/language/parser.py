@@ -22,7 +22,8 @@ does; `*:word` searches the default fields; an unknown field is an error.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from accounts.search.language import nodes as q
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
