@@ -3,8 +3,9 @@
 Bulk generation deliberately bypasses `accounts.services.account_create` (one transaction and a
 handful of queries per account would take hours for a million accounts). It writes exactly what a
 list page reads: the accounts and their licences, plus ONE audit entry for the whole run. It writes
-no status events and no search change-log rows: rebuild the search index afterwards
-(`manage.py rebuild_search_index`).
+no status events and no search change-log rows: the `generate_demo_data` command then rebuilds
+the search index, and any other index notices accounts newer than it was told about and is
+rebuilt (accounts/search/engine/sync.py).
 
 On PostgreSQL rows go in with COPY, a chunk at a time, inside one transaction; elsewhere with
 `bulk_create`. Account ids are assigned here, above every id the table has ever handed out, and
@@ -16,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -451,7 +452,7 @@ def demo_data_generate(
         raise ServiceError("The largest group cannot hold more accounts than are generated.")
     if groups == 1 and largest_group != accounts:
         raise ServiceError("With one group, the largest group holds every account.")
-    now = datetime.now(dt_timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     first_id = _next_free_account_id()
     _refuse_clashes(first_id, accounts)
     new_groups = _create_groups(groups)
@@ -491,7 +492,7 @@ def demo_data_generate(
             "largest_group_accounts": largest_group, "first_account_id": first_id, "seed": seed,
         },
         message=f"Generated {accounts} demo accounts in {groups} groups "
-                f"({largest_group} in {new_groups[0].name}); the search index needs a rebuild.",
+                f"({largest_group} in {new_groups[0].name}).",
     )
     return DemoDataResult(groups=new_groups, accounts=accounts, largest_group_accounts=largest_group, first_account_id=first_id)
 

@@ -114,11 +114,12 @@ class IndexFiles:
             return None
         return state if any_format or state.get("format") == INDEX_FORMAT else None
 
-    def write_state(self, generation: str, position: changelog.LogPosition) -> None:
-        """Replace state.json atomically (write aside, then rename)."""
+    def write_state(self, generation: str, position: changelog.LogPosition, highest_account_id: int) -> None:
+        """Replace state.json atomically (write aside, then rename). `highest_account_id`: the
+        highest account id the index has been told about (see sync.py)."""
         temporary = self.directory / f"state.json.{os.getpid()}"
         temporary.write_text(json.dumps({"generation": generation, "position": position.to_json(),
-                                         "format": INDEX_FORMAT}))
+                                         "format": INDEX_FORMAT, "highest_account_id": highest_account_id}))
         os.replace(temporary, self.directory / "state.json")
 
     def new_generation(self) -> str:

@@ -3,8 +3,11 @@
 Before every search the process applies the change-log rows its index has not seen (under the
 lock, re-reading the accounts they name from the database), so a committed change is always
 found. A large backlog goes through the bulk segment writer; a missing index, one of another
-format, or one last applied before the log was pruned is rebuilt. How much of that a search
-does itself is its Patience (index_files.py).
+format, or one last applied before the log was pruned is rebuilt, and so is one that was never
+told about the newest account: an account written without a change-log row (demo data, a
+hand-made INSERT) would otherwise be missing from every answer, a wrong "0 accounts match". How
+much of that a search does itself is its Patience (index_files.py); past it the search says the
+index is being brought up to date.
 """
 
 from __future__ import annotations
@@ -57,16 +60,20 @@ def sync(files: IndexFiles, patience: Patience = PATIENT) -> int:
         # it could roll back. Searching here uses the index as the last committed sync left it.
         _create_empty_if_missing(files, patience.lock_wait)
         return 0
+    # Read before the log: an account visible now has its change-log row visible to the read below.
+    highest = _highest_account_id()
     state = files.read_state()
-    if state is not None and not changelog.pending_changes(changelog.LogPosition.from_json(state["position"])):
-        return 0
+    if state is not None:
+        pending = changelog.pending_changes(changelog.LogPosition.from_json(state["position"]))
+        if not pending and not _misses_accounts(state, pending, highest):
+            return 0
     with files.locked(patience.lock_wait):
         # Read again under the lock: another process may have rebuilt or applied meanwhile,
         # and a rebuild's position may still leave changes to apply.
         state = files.read_state()
         pending = None if state is None else changelog.pending_changes(
             changelog.LogPosition.from_json(state["position"]))
-        if pending is None or pending.needs_rebuild:
+        if pending is None or pending.needs_rebuild or _misses_accounts(state, pending, highest):
             if patience.work_limit is not None and Account.objects.count() > patience.work_limit:
                 raise SearchIndexBusy()
             return _rebuild(files, holding_lock=True, may_fork=patience.may_fork)
@@ -74,8 +81,23 @@ def sync(files: IndexFiles, patience: Patience = PATIENT) -> int:
             raise SearchIndexBusy()
         if pending:
             _apply(files, state["generation"], pending.account_ids, may_fork=patience.may_fork)
-        files.write_state(state["generation"], pending.position)
+        files.write_state(state["generation"], pending.position, _told_about(state, pending))
         return len(pending.account_ids)
+
+
+def _highest_account_id() -> int:
+    return Account.objects.aggregate(highest=Max("id"))["highest"] or 0
+
+
+def _told_about(state: dict, pending: changelog.PendingChanges) -> int:
+    """The highest account id the index knows of once `pending` is applied."""
+    return max(state.get("highest_account_id", 0), max(pending.account_ids, default=0))
+
+
+def _misses_accounts(state: dict, pending: changelog.PendingChanges, highest: int) -> bool:
+    """Whether an account as new as `highest` (read before the log) reached the database
+    without a change-log row: the log names every account it creates."""
+    return highest > _told_about(state, pending)
 
 
 def _apply(files: IndexFiles, generation: str, account_ids: frozenset[int], *, may_fork: bool) -> None:
@@ -133,7 +155,7 @@ def _create_empty_if_missing(files: IndexFiles, lock_timeout: float) -> None:
         if files.read_state(any_format=True) is None:
             generation = files.new_generation()
             whoosh_index.create_in(str(files.path(generation)), search_schema())
-            files.write_state(generation, changelog.LogPosition())
+            files.write_state(generation, changelog.LogPosition(), 0)
 
 
 def rebuild(files: IndexFiles) -> int:
@@ -163,6 +185,7 @@ def _rebuild(files: IndexFiles, *, holding_lock: bool, may_fork: bool) -> int:
         # The position is taken before any account is read: changes committed meanwhile
         # are then applied again by the next sync, which is harmless (it re-reads the rows).
         position = changelog.current_position()
+        highest = _highest_account_id()
         ranges = [(low, high, None) for low, high in _id_ranges(DOCS_PER_SEGMENT)]
         segments = write_ranges(str(path), ranges, processes=REBUILD_PROCESSES if may_fork else 1)
         commit_segments(whoosh_index.open_dir(str(path)), segments)
@@ -172,7 +195,7 @@ def _rebuild(files: IndexFiles, *, holding_lock: bool, may_fork: bool) -> int:
         # publish this (later) generation.
         with (contextlib.nullcontext() if holding_lock else files.locked(REBUILD_LOCK_WAIT_SECONDS)):
             previous = files.read_state(any_format=True)
-            files.write_state(generation, position)
+            files.write_state(generation, position, highest)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
