@@ -18,7 +18,7 @@ from accounts.search.engine.evaluate import (
     phrase_docs_by_positions,
 )
 from accounts.search.engine.index_files import INDEX_FORMAT
-from accounts.search.engine.schema import search_schema
+from accounts.search.engine.schema import PAIRS_OF, search_schema
 from accounts.search.engine.segment_writer import commit_segments, write_segment
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import analyze
@@ -126,3 +126,58 @@ def test_a_term_is_answered_from_the_lexicons_without_reading_its_postings(book,
     monkeypatch.setattr(SegmentContext, "term_postings", refuse)
     assert usernames_matching("rossi") == ["100001", "100002", "100005"]
     assert usernames_matching("type:snom") == ["200003"]
+
+
+def holds_phrase(text: str, phrase: list[str]) -> bool:
+    terms = analyze(text)
+    return any(terms[start:start + len(phrase)] == phrase for start in range(len(terms)))
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil"]), min_size=0, max_size=7)
+                       .map(" ".join), min_size=1, max_size=40),
+       phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna"]), min_size=3, max_size=5),
+       few=st.sampled_from([0, 1, 256]))
+def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_positions(tmp_path_factory, owners, phrase,
+                                                                                 few):
+    """Three to five words, repeated ones included ("de la de la"), where holding every pair is
+    not holding the phrase ("de la x la cruz"); `few` makes positions be compared after the first
+    pair, after some pairs, or after every pair."""
+    evaluate.FEW_PHRASE_CANDIDATES, saved = few, evaluate.FEW_PHRASE_CANDIDATES
+    try:
+        ix = written_by_both_writers(tmp_path_factory.mktemp("long-phrases"), owners)
+        with ix.reader() as reader:
+            found, by_positions = set(), set()
+            for leaf, offset in reader.leaf_readers():
+                ctx = SegmentContext(leaf, cache=None)
+                node = q.PhraseNode("owner", tuple(phrase), 0)
+                found |= {offset + docnum for docnum in docsets.docs(docs(node, ctx), ctx.size)}
+                by_positions |= {offset + docnum
+                                 for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
+    finally:
+        evaluate.FEW_PHRASE_CANDIDATES = saved
+    expected = {number for number, owner in enumerate(owners) if holds_phrase(owner, phrase)}
+    expected |= {number + len(owners) for number in expected}
+    assert found == expected
+    assert by_positions == expected
+
+
+def test_a_longer_phrase_reads_the_positions_of_its_candidates_only(book, monkeypatch):
+    create_account(book.support, "400003", "+41440000403", owner="Maria de la Cruz",
+                   description="head of customer care")
+    create_account(book.support, "400004", "+41440000404", owner="Cruz de la Maria",
+                   description="head of care customer")
+    read_within = []
+    real_term_postings = SegmentContext.term_postings
+
+    def term_postings(self, fieldname, btext, within=None):
+        if within is None and fieldname in PAIRS_OF:  # a field keeping word pairs
+            raise AssertionError("a whole posting list of a word read to compare positions")
+        if within is not None:
+            read_within.append(len(within))
+        return real_term_postings(self, fieldname, btext, within)
+
+    monkeypatch.setattr(SegmentContext, "term_postings", term_postings)
+    assert usernames_matching('owner:"maria de la cruz"') == ["400003"]
+    assert usernames_matching('"head of customer care"') == ["400003"]
+    assert read_within and max(read_within) <= 2

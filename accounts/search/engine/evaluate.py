@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 import re
 import time
@@ -140,10 +141,11 @@ class SegmentContext:
             return docsets.from_docs(self.size, first_docs, last_docs, *postings)
         return docsets.from_docs(self.size, first_docs, last_docs) | by_document
 
-    def term_postings(self, fieldname: str, btext: bytes) -> TermPostings:
-        """The term's posting list with its (still encoded) values, block by block."""
+    def term_postings(self, fieldname: str, btext: bytes, within: list[int] | None = None) -> TermPostings:
+        """The term's posting list with its (still encoded) values, block by block (only the
+        blocks that may hold a document of `within`, sorted, if given)."""
         try:
-            return TermPostings(*read_postings(self.reader._terms, fieldname, btext))
+            return TermPostings(*read_postings(self.reader._terms, fieldname, btext, within))
         except TermNotFound:
             return TermPostings([], [])
 
@@ -160,11 +162,14 @@ class TermPostings:
         count = sum(map(len, self.id_blocks))
         return docsets.collect(size, chain.from_iterable(self.id_blocks), count)
 
-    def value(self, docnum: int) -> bytes:
-        """The encoded value of a document holding the term."""
+    def value(self, docnum: int) -> bytes | None:
+        """The encoded value of the term in a document (None if the document lacks it)."""
         block = bisect.bisect_left(self.block_ends, docnum)
+        if block == len(self.block_ends):
+            return None
         ids = self.id_blocks[block]
-        return self.value_blocks[block][bisect.bisect_left(ids, docnum)]
+        found = bisect.bisect_left(ids, docnum)
+        return self.value_blocks[block][found] if ids[found] == docnum else None
 
 
 @singledispatch
@@ -231,32 +236,65 @@ def _term(node: q.TermNode, ctx: SegmentContext) -> DocSet:
 
 @docs.register
 def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
-    """An exact phrase of two words is one term of the field's word pairs (fields.SearchField.
-    word_pairs): the commonest phrase, a first and a last name, costs one posting list, that of
-    the few documents holding it. Other phrases compare the positions of their terms."""
-    if node.slop == 0 and len(node.terms) == 2 and node.field in PAIRS_OF:
-        return ctx.postings(PAIRS_OF[node.field], PAIR_SEPARATOR.join(node.terms).encode("utf-8"))
+    """An exact phrase is first looked up in the field's word pairs (fields.SearchField.
+    word_pairs): a phrase of two words is one pair term, the commonest phrase (a first and a
+    last name) costing the posting list of the few documents holding it. A longer phrase is
+    first the documents holding every pair of it, rarest pair first; the positions of its words
+    are then compared only in those few candidates. Sloppy phrases compare positions."""
+    if node.slop == 0 and node.field in PAIRS_OF:
+        candidates = _docs_with_every_pair(node, ctx)
+        if len(node.terms) == 2 or not candidates:
+            return candidates
+        return phrase_docs_by_positions(node, ctx, within=candidates)
     return phrase_docs_by_positions(node, ctx)
 
 
-def phrase_docs_by_positions(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
-    """The phrase's documents found by comparing the positions of its terms."""
-    # Each term's posting list is read once: its blocks keep their position values, which
-    # are decoded only for the documents holding every term.
+# Candidates of a long phrase few enough to compare positions rather than read another pair.
+FEW_PHRASE_CANDIDATES = 256
+
+
+def _docs_with_every_pair(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
+    """The documents holding every pair of adjacent words of the phrase (a superset of the
+    phrase's documents: `a b x b c` holds `a b` and `b c`), or a few of those pairs' when the
+    candidates are already few."""
+    field = PAIRS_OF[node.field]
+    pairs = {PAIR_SEPARATOR.join(pair).encode("utf-8") for pair in itertools.pairwise(node.terms)}
+    candidates: DocSet | None = None
+    for btext in sorted(pairs, key=lambda b: ctx.reader.doc_frequency(field, b)):
+        found = ctx.postings(field, btext)
+        candidates = found if candidates is None else docsets.intersection(ctx.size, candidates, found)
+        if docsets.count(candidates) <= FEW_PHRASE_CANDIDATES:
+            break
+    return candidates
+
+
+def phrase_docs_by_positions(node: q.PhraseNode, ctx: SegmentContext, within: DocSet | None = None) -> DocSet:
+    """The phrase's documents (among `within`, if given) found by comparing the positions of
+    its terms."""
     encoded = [term.encode("utf-8") for term in node.terms]
     postings: dict[bytes, TermPostings] = {}
-    every: DocSet | None = None
-    for btext in sorted(set(encoded), key=lambda b: ctx.reader.doc_frequency(node.field, b)):
-        postings[btext] = ctx.term_postings(node.field, btext)
-        found = postings[btext].docs(ctx.size)
-        every = found if every is None else docsets.intersection(ctx.size, every, found)
-        if not every:
-            return set()
+    if within is not None:
+        # Only the blocks of each term's posting list that hold a candidate are decoded.
+        every: DocSet = within
+        candidates = sorted(docsets.docs(within, ctx.size))
+        for btext in set(encoded):
+            postings[btext] = ctx.term_postings(node.field, btext, within=candidates)
+    else:
+        # Each term's posting list is read once: its blocks keep their position values, which
+        # are decoded only for the documents holding every term.
+        every = None
+        for btext in sorted(set(encoded), key=lambda b: ctx.reader.doc_frequency(node.field, b)):
+            postings[btext] = ctx.term_postings(node.field, btext)
+            found = postings[btext].docs(ctx.size)
+            every = found if every is None else docsets.intersection(ctx.size, every, found)
+            if not every:
+                return set()
     decode = ctx.reader.schema[node.field].format.decode_positions
-    matching = [
-        docnum for docnum in docsets.docs(every, ctx.size)
-        if phrase_matches([decode(postings[b].value(docnum)) for b in encoded], node.slop)
-    ]
+    matching = []
+    for docnum in docsets.docs(every, ctx.size):
+        values = [postings[b].value(docnum) for b in encoded]
+        if None not in values and phrase_matches(list(map(decode, values)), node.slop):
+            matching.append(docnum)
     return docsets.collect(ctx.size, matching, len(matching))
 
 
