@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import itertools
 import math
 import re
 import time
@@ -38,7 +37,7 @@ from accounts.search.engine.schema import (
     keeps_postings,
 )
 from accounts.search.language import nodes as q
-from accounts.search.language.analyzer import PAIR_SEPARATOR
+from accounts.search.language.analyzer import word_pairs
 from accounts.search.language.errors import SearchQueryError
 from accounts.search.language.fields import ALWAYS_PRESENT
 
@@ -240,27 +239,27 @@ def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
     word_pairs): a phrase of two words is one pair term, the commonest phrase (a first and a
     last name) costing the posting list of the few documents holding it. A longer phrase is
     first the documents holding every pair of it, rarest pair first; the positions of its words
-    are then compared only in those few candidates. Sloppy phrases compare positions."""
-    if node.slop == 0 and node.field in PAIRS_OF:
-        candidates = _docs_with_every_pair(node, ctx)
-        if len(node.terms) == 2 or not candidates:
-            return candidates
-        return phrase_docs_by_positions(node, ctx, within=candidates)
-    return phrase_docs_by_positions(node, ctx)
+    are then compared only in those few candidates. Sloppy phrases, and phrases of numbers
+    (whose pairs are not kept), compare positions."""
+    pairs = word_pairs(node.terms) if node.slop == 0 and node.field in PAIRS_OF else []
+    if not pairs:
+        return phrase_docs_by_positions(node, ctx)
+    candidates = _docs_with_every_pair(PAIRS_OF[node.field], pairs, ctx)
+    if len(node.terms) == 2 or not candidates:
+        return candidates
+    return phrase_docs_by_positions(node, ctx, within=candidates)
 
 
 # Candidates of a long phrase few enough to compare positions rather than read another pair.
 FEW_PHRASE_CANDIDATES = 256
 
 
-def _docs_with_every_pair(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
-    """The documents holding every pair of adjacent words of the phrase (a superset of the
-    phrase's documents: `a b x b c` holds `a b` and `b c`), or a few of those pairs' when the
-    candidates are already few."""
-    field = PAIRS_OF[node.field]
-    pairs = {PAIR_SEPARATOR.join(pair).encode("utf-8") for pair in itertools.pairwise(node.terms)}
+def _docs_with_every_pair(field: str, pairs: list[str], ctx: SegmentContext) -> DocSet:
+    """The documents holding every one of the pairs (a superset of the phrase's documents:
+    `a b x b c` holds `a b` and `b c`), or a few of them when the candidates are already few."""
     candidates: DocSet | None = None
-    for btext in sorted(pairs, key=lambda b: ctx.reader.doc_frequency(field, b)):
+    encoded = {pair.encode("utf-8") for pair in pairs}
+    for btext in sorted(encoded, key=lambda b: ctx.reader.doc_frequency(field, b)):
         found = ctx.postings(field, btext)
         candidates = found if candidates is None else docsets.intersection(ctx.size, candidates, found)
         if docsets.count(candidates) <= FEW_PHRASE_CANDIDATES:

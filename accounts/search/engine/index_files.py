@@ -28,7 +28,8 @@ LOCK_TIMEOUT_SECONDS = 60.0
 # What an index holds and how it is stored; an index of another format is rebuilt before
 # anything opens it. 2: the word pair fields. 3: the tokenizer pickled from its own module
 # (PICKLED_TOKENIZER), where format 2 pickled `accounts.search.analyzer.AccountTextTokenizer`.
-INDEX_FORMAT = 3
+# 4: no word pairs holding a digit (analyzer.word_pairs), no pair field of numbers.
+INDEX_FORMAT = 4
 # The class path Whoosh pickles into every index of INDEX_FORMAT (see engine/tokenizer.py).
 PICKLED_TOKENIZER = "accounts.search.engine.tokenizer.AccountTextTokenizer"
 ABANDONED_GENERATION_SECONDS = 3600
