@@ -80,6 +80,8 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
 
 
 def search_context(query_text: str, error: SearchQueryError | SearchIndexBusy | None) -> dict:
-    """Template context of a search box: the query, and the error with a caret under its place."""
+    """Template context of a search box: the query, and the error with a caret under its place;
+    `search_busy` when the index could not answer yet (the list must not say nothing matches)."""
     caret = " " * min(error.position, len(query_text)) + "^" if error and error.position is not None else ""
-    return {"query": query_text, "search_error": error, "search_error_caret": caret}
+    return {"query": query_text, "search_error": error, "search_error_caret": caret,
+            "search_busy": isinstance(error, SearchIndexBusy)}

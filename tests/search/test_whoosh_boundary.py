@@ -2,6 +2,7 @@
 refuses to start on a Whoosh version search was not checked against, every private name listed
 exists on Whoosh's live objects, and every private read answers like Whoosh's public API."""
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -172,3 +173,19 @@ def test_the_tokenizer_is_pickled_from_the_path_the_index_format_records(tmp_pat
     toc = next(tmp_path.glob("_MAIN_*.toc")).read_bytes()
     module, _, name = PICKLED_TOKENIZER.rpartition(".")
     assert module.encode() in toc and name.encode() in toc
+
+
+def test_every_private_name_the_engine_reaches_for_is_listed():
+    """Attribute reads such as `reader._terms` in the engine's modules, and the private names the
+    bulk writer uses on the Whoosh classes it extends, all stand in PRIVATE_NAMES."""
+    listed = {item.name for item in PRIVATE_NAMES}
+    engine = ROOT / "accounts" / "search" / "engine"
+    reached = set()
+    for path in engine.glob("*.py"):
+        code = re.sub(r"#.*", "", re.sub(r'""".*?"""', "", path.read_text(), flags=re.DOTALL))
+        reached |= set(re.findall(r"(?<!self)\.(_[a-z]\w*)", code))
+    writer_code = (engine / "segment_writer.py").read_text()
+    own = set(re.findall(r"def (_\w+)", writer_code)) | {"_postings"}  # the bulk writer's own
+    reached |= set(re.findall(r"self\.(_[a-z]\w*)", writer_code)) - own
+    assert reached - listed == set()
+    assert {"_terms", "_tindex", "_read_toc", "_terminfo", "_dbfile"} <= reached

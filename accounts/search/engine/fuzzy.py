@@ -116,5 +116,5 @@ def fuzzy_term_indexes(lexicon: Lexicon, text: str, edits: int) -> list[int]:
             index += 1
             continue
         following = prefix_successor(term[:dead_end])
-        index = count if following is None else max(index + 1, lexicon.bisect_left(following))
+        index = count if following is None else lexicon.bisect_left_from(following, index + 1)
     return found

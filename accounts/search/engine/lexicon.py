@@ -130,6 +130,18 @@ class Lexicon:
     def bisect_left(self, text: str) -> int:
         return bisect.bisect_left(self._terms_view, text)
 
+    def bisect_left_from(self, text: str, start: int) -> int:
+        """`bisect_left(text)` for a `text` known to sort after term `start - 1`, found by
+        galloping from `start`: a skip of k terms costs about 2 log k comparisons instead of
+        log n (a fuzzy walk makes thousands of short skips through a million terms)."""
+        count = len(self)
+        step = 1
+        low = start
+        while low + step <= count and self.term(low + step - 1) < text:
+            low += step
+            step *= 2
+        return bisect.bisect_left(self._terms_view, text, low, min(count, low + step))
+
     def bisect_right(self, text: str) -> int:
         return bisect.bisect_right(self._terms_view, text)
 
