@@ -49,7 +49,7 @@ def slow_writer(group, username: str, number: str, **fields):
                 create_account(group, username, number, **fields)
                 inserted.set()
                 assert may_commit.wait(30)
-        except BaseException as error:  # reported by the caller's thread
+        except BaseException as error:  # noqa: BLE001 - reported by the caller's thread
             failures.append(error)
         finally:
             inserted.set()

@@ -3,6 +3,7 @@ written by the bulk segment writer and by Whoosh's own writer, they find exactly
 whose field holds the two words next to each other, as comparing positions does. And an index
 built before the pair fields existed is rebuilt before it answers."""
 import dataclasses
+import itertools
 import json
 from datetime import UTC, datetime
 
@@ -56,7 +57,7 @@ def written_by_both_writers(directory, owners: list[str]):
 
 def adjacent(text: str, first: str, second: str) -> bool:
     terms = analyze(text)
-    return any(pair == (first, second) for pair in zip(terms, terms[1:]))
+    return (first, second) in itertools.pairwise(terms)
 
 
 @SETTINGS

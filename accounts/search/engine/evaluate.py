@@ -412,7 +412,7 @@ def _match_lengths(pattern: re.Pattern[str]) -> tuple[int, int | None]:
         from re import _parser
 
         shortest, longest = _parser.parse(pattern.pattern, pattern.flags).getwidth()
-    except Exception:  # a private module: should it change, patterns just get no hint
+    except Exception:  # noqa: BLE001 - a private module: should it change, patterns just get no hint
         return 0, None
     return shortest, (longest if longest < _parser.MAXREPEAT else None)
 
