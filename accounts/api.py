@@ -17,7 +17,7 @@ from accounts.batch.models import ImportJob
 from accounts.filters import LIST_FILTERS, filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
-from accounts.search.errors import SearchIndexBusy
+from accounts.search.engine.index_files import SearchIndexBusy
 from accounts.search.results import search_within
 from accounts.services import (
     IMMUTABLE_FIELDS,

@@ -39,7 +39,7 @@ from django.db.models import Count
 from django.test import Client
 
 from accounts.models import Account
-from accounts.search.index import get_index
+from accounts.search.engine.index import get_index
 from accounts.services import account_create
 from console.api.pagination import encode_cursor
 from console.api.services import api_token_create

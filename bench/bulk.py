@@ -72,7 +72,7 @@ def rss_mb() -> float:
 
 def work(batch_id: int, index: bool) -> None:
     """The worker process: run the batch to its end, then (with --index) bring the index up to date."""
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
     from fleet.services import bulk_run_chunk
 
     before = rss_mb()

@@ -242,7 +242,7 @@ BATCH_IMPORT_SYNC_BYTES = env_int("BATCH_IMPORT_SYNC_BYTES", 256 * 1024)
 BATCH_IMPORT_MAX_BYTES = env_int("BATCH_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
-WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
+WORKER_TASKS.append("accounts.search.engine.index.keep_index_warm")  # applies the search change log (DESIGN 7)
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
 
 # Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the

@@ -63,7 +63,7 @@ def new_account_body(serial: int, **overrides) -> dict:
 @pytest.fixture
 def search_index(settings, tmp_path):
     """A search index of this test, in its own directory (built on first use from the database)."""
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
 
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     return get_index()

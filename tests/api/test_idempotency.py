@@ -71,7 +71,7 @@ def test_a_thousand_accounts_each_sent_twice_exist_once_found_by_q_and_on_their_
     """The round trip of the issue: every create is sent twice with its key; exactly N accounts
     exist, each is found by a `q=` search and shows on its console page with the audit entry a
     page-made account has (actor the operator; the token named)."""
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
 
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     settings.API_RATE_LIMIT = 10 * ROUND_TRIP_ACCOUNTS

@@ -15,7 +15,7 @@ from tests.sipserver.conftest import kamailio, register, sip_server  # noqa: F40
 
 @pytest.fixture(autouse=True)
 def search_index(settings, tmp_path):
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
 
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     return get_index()

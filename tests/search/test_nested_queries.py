@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given
 
-from accounts.search.parser import MAX_GROUP_DEPTH
+from accounts.search.language.parser import MAX_GROUP_DEPTH
 from console.models import Operator
 from tests.conftest import make_operator
 from tests.hostile_input import PROPERTY_SETTINGS, nested_queries

@@ -14,23 +14,6 @@ class SearchQueryError(ValueError):
         return f"{self.message} (at position {self.position + 1}). {self.hint}"
 
 
-class SearchIndexBusy(Exception):
-    """Not the query's fault: the index is not ready within the search's patience (index.Patience).
-    Another process is building it or applying a large backlog (a new web node, an upgrade that
-    changed the index's format, a batch import of many accounts). Shown like a query error: a
-    message and a hint, without a position."""
-
-    message = "The search index is being brought up to date"
-    hint = "Try again in a minute; the query itself is fine."
-    position = None
-
-    def __init__(self):
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return f"{self.message}. {self.hint}"
-
-
 ESCAPE_HINT = (
     'Put words with special characters in double quotes ("...") or escape the characters '
     "+ - && || ! ( ) { } [ ] ^ \" ~ * ? : \\ / with a backslash."

@@ -1,4 +1,4 @@
-"""Parser for Lucene's classic Query Parser Syntax, producing `accounts.search.query` nodes.
+"""Parser for Lucene's classic Query Parser Syntax, producing the query tree of `nodes.py`.
 
 It follows the grammar and the token rules of Lucene 8's classic QueryParser (QueryParser.jj)
 as configured for this product (SPEC S2): default operator AND, splitOnWhitespace with
@@ -22,11 +22,12 @@ does; `*:word` searches the default fields; an unknown field is an error.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
-from accounts.search import query as q
-from accounts.search.errors import ESCAPE_HINT, QuerySyntaxError
-from accounts.search.fields import (
+from accounts.search.language import nodes as q
+from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
+from accounts.search.language.fields import (
     DEFAULT_FIELDS,
     FIELDS,
     FieldKind,
@@ -34,7 +35,7 @@ from accounts.search.fields import (
     field_terms,
     normalize_term,
 )
-from accounts.search.lexer import Token, discard_escapes, tokenize
+from accounts.search.language.lexer import Token, discard_escapes, tokenize
 
 MAX_FUZZY_EDITS = 2
 DEFAULT_FUZZY_SIMILARITY = 2.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from accounts.search.analyzer import analyze, fold
+from accounts.search.language.analyzer import analyze, fold
 
 
 class FieldKind(enum.Enum):
@@ -23,7 +23,7 @@ class SearchField:
     name: str
     kind: FieldKind
     reversed_terms: bool = False  # keeps a `<name>_rev` field that answers leading wildcards
-    word_pairs: bool = False  # keeps a `<name>_pairs` field that answers two-word phrases
+    word_pairs: bool = False  # keeps a `<name>_pairs` field that answers exact phrases (not of numbers)
 
     @property
     def reversed_name(self) -> str:
@@ -42,7 +42,7 @@ FIELDS: dict[str, SearchField] = {
         SearchField("callerid", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
         SearchField("email", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
         SearchField("description", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
-        SearchField("number", FieldKind.TEXT, reversed_terms=True, word_pairs=True),
+        SearchField("number", FieldKind.TEXT, reversed_terms=True),
         SearchField("group", FieldKind.TEXT),
         SearchField("status", FieldKind.KEYWORD),
         SearchField("enabled", FieldKind.KEYWORD),

@@ -7,27 +7,39 @@ terms), keeps postings in a dictionary per segment, sorts only the distinct term
 the usual single position per term through a cache. It produces ordinary Whoosh segments in the
 schema's own formats, so searching and incremental updates use them like any other.
 
-Full rebuilds use it, and so does applying a large change-log backlog (a batch import):
+Full rebuilds use it (`write_ranges`: several processes at once on PostgreSQL, each with its own
+connection), and so does applying a large change-log backlog (a batch import):
 `segments_without` marks the changed accounts' old documents deleted in the existing segments,
 the new documents go into one new segment, and `commit_segments` publishes both in one commit.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 
+from django.db import connection, connections
 from whoosh import formats
-from whoosh.system import emptybytes
+from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.reading import SegmentReader
+from whoosh.system import emptybytes
 from whoosh.writing import SegmentWriter
 
-from accounts.search.analyzer import analyze, reversed_terms, word_pairs
-from accounts.search.fields import FIELDS, FieldKind
+from accounts.search.engine.documents import account_document, account_rows
+from accounts.search.engine.schema import HAS_FIELD, search_schema
+from accounts.search.language.analyzer import analyze, reversed_terms, word_pairs
+from accounts.search.language.fields import FIELDS, FieldKind
+
+# Processes writing the segments of a rebuild or a large backlog at once (PostgreSQL only).
+REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 
 _ONE_OCCURRENCE = formats.pack_uint(1)
 
@@ -87,8 +99,8 @@ class BulkSegmentWriter(SegmentWriter):
             perdoc.add_column_value(name, field.column_type, field.to_column_value(document[name]))
         self._add_keyword("account_id", document["account_id"], docnum)
         self._add_keyword("group_id", document["group_id"], docnum)
-        for word in document["has_value"].split():
-            self._add_keyword("has_value", word, docnum)
+        for word in document[HAS_FIELD].split():
+            self._add_keyword(HAS_FIELD, word, docnum)
         for search_field in FIELDS.values():
             value = document.get(search_field.name)
             if not value:
@@ -216,3 +228,54 @@ def _segment_pks(storage, schema, segment: Segment) -> array:
         return array("q", reader.column_reader("pk"))
     finally:
         reader.close()
+
+
+def _write_range(path: str, low: int, high: int, only: list[int] | None = None):
+    """Index the accounts with low <= id < high (only those named by `only`, if given) as one
+    segment of the index at `path`, without committing it.
+
+    The segment is written in a staging directory of its own, because Whoosh writers of one
+    index share a temporary directory that each removes when it finishes, and then moved in
+    (segment files are named after the segment, so they keep their meaning).
+    """
+    staging = Path(path) / f"staging-{low}-{high}"
+    staging.mkdir()
+    try:
+        rows = account_rows(id_range=(low, high)) if only is None else account_rows(only)
+        documents = (account_document(row) for row in rows)
+        segment = write_segment(whoosh_index.create_in(str(staging), search_schema()), documents)
+        if segment is not None:
+            for file in staging.glob(f"{segment.indexname}_{segment.segid}*"):
+                os.replace(file, Path(path) / file.name)
+        return segment
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_range_task(arguments: tuple[str, int, int, list[int] | None]):
+    try:
+        return _write_range(*arguments)
+    finally:
+        connections.close_all()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked worker: drop the parent's database connections without closing them (closing
+    would end the parent's session); the worker opens connections of its own."""
+    for wrapper in connections.all(initialized_only=True):
+        wrapper.connection = None
+
+
+def write_ranges(path: str, ranges: list[tuple[int, int, list[int] | None]], *,
+                 processes: int = REBUILD_PROCESSES) -> list:
+    """`_write_range` for each (low, high, only) range: in up to `processes` worker processes
+    (each with its own connection) on PostgreSQL when there are several, else here. Returns the
+    non-empty segments."""
+    if connection.vendor == "postgresql" and len(ranges) > 1 and processes > 1:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes, initializer=_forget_inherited_connections) as pool:
+            segments = pool.map(_write_range_task, [(path, *piece) for piece in ranges], chunksize=1)
+    else:
+        segments = [_write_range(path, *piece) for piece in ranges]
+    return [segment for segment in segments if segment is not None]

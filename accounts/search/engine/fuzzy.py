@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from accounts.search.lexicon import Lexicon, prefix_successor
+from accounts.search.engine.lexicon import Lexicon, prefix_successor
 
 Row = tuple[int, ...]
 
@@ -61,18 +61,15 @@ class FuzzyAutomaton:
         for i in range(1, n + 1):
             # consume text[i-1] as this character (match or substitution)
             cost = normal_row[i - 1] + (text[i - 1] != char)
-            if cost < normal[i]:
-                normal[i] = cost
+            normal[i] = min(normal[i], cost)
             if i >= 2:
                 # finish the swap started at i-2: text[i-2] comes after text[i-1]
                 cost = pending_row[i - 2] + (text[i - 2] != char)
-                if cost < normal[i]:
-                    normal[i] = cost
+                normal[i] = min(normal[i], cost)
         for i in range(n - 1):
             # start a swap at i: text[i+1] first, as this character
             cost = normal_row[i] + 1 + (text[i + 1] != char)
-            if cost < pending[i]:
-                pending[i] = cost
+            pending[i] = min(pending[i], cost)
         result = self._close(normal, pending)
         self._steps[key] = result
         return result
@@ -119,5 +116,5 @@ def fuzzy_term_indexes(lexicon: Lexicon, text: str, edits: int) -> list[int]:
             index += 1
             continue
         following = prefix_successor(term[:dead_end])
-        index = count if following is None else max(index + 1, lexicon.bisect_left(following))
+        index = count if following is None else lexicon.bisect_left_from(following, index + 1)
     return found

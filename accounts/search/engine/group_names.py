@@ -5,30 +5,30 @@ Group names are not copied into account documents, so renaming a group needs no 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from accounts.search import docmaps, query as q
-from accounts.search.analyzer import AccountTextTokenizer
+from accounts.search.engine import docsets
+from accounts.search.engine.evaluate import SegmentContext, docs
+from accounts.search.engine.tokenizer import AccountTextTokenizer
+from accounts.search.language import nodes as q
 
+
+@dataclass(frozen=True)
 class GroupNode(q.Node):
-    """A `group:` clause: matched against group names, then against the accounts' group ids.
+    """A `group:` clause (`inner`, on the field `group`), answered through group names."""
 
-    Group names are not copied into account documents, so renaming a group needs no reindexing.
-    """
+    inner: q.Node
 
-    def __init__(self, inner: q.Node):
-        self.inner = inner
 
-    def __repr__(self) -> str:
-        return f"GroupNode({self.inner!r})"
-
-    def docs(self, ctx: q.SegmentContext) -> docmaps.DocSet:
-        result: docmaps.DocSet = set()
-        for group_id in ctx.group_names.matching(self.inner):
-            result = docmaps.union(ctx.size, result,
-                                   ctx.postings("group_id", str(group_id).encode("utf-8")))
-        return result
+@docs.register
+def _group(node: GroupNode, ctx: SegmentContext) -> docsets.DocSet:
+    result: docsets.DocSet = set()
+    for group_id in ctx.group_names.matching(node.inner):
+        result = docsets.union(ctx.size, result, ctx.postings("group_id", str(group_id).encode("utf-8")))
+    return result
 
 
 class GroupNames:
@@ -37,12 +37,12 @@ class GroupNames:
     def __init__(self) -> None:
         self._index = None
         self._ids: list[int] = []
-        self._cache: dict[int, set[int]] = {}
+        self._cache: dict[q.Node, set[int]] = {}
 
     def matching(self, node: q.Node) -> set[int]:
-        if id(node) not in self._cache:
-            self._cache[id(node)] = self._evaluate(node)
-        return self._cache[id(node)]
+        if node not in self._cache:
+            self._cache[node] = self._evaluate(node)
+        return self._cache[node]
 
     def _evaluate(self, node: q.Node) -> set[int]:
         from groups.models import Group
@@ -58,9 +58,9 @@ class GroupNames:
         found: set[int] = set()
         with self._index.reader() as reader:
             for leaf, offset in reader.leaf_readers():
-                ctx = q.SegmentContext(leaf, cache=None)
+                ctx = SegmentContext(leaf, cache=None)
                 found.update(self._ids[offset + docnum]
-                             for docnum in docmaps.docs(node.docs(ctx), ctx.size))
+                             for docnum in docsets.docs(docs(node, ctx), ctx.size))
         return found
 
 

@@ -18,14 +18,13 @@ Known deviations from Lucene 8's StandardAnalyzer, all outside what account data
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-from whoosh.analysis import Token, Tokenizer
-
-from accounts.search import unicode_classes as uc
+from accounts.search.language import unicode_classes as uc
 
 MAX_TOKEN_LENGTH = 255
 
@@ -228,46 +227,13 @@ def reversed_terms(terms: list[str]) -> list[str]:
 PAIR_SEPARATOR = " "
 
 
-def word_pairs(terms: list[str]) -> list[str]:
-    """Each two adjacent terms as one, for the pair fields that answer two-word phrases."""
-    return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in zip(terms, terms[1:])]
+def word_pairs(terms: Sequence[str]) -> list[str]:
+    """Each two adjacent terms as one, for the pair fields that answer exact phrases, unless one
+    of them holds a digit: a pair with a number in it ("rossi 39021234567" of a caller id) is
+    nearly always unique to its account, so it would cost an index entry per account and speed
+    up no phrase that the number's own rare term does not already make fast."""
+    return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)
+            if not _DIGIT.search(first) and not _DIGIT.search(second)]
 
 
-class AccountTextTokenizer(Tokenizer):
-    """Whoosh tokenizer producing exactly the terms of `analyze`, with positions.
-
-    `reverse=True` makes it produce the reversed terms instead (the `*_rev` fields), `pairs=True`
-    each two adjacent terms as one (the `*_pairs` fields).
-    """
-
-    pairs = False  # a class default too: schemas pickled before pair fields existed lack it
-
-    def __init__(self, reverse: bool = False, pairs: bool = False):
-        self.reverse = reverse
-        self.pairs = pairs
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, AccountTextTokenizer) and other.reverse == self.reverse
-                and other.pairs == self.pairs)
-
-    def __hash__(self) -> int:
-        return hash((AccountTextTokenizer, self.reverse, self.pairs))
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        terms = analyze(value) if tokenize else [value]
-        if self.reverse:
-            terms = reversed_terms(terms)
-        if self.pairs:
-            terms = word_pairs(terms)
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for offset, term in enumerate(terms):
-            token.text = term
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = term
-            if positions:
-                token.pos = start_pos + offset
-            yield token
+_DIGIT = re.compile(r"\d")

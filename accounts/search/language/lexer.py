@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from accounts.search.errors import ESCAPE_HINT, QuerySyntaxError
+from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
+
 
 @dataclass(frozen=True)
 class Token:

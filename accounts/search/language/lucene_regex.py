@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from accounts.search.errors import SearchQueryError
+from accounts.search.language.errors import SearchQueryError
 
 _REGEX_UNSUPPORTED = {"&": "intersection '&'", "~": "complement '~'", "<": "numeric interval <n-m>"}
 
@@ -25,9 +25,9 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
     repeats_inside: list[bool] = []  # per open group: whether it holds an unbounded repeat
     while index < len(source):
         char = source[index]
-        if not in_class and char in "*+@" or source.startswith("{", index) and _is_unbounded(source, index):
-            if repeats_inside:
-                repeats_inside[-1] = True
+        unbounded = not in_class and char in "*+@" or source.startswith("{", index) and _is_unbounded(source, index)
+        if unbounded and repeats_inside:
+            repeats_inside[-1] = True
         if char == "(" and not in_class:
             repeats_inside.append(False)
         elif char == ")" and not in_class and repeats_inside:
