@@ -49,29 +49,29 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-import requests  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import requests
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
-from accounts.batch.importer import ImportOptions, accounts_import  # noqa: E402
-from accounts.models import Account  # noqa: E402
-from activation.models import ProvisioningProfile, SmsMessage  # noqa: E402
-from activation.services import activation_send_sms  # noqa: E402
-from activation.sms.config import SmsConfig, sms_config  # noqa: E402
-from activation.sms.gateways import KANNEL_DLR_MASK, KannelGateway, Outcome, Outgoing  # noqa: E402
-from activation.sms.outbox import status_url  # noqa: E402
-from activation.sms.texts import sms_text  # noqa: E402
-from activation.tokens import new_token  # noqa: E402
-from console.audit import Actor  # noqa: E402
-from console.models import Operator, ServiceSettings  # noqa: E402
-from groups.models import Group  # noqa: E402
-from tests.activation.kannel import LocalKannel, free_port, wait_for  # noqa: E402
+from accounts.batch.importer import ImportOptions, accounts_import
+from accounts.models import Account
+from activation.models import ProvisioningProfile, SmsMessage
+from activation.services import activation_send_sms
+from activation.sms.config import SmsConfig, sms_config
+from activation.sms.gateways import KANNEL_DLR_MASK, KannelGateway, Outcome, Outgoing
+from activation.sms.outbox import status_url
+from activation.sms.texts import sms_text
+from activation.tokens import new_token
+from console.audit import Actor
+from console.models import Operator, ServiceSettings
+from groups.models import Group
+from tests.activation.kannel import LocalKannel, free_port, wait_for
 
 PASSWORD = "bench-" + secrets.token_hex(8)
 

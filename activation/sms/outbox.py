@@ -6,8 +6,11 @@ connection to the gateway, then records every outcome and commits: one transacti
 holds the row locks from the claim to the recorded outcomes. Several threads (SMS_SEND_THREADS) and
 several workers run at once, each with rows of its own, so the gateway round trips overlap; the
 batch (at most SMS_BATCH_SIZE messages) spreads the database's statements and commit over its
-messages instead of paying them for each one.
+messages instead of paying them for each one. In `manage.py run_worker` on PostgreSQL the threads
+run beside the worker's loop (`send_due_sms_in_background`) and keep their connections; tests and
+SQLite send a round at a time (`send_due_sms`).
 
+A worker stopped with Ctrl-C or SIGTERM lets each thread finish and record the batch in hand.
 A worker that dies at any point releases its claim: the rows are still queued and the next round
 sends them. The one window in which a message can go out twice runs from the gateway accepting it
 to the commit of its batch: the rest of the batch's sends (at most SMS_BATCH_SIZE - 1, each bounded
@@ -104,7 +107,7 @@ class _Senders:
 
     def keep_running(self) -> None:
         self.threads = [thread for thread in self.threads if thread.is_alive()]
-        for _ in range(settings.SMS_SEND_THREADS - len(self.threads)):
+        for _ in range(max(1, settings.SMS_SEND_THREADS) - len(self.threads)):
             thread = threading.Thread(target=self._send_while_the_worker_runs, name="sms-sender")
             thread.start()
             self.threads.append(thread)
