@@ -133,6 +133,11 @@ def import_accounts(group: Group, count: int, prefix: str, *, installation_sms: 
     return list(Account.objects.filter(username__startswith=prefix).order_by("pk").values_list("pk", flat=True))
 
 
+def reports_timeout(count: int) -> float:
+    """How long to wait for `count` messages' reports: a loaded machine applies some 40 a second."""
+    return max(300.0, count / 20)
+
+
 def sent_rows(count: int, prefix: str) -> list[SmsMessage]:
     """Outbox rows as the worker leaves them once Kannel took them, for the direct phases' reports."""
     now = timezone.now()
@@ -162,7 +167,7 @@ def direct(config: SmsConfig, rows: list[SmsMessage], threads: int) -> dict:
         list(pool.map(send, shares))
     wall = time.perf_counter() - started
     messages = SmsMessage.objects.filter(pk__in=[sms.pk for sms in rows])
-    wait_for(lambda: messages.filter(state="delivered").count() == len(rows), 300, "the direct delivery reports", interval=0.1)
+    wait_for(lambda: messages.filter(state="delivered").count() == len(rows), reports_timeout(len(rows)), "the direct delivery reports", interval=0.1)
     first, last = min(accepted_at), max(accepted_at)
     last_delivered = messages.order_by("-finished_at").first().finished_at.timestamp()
     return {"accepted": (len(rows) - 1) / (last - first), "delivered": (len(rows) - 1) / (last_delivered - first), "wall": wall}
@@ -173,9 +178,9 @@ def through_workers(ids: list[int], workers: int, run_dir: Path) -> dict:
     processes = start_workers(workers, run_dir)
     try:
         messages = SmsMessage.objects.filter(account_id__in=ids)
-        wait_for(lambda: not messages.filter(state="queued").exists(), 300, "the workers to send", interval=0.05)
+        wait_for(lambda: not messages.filter(state="queued").exists(), reports_timeout(len(ids)), "the workers to send", interval=0.05)
         accepted = time.perf_counter() - started
-        wait_for(lambda: messages.filter(state="delivered").count() == len(ids), 300, "the delivery reports", interval=0.05)
+        wait_for(lambda: messages.filter(state="delivered").count() == len(ids), reports_timeout(len(ids)), "the delivery reports", interval=0.05)
         assert messages.filter(attempts=1).count() == len(ids)
     finally:
         stop(processes)

@@ -378,3 +378,25 @@ def test_a_worker_stopped_while_its_threads_send_finishes_their_batches_and_send
     time.sleep(0.5)
     assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted(numbers) == sorted(received)
     assert SmsMessage.objects.filter(pk__in=[sms.pk for sms in messages], attempts=1).count() == len(numbers)
+
+
+def test_a_running_worker_sends_every_queued_sms_once_through_its_sending_threads(via_kannel, personas, profile, settings):
+    from tests.conftest import make_account
+
+    numbers = [f"+3934900002{n:02d}" for n in range(30)]
+    messages = SmsMessage.objects.filter(pk__in=[queue(make_account(personas.group, number=number)).pk for number in numbers])
+    env = worker_environment(settings, SMS_SEND_THREADS="3", SMS_BATCH_SIZE="4", WORKER_IDLE_SECONDS="0.1")
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: messages.filter(state__in=["sent", "delivered"]).count() == len(numbers), 60, "the worker to send them all")
+        late = queue(make_account(personas.group, number="+393490000300"))  # the threads, idle by now, are woken for it
+        wait_state(late.pk, "delivered", timeout=20)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+        worker.wait()
+    assert messages.filter(attempts=1).count() == len(numbers)
+    received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 31 and found, 10, "31 SMS")
+    time.sleep(0.5)
+    assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted([*numbers, "+393490000300"]) == sorted(received)
