@@ -20,7 +20,9 @@ venv: $(VENV)/installed
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
-# Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both.
+# Serve the console on the embedded SQLite database with a worker; Ctrl-C stops both. The SMS links
+# of the trial (printed by the worker) point at this console itself.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py ensure_first_administrator --username $(ADMIN_USERNAME) --url http://$(HOST):$(PORT)/
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -3,8 +3,9 @@
 Bulk generation deliberately bypasses `accounts.services.account_create` (one transaction and a
 handful of queries per account would take hours for a million accounts). It writes exactly what a
 list page reads: the accounts and their licences, plus ONE audit entry for the whole run. It writes
-no status events and no search change-log rows: rebuild the search index afterwards
-(`manage.py rebuild_search_index`).
+no status events and no search change-log rows: the `generate_demo_data` command then rebuilds
+the search index, and any other index notices accounts newer than it was told about and is
+rebuilt (accounts/search/engine/sync.py).
 
 On PostgreSQL rows go in with COPY, a chunk at a time, inside one transaction; elsewhere with
 `bulk_create`. Account ids are assigned here, above every id the table has ever handed out, and
@@ -16,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -56,6 +57,9 @@ LAST_NAMES = [
     "Girard", "Lemaître", "Bérenger", "Chevalier", "Gonçalves", "Conceição", "Simões", "Araújo", "Magalhães",
     "Nørgaard", "Sørensen", "Åberg", "Ødegård", "Kowalczyk", "Wiśniewski", "Wójcik", "Dvořáková", "Novák",
     "Horváth", "Szabó", "Tóth", "Popescu", "Ionescu", "O'Brien", "Rossi-Bianchi", "De Luca", "van der Berg",
+    # Names with particles, which make the common words of multi-word phrases ("de la cruz").
+    "de la Cruz", "da Silva", "dos Santos", "van den Broek", "von Bülow", "di Stefano", "del Río", "de la Fuente",
+    "van Dijk", "ter Horst", "Le Goff", "d'Almeida", "O'Neill", "Mac Giolla", "de Oliveira", "van der Linden",
 ]
 COMPANIES = [
     ("Rossi Costruzioni", "rossi-costruzioni.it"), ("Banca Popolare del Nord", "bpn.example.it"),
@@ -67,9 +71,32 @@ COMPANIES = [
     ("Acme Security", "acme-security.example.com"), ("Globex Defence", "globex.example.com"),
     ("Initech Consulting", "initech.example.com"), ("Vehement Capital", "vehement.example.com"),
 ]
-DEPARTMENTS = ["Sales", "Board", "Legal", "IT", "Finance", "Security", "Procurement", "Operations", "R&D", "Support"]
+DEPARTMENTS = [
+    "Sales", "Board", "Legal", "IT", "Finance", "Security", "Procurement", "Operations", "R&D", "Support",
+    "customer care", "human resources", "facility management", "internal audit", "public relations",
+    "quality assurance", "the executive office", "the service desk", "field service", "accounts payable",
+]
 CITIES = ["Milano", "Roma", "Torino", "Madrid", "Sevilla", "Paris", "Lyon", "München", "Zürich", "Lisboa", "Kraków", "Århus"]
 DEVICES = ["iPhone 15", "iPhone 13", "Pixel 8", "Galaxy S24", "Galaxy A54", "Snom D735", "Snom D785", "Xperia 10"]
+# Descriptions are drawn from these shapes, as operators write them: a role ("head of customer
+# care"), a device in a place ("phone in meeting room 3"), a stand-in for a person, a project.
+ROLES = [
+    "head of", "deputy head of", "assistant to the head of", "manager of", "team lead of", "intern in",
+    "on call for", "night shift of", "backup line of", "director of", "secretary of", "consultant for",
+]
+PLACES = [
+    "meeting room {n}", "the reception desk", "the lobby", "conference room {n}", "the server room",
+    "the warehouse", "floor {n}", "building {n}", "the board room", "the front office", "the loading dock",
+    "the branch in {city}", "the {city} office", "the car of {first}", "the home office of {first}",
+]
+THINGS = ["phone", "desk phone", "mobile", "spare phone", "conference phone", "tablet", "shared phone", "pager"]
+DESCRIPTIONS = [
+    "{role} {department}", "{role} {department} in {city}", "{thing} in {place}", "{device} in {place}",
+    "{thing} of {first} {last}", "stands in for {first} {last} of {department}", "{department}, {city} office",
+    "{device} — {department}", "assistant to {first} {last}", "temporary: {department} project until {month}",
+    "{thing} for {department} on floor {n}", "", "",
+]
+MONTHS = ["january", "march", "june", "september", "december"]
 COUNTRY_CODES = ["+39", "+34", "+33", "+49", "+41", "+43", "+48", "+45"]
 
 PGSM_WIZARD_STATUSES = (
@@ -181,11 +208,7 @@ class _RowMaker:
         status_changed_at = created_at + (self.now - created_at) * rng.random() if status != Account.Status.CREATED else created_at
         caller_style = rng.random()
         caller_id = f'"{owner}" <{virtual_number}>' if caller_style < 0.6 else (owner if caller_style < 0.8 else virtual_number)
-        department = rng.choice(DEPARTMENTS)
-        description = rng.choice([
-            f"{department}, {rng.choice(CITIES)} office", f"{rng.choice(DEVICES)} — {department}",
-            f"Assistant to {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "", f"Temporary: {department} project",
-        ])
+        description = self._description()
         email = "" if rng.random() < 0.07 else (
             f"{self.first_ascii[first]}.{self.last_ascii[last]}{account_id % 1000}@{self.domains[group_index]}"
         )
@@ -198,6 +221,19 @@ class _RowMaker:
             method, enabled, status, status_changed_at, 1 + (status != Account.Status.CREATED), created_at, status_changed_at,
         )
         return account_row, self._licence(account_id, status)
+
+    def _description(self) -> str:
+        """A description in one of the DESCRIPTIONS shapes, its words drawn from the lists above."""
+        rng = self.rng
+        words = {
+            "first": rng.choice(FIRST_NAMES), "last": rng.choice(LAST_NAMES), "city": rng.choice(CITIES),
+            "n": rng.randrange(1, 13), "department": rng.choice(DEPARTMENTS), "role": rng.choice(ROLES),
+            "thing": rng.choice(THINGS), "device": rng.choice(DEVICES), "month": rng.choice(MONTHS),
+        }
+        words["place"] = rng.choice(PLACES).format(**words)
+        shape = rng.choice(DESCRIPTIONS)
+        text = shape.format(**words)
+        return text if shape.startswith("{device}") else text[:1].upper() + text[1:]
 
     def _licence(self, account_id: int, status: str) -> tuple:
         rng = self.rng
@@ -416,7 +452,7 @@ def demo_data_generate(
         raise ServiceError("The largest group cannot hold more accounts than are generated.")
     if groups == 1 and largest_group != accounts:
         raise ServiceError("With one group, the largest group holds every account.")
-    now = datetime.now(dt_timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     first_id = _next_free_account_id()
     _refuse_clashes(first_id, accounts)
     new_groups = _create_groups(groups)
@@ -456,7 +492,7 @@ def demo_data_generate(
             "largest_group_accounts": largest_group, "first_account_id": first_id, "seed": seed,
         },
         message=f"Generated {accounts} demo accounts in {groups} groups "
-                f"({largest_group} in {new_groups[0].name}); the search index needs a rebuild.",
+                f"({largest_group} in {new_groups[0].name}).",
     )
     return DemoDataResult(groups=new_groups, accounts=accounts, largest_group_accounts=largest_group, first_account_id=first_id)
 

@@ -5,6 +5,7 @@ from django import forms
 from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, parse_entries
 from accounts.models import NUMBER_VALIDATOR, USERNAME_VALIDATOR, Account
 from activation.models import ProvisioningProfile
+from console.form_fields import DateInput, MultilineTextField
 from licensing.models import Licence
 
 PASSWORD_MIN_LENGTH = 8
@@ -38,18 +39,18 @@ class AccountSettingsForm(forms.Form):
         help_text='Presented caller ID, e.g. "Marco Rossi" <+39021234567>. Empty: the virtual phone number.',
     )
     email = forms.EmailField(label="E-mail", required=False)
-    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = MultilineTextField(max_length=500, required=False)
     profile = forms.ModelChoiceField(
         label="Provisioning profile", queryset=ProvisioningProfile.objects.all(), required=False,
         empty_label="The group's profile", help_text="Overrides the group's provisioning profile.",
     )
     licence_edition = forms.ChoiceField(label="Licence edition", choices=Licence.Edition.choices, initial=Licence.Edition.PROFESSIONAL)
     licence_valid_until = forms.DateField(
-        label="Licence valid until", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="Licence valid until", required=False, widget=DateInput,
         help_text="Empty: no end date.",
     )
-    allow = forms.CharField(label="Allow list", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=ACCESS_HELP)
-    deny = forms.CharField(label="Deny list", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=ACCESS_HELP)
+    allow = MultilineTextField(label="Allow list", required=False, help_text=ACCESS_HELP)
+    deny = MultilineTextField(label="Deny list", required=False, help_text=ACCESS_HELP)
 
     def clean_owner(self) -> str:
         return text_without_controls(self.cleaned_data["owner"], "owner")

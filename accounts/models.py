@@ -127,6 +127,11 @@ class Account(models.Model):
         return self.creation_method == self.CreationMethod.WIZARD
 
     @property
+    def awaits_activation(self) -> bool:
+        """A wizard account the customer has not activated yet: only activation enables it (A3)."""
+        return self.is_wizard and self.status not in (self.Status.ACTIVATED, self.Status.CONNECTED)
+
+    @property
     def effective_profile(self):
         """The account's own provisioning profile, else its group's (None when neither has one)."""
         return self.profile or self.group.profile

@@ -1,12 +1,14 @@
 """Writes to accounts. Each function is one transaction that also writes the audit record, the
 status event and the search change-log row (DESIGN 3); views and forms never repeat this logic."""
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.access import AccessEntry
@@ -14,11 +16,27 @@ from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
-from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.audit import (
+    CHANGED,
+    Actor,
+    Secret,
+    audit_entry,
+    audit_record,
+    audit_record_many,
+    changed_only,
+    snapshot,
+)
 from console.bulk import rows_update
-from console.errors import ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, StaleEditError
 from groups.services import group_hold_for_new_accounts
-from licensing.services import licence_create, licence_credentials_renewed, licence_update_terms
+from licensing.services import (
+    UNCHANGED,
+    Unchanged,
+    licence_create,
+    licence_credentials_renewed,
+    licence_terms,
+    licence_update_terms,
+)
 
 IMMUTABLE_FIELDS = frozenset({"username", "virtual_number", "secondary_number", "group", "group_id", "creation_method"})
 USERNAME_DIGITS = 10
@@ -33,33 +51,38 @@ def generate_username() -> str:
     raise ServiceError("Could not find an unused username; type one instead.")
 
 
+def _account_values(account: Account, rules: Sequence[AccessRule]) -> dict[str, Any]:
+    """The account's own fields and access lists as the audit shows them; the password (its
+    digests) only as a `Secret`."""
+    values = snapshot(account, {
+        "allow": ", ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.ALLOW),
+        "deny": ", ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.DENY),
+        "password": Secret.of(account.ha1 + account.ha1_sha256),
+    })
+    del values["ha1"], values["ha1_sha256"]
+    return values
+
+
 def account_audit_snapshot(account: Account) -> dict[str, Any]:
     """The account's fields plus its access lists and licence terms, secrets excluded."""
-    rules = list(account.access_rules.all())
-    extra = {
-        "allow": " ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.ALLOW),
-        "deny": " ".join(rule.as_typed for rule in rules if rule.action == AccessRule.Action.DENY),
-    }
+    values = _account_values(account, list(account.access_rules.all()))
     licence = getattr(account, "licence", None)
-    if licence is not None:
-        extra["licence_edition"] = licence.edition
-        extra["licence_valid_until"] = licence.valid_until.isoformat() if licence.valid_until else None
-    return snapshot(account, extra)
+    return {**values, **(licence_terms(licence) if licence is not None else {})}
 
 
-def _replace_access_rules(account: Account, rules: Iterable[AccessEntry]) -> None:
-    account.access_rules.all().delete()
-    AccessRule.objects.bulk_create(
+def _access_rule_rows(account: Account, rules: Iterable[AccessEntry]) -> list[AccessRule]:
+    return [
         AccessRule(
-            account=account,
-            action=rule.action,
-            network=rule.canonical,
-            prefix_length=rule.network.prefixlen,
-            as_typed=rule.as_typed,
-            position=position,
+            account=account, action=rule.action, network=rule.canonical, prefix_length=rule.network.prefixlen,
+            as_typed=rule.as_typed, position=position,
         )
         for position, rule in enumerate(rules)
-    )
+    ]
+
+
+def _replace_access_rules(account: Account, rows: list[AccessRule]) -> None:
+    account.access_rules.all().delete()
+    AccessRule.objects.bulk_create(rows)
 
 
 def _check_numbers_free(virtual_number: str, secondary_number: str | None) -> None:
@@ -114,7 +137,7 @@ def account_create(
         account.caller_id = account.virtual_number
     _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile"])
     _save_new(account)
-    _replace_access_rules(account, access_rules)
+    _replace_access_rules(account, _access_rule_rows(account, access_rules))
     licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
     StatusEvent.objects.create(account=account, status=Account.Status.CREATED, at=now, cause=f"created the {creation_method} way")
     audit_record(
@@ -165,33 +188,39 @@ def account_update(
     password: str | None = None,
     access_rules: Iterable[AccessEntry] | None = None,
     licence_edition: str | None = None,
-    licence_valid_until=None,
+    licence_valid_until: date | None | Unchanged = UNCHANGED,
 ) -> Account:
     """Change an account's editable fields if nobody saved it since `expected_version`.
 
-    Username, virtual numbers and group are immutable; naming one of them is refused.
+    Username, virtual numbers and group are immutable; naming one of them is refused. `None`
+    access rules, edition or validity (UNCHANGED) keep what is stored. A save that changes
+    nothing writes nothing: the account keeps its version and no audit entry is recorded.
     """
     forbidden = IMMUTABLE_FIELDS.intersection(fields)
     if forbidden:
         raise ServiceError(f"These fields cannot change after creation: {', '.join(sorted(forbidden))}.")
     account = _lock_current(account_id, expected_version)
-    before = account_audit_snapshot(account)
+    rules = list(account.access_rules.all())
+    before = _account_values(account, rules)
     for field, value in fields.items():
         setattr(account, field, value)
     if password:
         account.ha1, account.ha1_sha256 = sip_digests(account.username, password)
-    _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile", "username", "virtual_number", "secondary_number"])
+    if access_rules is not None:
+        rules = _access_rule_rows(account, access_rules)
+    changes = changed_only(before, _account_values(account, rules))
+    if changes.fields:
+        _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile", "username", "virtual_number", "secondary_number"])
+    changes = changes.merged(licence_update_terms(account=account, edition=licence_edition, valid_until=licence_valid_until))
+    if not changes.fields:
+        return account
     account.version += 1
     account.save()
-    if access_rules is not None:
-        _replace_access_rules(account, access_rules)
-    licence_update_terms(account=account, edition=licence_edition, valid_until=licence_valid_until)
-    old, new = changed_only(before, account_audit_snapshot(account))
-    if password:
-        new["password"] = "[changed]"
+    if {"allow", "deny"} & set(changes.fields):
+        _replace_access_rules(account, rules)
     audit_record(
         actor=actor, action="account.update", obj=account, account_id=account.pk, group_id=account.group_id,
-        before=old, after=new,
+        before=changes.before, after=changes.after,
     )
     record_account_change(account.pk)
     return account
@@ -210,48 +239,159 @@ def account_set_password(*, actor: Actor, account_id: int, password: str, reason
     account.save(update_fields=["ha1", "ha1_sha256", "version", "updated_at"])
     audit_record(
         actor=actor, action="account.password", obj=account, account_id=account.pk, group_id=account.group_id,
-        after={"password": "[changed]"}, message=reason,
+        after={"password": CHANGED}, message=reason,
     )
     licence_credentials_renewed(actor=actor, account=account)
     return account
 
 
-@transaction.atomic
 def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason: str = "") -> Account:
-    """Enable or disable an account; disabling also drops its live registrations at the SIP server."""
-    account = _lock_current(account_id, None)
-    if account.enabled == enabled:
-        return account
-    account.enabled = enabled
-    account.version += 1
-    account.save(update_fields=["enabled", "version", "updated_at"])
-    audit_record(
-        actor=actor, action="account.enable" if enabled else "account.disable", obj=account,
-        account_id=account.pk, group_id=account.group_id,
-        before={"enabled": not enabled}, after={"enabled": enabled}, message=reason,
-    )
-    record_account_change(account.pk)
-    if not enabled:
-        from activation.services import links_retire  # activation builds on accounts, not the reverse
-
-        links_retire(account_ids=[account.pk])
-        drop_registrations_after_commit(account.username)
+    """Enable or disable an account; disabling also drops its live registrations at the SIP server.
+    A wizard account awaiting activation is refused: only the customer's activation enables it."""
+    skipped = accounts_set_enabled(actor=actor, account_ids=[account_id], enabled=enabled, reason=reason)
+    account = Account.objects.get(pk=account_id)
+    if skipped.get(account_id) == AWAITS_ACTIVATION:
+        raise NotAllowedError(
+            f"Account {account.username} was created the wizard way: it is enabled when the customer activates it. "
+            "Send the activation SMS instead."
+        )
     return account
 
 
+# What a service for many accounts returns: the accounts it left as they were, each with the
+# reason in words for the operator ("already disabled", "deleted meanwhile"); the others changed.
+Skipped = dict[int, str]
+GONE = "deleted meanwhile"
+AWAITS_ACTIVATION = "created the wizard way: enabled when the customer activates it"
+
+
+def _lock_many(account_ids: Iterable[int], *related: str, prefetch: tuple[str, ...] = ()) -> tuple[dict[int, Account], Skipped]:
+    """The accounts of `account_ids` that still exist, locked in id order (two callers never
+    deadlock on each other's accounts), by id; and those that no longer exist, as skipped."""
+    wanted = list(account_ids)
+    locked = (Account.objects.select_for_update(of=("self",)).select_related("group", *related)
+              .prefetch_related(*prefetch).filter(pk__in=wanted).order_by("pk"))
+    accounts = {account.pk: account for account in locked}
+    return accounts, {pk: GONE for pk in wanted if pk not in accounts}
+
+
+def _registered_usernames(accounts: Iterable[Account]) -> list[str]:
+    """The usernames among `accounts` that the SIP server holds a live contact for."""
+    ids = [account.pk for account in accounts]
+    return list(Account.objects.filter(pk__in=ids).with_registration_state().filter(registered_now=True)
+                .values_list("username", flat=True))
+
+
+def _save_changed(accounts: list[Account], values: dict[str, Any], entries: list) -> None:
+    """Give the changed accounts `values` (the same for all) and a new version in one UPDATE, save
+    their audit entries and log them for the search index: a few statements however many accounts."""
+    if not accounts:
+        return
+    now = timezone.now()
+    for account in accounts:
+        account.version += 1
+        account.updated_at = now
+    Account.objects.filter(pk__in=[account.pk for account in accounts]).update(
+        **values, version=F("version") + 1, updated_at=now)
+    audit_record_many(entries)
+    record_account_changes(account.pk for account in accounts)
+
+
 @transaction.atomic
+def accounts_set_enabled(*, actor: Actor, account_ids: Iterable[int], enabled: bool, reason: str = "") -> Skipped:
+    """Enable or disable accounts (A8), in id order, one audit entry each. Disabling ends their
+    unused SMS links and drops their live registrations at the SIP server once this commits."""
+    accounts, skipped = _lock_many(account_ids)
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.enabled == enabled:
+            skipped[account.pk] = "already enabled" if enabled else "already disabled"
+            continue
+        if enabled and account.awaits_activation:
+            skipped[account.pk] = AWAITS_ACTIVATION
+            continue
+        account.enabled = enabled
+        changing.append(account)
+        entries.append(audit_entry(
+            actor=actor, action="account.enable" if enabled else "account.disable", obj=account,
+            account_id=account.pk, group_id=account.group_id,
+            before={"enabled": not enabled}, after={"enabled": enabled}, message=reason,
+        ))
+    _save_changed(changing, {"enabled": enabled}, entries)
+    if not enabled and changing:
+        from activation.services import links_retire  # activation builds on accounts, not the reverse
+
+        links_retire(account_ids=[account.pk for account in changing])
+        drop_registrations_after_commit(_registered_usernames(changing))
+    return skipped
+
+
+@transaction.atomic
+def accounts_set_profile(*, actor: Actor, account_ids: Iterable[int], profile, reason: str = "") -> Skipped:
+    """Give accounts their own provisioning profile (`profile`), or none (None: the group's applies)."""
+    accounts, skipped = _lock_many(account_ids)
+    new_id = profile.pk if profile is not None else None
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.profile_id == new_id:
+            skipped[account.pk] = "already has this profile" if new_id else "already uses its group's profile"
+            continue
+        entries.append(audit_entry(
+            actor=actor, action="account.update", obj=account, account_id=account.pk, group_id=account.group_id,
+            before={"profile_id": account.profile_id}, after={"profile_id": new_id}, message=reason,
+        ))
+        account.profile_id = new_id
+        changing.append(account)
+    _save_changed(changing, {"profile_id": new_id}, entries)
+    return skipped
+
+
+@transaction.atomic
+def accounts_move(*, actor: Actor, account_ids: Iterable[int], group, reason: str = "") -> Skipped:
+    """Move accounts into `group` (F3). Their licence, own profile and history go with them; their
+    numbers and credentials stay, so the SIP server sees no change."""
+    group_hold_for_new_accounts(group.pk)
+    accounts, skipped = _lock_many(account_ids)
+    changing, entries = [], []
+    for account in accounts.values():
+        if account.group_id == group.pk:
+            skipped[account.pk] = f"already in {group.name}"
+            continue
+        entries.append(audit_entry(
+            actor=actor, action="account.move", obj=account, account_id=account.pk, group_id=group.pk,
+            before={"group": account.group.name}, after={"group": group.name},
+            message=f"Moved from {account.group.name} to {group.name}. {reason}".strip(),
+        ))
+        account.group_id = group.pk
+        changing.append(account)
+    _save_changed(changing, {"group_id": group.pk}, entries)
+    return skipped
+
+
 def account_delete(*, actor: Actor, account_id: int) -> tuple[str, int]:
     """Delete an account; returns (username, group id). Its registrations are dropped at the SIP server."""
-    account = _lock_current(account_id, None)
-    username, group_id = account.username, account.group_id
-    audit_record(
-        actor=actor, action="account.delete", obj=account, account_id=account.pk, group_id=group_id,
-        before=account_audit_snapshot(account),
-    )
-    record_account_change(account.pk)
-    account.delete()
-    drop_registrations_after_commit(username)
-    return username, group_id
+    account = Account.objects.values("username", "group_id").get(pk=account_id)
+    accounts_delete(actor=actor, account_ids=[account_id])
+    return account["username"], account["group_id"]
+
+
+@transaction.atomic
+def accounts_delete(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> Skipped:
+    """Delete accounts (A7), one audit entry each with what they were; their live registrations
+    are dropped at the SIP server once this commits."""
+    accounts, skipped = _lock_many(account_ids, "licence", prefetch=("access_rules",))
+    entries = []
+    for account in accounts.values():
+        entries.append(audit_entry(
+            actor=actor, action="account.delete", obj=account, account_id=account.pk, group_id=account.group_id,
+            before=account_audit_snapshot(account), message=reason,
+        ))
+    registered = _registered_usernames(accounts.values())
+    audit_record_many(entries)
+    record_account_changes(accounts)
+    Account.objects.filter(pk__in=list(accounts)).delete()
+    drop_registrations_after_commit(registered)
+    return skipped
 
 
 def account_set_status(

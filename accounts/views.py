@@ -4,18 +4,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
+from accounts.filters import filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.results import search_context, search_within
 from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
+from accounts.templatetags.account_tags import enable_confirmation
 from accounts.timeline import account_timeline
 from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.models import Group
 
@@ -29,28 +32,9 @@ ACCOUNT_COLUMNS = [
     SortColumn("status", ("status", "username")),
     SortColumn("status_date", ("status_changed_at",)),
 ]
-LIST_FILTERS = {
-    "status": ("status", dict(Account.Status.choices)),
-    "type": ("account_type", dict(Account.AccountType.choices)),
-    "enabled": ("enabled", {"yes": True, "no": False}),
-}
-
-
-def filter_accounts(request, accounts):
-    """Apply the list's filters (status, type, enabled); unknown values are ignored. Returns the
-    narrowed queryset and the filters in force."""
-    active = {}
-    for parameter, (field, allowed) in LIST_FILTERS.items():
-        value = request.GET.get(parameter, "")
-        if value in allowed:
-            accounts = accounts.filter(**{field: allowed[value] if parameter == "enabled" else value})
-            active[parameter] = value
-    return accounts, active
-
-
 def render_account_list(request, template: str, accounts, context: dict):
     """The account list page (sorting, filters, paging) for any set of accounts: a group's or a search's."""
-    accounts, active_filters = filter_accounts(request, accounts)
+    accounts, active_filters = filter_accounts(request.GET, accounts)
     accounts, sort = apply_sort(request, accounts.for_list(), ACCOUNT_COLUMNS, "username")
     return render(request, template, {
         **context, "page": paginate(request, accounts, ids_first=True), "sort": sort, "filters": active_filters,
@@ -123,7 +107,7 @@ def account_edit(request, account_id: int):
     form = AccountEditForm(account, request.POST or None, initial=AccountEditForm.initial_for(account))
     if request.method == "POST" and form.is_valid():
         try:
-            account_update(
+            saved = account_update(
                 actor=Actor.of(request.user), account_id=account.pk, expected_version=form.cleaned_data["version"],
                 fields=form.settings_fields(), password=form.cleaned_data["password1"] or None,
                 access_rules=form.access_rules(), licence_edition=form.cleaned_data["licence_edition"],
@@ -132,20 +116,27 @@ def account_edit(request, account_id: int):
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"Account {account.username} updated.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=f"Account {account.username}")
             return redirect("accounts:account_detail", account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "group": account.group, "account": account})
 
 
 @writer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_set_enabled_view(request, account_id: int, enabled: bool):
     account = _visible_account(request, account_id)
-    account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
-    if enabled:
-        messages.success(request, f"Account {account.username} enabled.")
+    if request.method == "GET":  # the confirmation page of browsers without JavaScript
+        return confirmation_page(request, **enable_confirmation(account, enabled), action_url=request.path,
+                                 cancel_url=reverse("accounts:account_detail", args=[account.pk]))
+    try:
+        account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
+    except ServiceError as error:
+        messages.error(request, error.message)
     else:
-        messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
+        if enabled:
+            messages.success(request, f"Account {account.username} enabled.")
+        else:
+            messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
     return redirect("accounts:account_detail", account.pk)
 
 

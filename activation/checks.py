@@ -2,6 +2,7 @@
 import requests
 from django.conf import settings
 
+from activation.models import ProvisioningProfile
 from activation.sms.config import sms_config
 from activation.sms.gateways import kannel_sendsms_url
 from console.models import ServiceSettings
@@ -15,7 +16,8 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     in headers, never in the URL."""
     config = sms_config(row)
     if config.backend == ServiceSettings.SmsBackend.CONSOLE:
-        return True, "Console backend: SMS are only recorded in the SMS log, nothing is sent to phones."
+        return True, ("Console backend (for trials): nothing is sent to phones; the worker prints each SMS, link included, "
+                      "on its output, and the SMS log records it.")
     if not config.gateway_url:
         return False, "No gateway address is set: SMS cannot be sent."
     try:
@@ -43,3 +45,14 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     if response.status_code >= 500:
         return False, f"The gateway answers {response.status_code}."
     return True, f"The gateway answers (HTTP {response.status_code})."
+
+
+def check_profiles() -> tuple[bool, str]:
+    """(ok, message): whether every provisioning profile gives the customer's installation page a
+    download for each platform and a contact (P1, P2)."""
+    gaps = [f"“{profile.name}”: {', '.join(profile.customer_gaps)}" for profile in ProvisioningProfile.objects.all()
+            if profile.customer_gaps]
+    if not gaps:
+        return True, "Every profile has both download addresses and a customer-service contact."
+    return False, ("The installation page offers no download where an address is missing, and no help without a "
+                   "contact. " + "; ".join(gaps) + ".")

@@ -15,17 +15,20 @@ class ProfileForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     ios_download_url = forms.URLField(label="iOS download address", required=False, assume_scheme="https")
     android_download_url = forms.URLField(label="Android download address", required=False, assume_scheme="https")
+    # Not a model field of the form: the model's one-default constraint would refuse making this
+    # profile the default while another one is, which the service does by taking it over.
+    is_default = forms.BooleanField(
+        label="System default", required=False, help_text="Accounts whose group has no profile get the system default.",
+    )
 
     class Meta:
         model = ProvisioningProfile
-        fields = PROFILE_FIELDS
-        help_texts = {
-            "sip_host": "Empty: the SIP server address of the Services page.",
-            "is_default": "Accounts whose group has no profile get the system default.",
-        }
+        fields = [name for name in PROFILE_FIELDS if name != "is_default"]
+        help_texts = {"sip_host": "Empty: the SIP server address of the Services page."}
 
-    def validate_constraints(self, exclude=None):
-        """Uniqueness is the service's to check (it names the clash and takes the default over)."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["is_default"].initial = self.instance.is_default
 
 
 class WizardForm(forms.Form):

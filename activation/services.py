@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import StatusChange, account_create, accounts_set_status
 from activation.models import OneTimeLink, ProvisioningProfile, SmsMessage
-from activation.sms.config import sms_config
+from activation.sms.config import SmsConfig, sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
 from activation.tokens import token_hash
@@ -68,8 +68,8 @@ def profile_create(*, actor: Actor, fields: dict[str, Any]) -> ProvisioningProfi
 
 @transaction.atomic
 def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fields: dict[str, Any]) -> ProvisioningProfile:
-    """Change a profile if nobody saved it since `expected_version`; the default cannot be unset
-    here (make another profile the default instead)."""
+    """Change a profile if nobody saved it since `expected_version` (a save that changes nothing
+    writes nothing); the default cannot be unset here (make another profile the default instead)."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
     if profile.version != expected_version:
         raise StaleEditError(
@@ -78,16 +78,18 @@ def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fiel
         )
     if profile.is_default and fields.get("is_default") is False:
         raise NotAllowedError("There must be a system default profile: make another profile the default instead.")
-    _ensure_profile_name_free(fields.get("name", profile.name), exclude_pk=profile.pk)
     before = snapshot(profile)
     for field, value in fields.items():
         setattr(profile, field, value)
+    change = changed_only(before, snapshot(profile))
+    if not change.fields:
+        return profile
+    _ensure_profile_name_free(profile.name, exclude_pk=profile.pk)
     if profile.is_default:
         _take_default_from_others(profile)
     profile.version += 1
     profile.save()
-    old, new = changed_only(before, snapshot(profile))
-    audit_record(actor=actor, action="profile.update", obj=profile, before=old, after=new)
+    audit_record(actor=actor, action="profile.update", obj=profile, before=change.before, after=change.after)
     return profile
 
 
@@ -138,19 +140,33 @@ def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Acc
     return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
 
 
-def sms_refusal(account: Account, purpose: str) -> str | None:
-    """Why the console refuses to send this SMS to this account (P5), or None when it can."""
-    config = sms_config()
+def sms_service_refusal(config: SmsConfig) -> str | None:
+    """Why no SMS can be sent with these settings (no gateway, no public base URL), or None."""
     if config.needs_gateway_url and not config.gateway_url:
         return "No SMS gateway is configured: set the gateway address on the Services page."
     if not config.public_base_url:
-        return "No public base URL of the client web service is configured: set it on the Services page."
+        return ("No public base URL of the client web service is configured (the SMS links need it): "
+                "set it on the Services page.")
+    return None
+
+
+def sms_number_refusal(account: Account) -> str | None:
+    """Why this account cannot receive SMS (a SNOM desk phone, a number not international), or None."""
     if account.account_type == Account.AccountType.SNOM:
         return f"Account {account.username} is a SNOM desk phone: SNOM accounts never receive SMS."
     try:
         _require_international(account.virtual_number)
     except ServiceError as exc:
         return exc.message
+    return None
+
+
+def sms_refusal(account: Account, purpose: str, config: SmsConfig | None = None) -> str | None:
+    """Why the console refuses to send this SMS to this account (P5), or None when it can.
+    `config`: the SMS settings in force, when the caller has already read them."""
+    refusal = sms_service_refusal(config or sms_config()) or sms_number_refusal(account)
+    if refusal:
+        return refusal
     if purpose == SmsMessage.Purpose.ACTIVATION and profile_for(account) is None:
         return f"Account {account.username} has no provisioning profile (own, group's or system default)."
     return None
@@ -161,21 +177,59 @@ def activation_send_sms(*, actor: Actor, account_id: int, purpose: str) -> SmsMe
     """Queue the installation or activation SMS of an account (P2, P3). The outbox row is part of
     this transaction: if the caller's transaction rolls back, no SMS exists and none is sent."""
     account = Account.objects.select_related("group", "group__profile", "profile").get(pk=account_id)
-    refusal = sms_refusal(account, purpose)
+    config = sms_config()
+    refusal = sms_refusal(account, purpose, config)
     if refusal:
         raise NotAllowedError(refusal)
+    return _sms_queue(actor=actor, accounts=[account], purpose=purpose, config=config)[0]
+
+
+@transaction.atomic
+def accounts_send_sms(*, actor: Actor, account_ids: Iterable[int], purpose: str, reason: str = "") -> dict[int, str]:
+    """Queue the installation or activation SMS of many accounts, in id order, in a few statements.
+    Returns the accounts left without one, each with the reason: those the console refuses (P5:
+    SNOM, no international number, no gateway...) and those whose SMS of this kind is already
+    waiting to be sent."""
+    wanted = list(account_ids)
+    accounts = list(
+        Account.objects.select_for_update(of=("self",)).select_related("group", "group__profile", "profile")
+        .filter(pk__in=wanted).order_by("pk")
+    )
+    waiting = set(SmsMessage.objects.filter(account_id__in=wanted, purpose=purpose, state=SmsMessage.State.QUEUED)
+                  .values_list("account_id", flat=True))
+    config = sms_config()
+    skipped = {pk: "deleted meanwhile" for pk in set(wanted) - {account.pk for account in accounts}}
+    sending = []
+    for account in accounts:
+        refusal = "an SMS of this kind is already waiting to be sent" if account.pk in waiting else sms_refusal(account, purpose, config)
+        if refusal:
+            skipped[account.pk] = refusal
+        else:
+            sending.append(account)
+    _sms_queue(actor=actor, accounts=sending, purpose=purpose, config=config, reason=reason)
+    return skipped
+
+
+def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, config: SmsConfig, reason: str = "") -> list[SmsMessage]:
+    """The outbox rows of `accounts`' SMS of `purpose`, with an audit entry each (accounts checked by the caller)."""
     now = timezone.now()
-    sms = SmsMessage.objects.create(
-        account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
-        recipient=account.virtual_number, text=masked_sms_text(purpose, sms_config().public_base_url),
-        requested_by=actor.label, created_at=now, next_attempt_at=now,
-    )
-    audit_record(
-        actor=actor, action="sms.queue", obj=sms, account_id=account.pk, group_id=account.group_id,
-        after={"purpose": purpose, "recipient": sms.recipient},
-        message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}",
-    )
-    return sms
+    text = masked_sms_text(purpose, config.public_base_url)
+    messages = SmsMessage.objects.bulk_create([
+        SmsMessage(
+            account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
+            recipient=account.virtual_number, text=text, requested_by=actor.label, created_at=now, next_attempt_at=now,
+        )
+        for account in accounts
+    ])
+    audit_record_many([
+        audit_entry(
+            actor=actor, action="sms.queue", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
+            after={"purpose": purpose, "recipient": sms.recipient},
+            message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
+        )
+        for sms in messages
+    ])
+    return messages
 
 
 @transaction.atomic

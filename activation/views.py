@@ -16,13 +16,17 @@ from activation.services import (
     profile_create,
     profile_delete,
     profile_update,
+    sms_refusal,
     sms_send_test,
 )
+from activation.sms.config import sms_config
 from console.access import administrator_required, get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate, text_filter
+from console.models import ServiceSettings
 from groups.models import Group
 
 SMS_COLUMNS = [
@@ -65,14 +69,14 @@ def profile_edit(request, profile_id: int):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
         try:
-            profile_update(
+            saved = profile_update(
                 actor=Actor.of(request.user), profile_id=profile.pk,
                 expected_version=form.cleaned_data["version"] or 0, fields=fields,
             )
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("activation:profile_edit", profile.pk)
-        messages.success(request, f"Profile “{fields['name']}” updated.")
+        report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Profile “{saved.name}”")
         return redirect("activation:profile_list")
     return render(request, "activation/profile_form.html", {"form": form, "profile": profile})
 
@@ -122,6 +126,7 @@ def sms_send(request, account_id: int, purpose: str):
     if request.method == "GET":
         return render(request, "activation/sms_confirm.html", {
             "account": account, "purpose": purpose, "label": label, "action_url": request.path,
+            "refusal": sms_refusal(account, purpose),
             "cancel_url": reverse("accounts:account_detail", args=[account.pk]),
         })
     try:
@@ -154,6 +159,7 @@ def sms_list(request):
     return render(request, "activation/sms_list.html", {
         "page": paginate(request, sms), "sort": sort, "filters": filters,
         "states": SmsMessage.State.choices, "purposes": SmsMessage.Purpose.choices,
+        "printed_only": sms_config().backend == ServiceSettings.SmsBackend.CONSOLE,
     })
 
 

@@ -4,7 +4,6 @@ the delivery-report callback of the SMS gateway. None requires an operator login
 Token pages are never cached and send `Referrer-Policy: same-origin`: the token does not leave
 in a Referer header, while the Activate form still passes Django's CSRF origin check.
 """
-import json
 import re
 from functools import wraps
 
@@ -20,6 +19,7 @@ from activation.models import OneTimeLink
 from activation.services import profile_for, sms_record_delivery
 from activation.sms.config import public_base_url
 from activation.tokens import dlr_signature_valid
+from console.json_body import NotAJsonObject, request_json_object
 
 # User agents of link previewers and scanners: they fetch what a message links to.
 PREVIEW_AGENT = re.compile(
@@ -69,9 +69,24 @@ def installation_page(request, token: str):
     state, link = customer.link_lookup(token, OneTimeLink.Purpose.INSTALLATION)
     if state is not LinkState.VALID:
         return _refused(request, state, "installation")
+    return _installation_page(request, token, detect_platform(request), profile_for(link.account))
+
+
+PLATFORMS = {"ios": ("iPhone", "an iPhone"), "android": ("Android", "an Android phone")}
+
+
+def _installation_page(request, token: str, platform: str, profile, status: int = 200) -> HttpResponse:
+    """The installation page: a download button for this phone's platform (for both on other
+    devices), only where the profile has that platform's address, and the other platform's as
+    a link for a phone that was taken for what it is not."""
+    urls = {"ios": profile.ios_download_url, "android": profile.android_download_url} if profile else {}
+    choices = [{"platform": key, "label": label} for key, (label, _) in PLATFORMS.items() if urls.get(key)]
+    offered = [choice for choice in choices if platform in ("other", choice["platform"])]
+    others = [choice for choice in choices if platform not in ("other", choice["platform"])]
     return render(request, "activation/installation_page.html", {
-        "token": token, "platform": detect_platform(request), "profile": profile_for(link.account),
-    })
+        "token": token, "platform": platform, "profile": profile, "offered": offered,
+        "other_choice": others[0] if others else None, "platform_article": PLATFORMS.get(platform, ("", ""))[1],
+    }, status=status)
 
 
 @token_page
@@ -84,9 +99,7 @@ def installation_download(request, token: str):
     profile = profile_for(link.account)
     url = {"ios": profile.ios_download_url, "android": profile.android_download_url}.get(platform, "") if profile else ""
     if not url:
-        return render(request, "activation/installation_page.html", {
-            "token": token, "platform": platform, "profile": profile, "no_download": True,
-        }, status=404)
+        return _installation_page(request, token, platform, profile, status=404)
     if request.method == "GET" and not is_link_preview(request):
         customer.installation_record_click(link=link, platform=platform)
     return HttpResponseRedirect(url)
@@ -108,7 +121,9 @@ def activation_page(request, token: str):
         state, link = customer.link_lookup(token, OneTimeLink.Purpose.ACTIVATION)
         if state is not LinkState.VALID:
             return _refused(request, state, "activation")
-        return render(request, "activation/activation_page.html", {"token": token, "account": link.account})
+        return render(request, "activation/activation_page.html", {
+            "token": token, "account": link.account, "profile": profile_for(link.account),
+        })
     result = customer.activation_activate(token=token)
     if isinstance(result, LinkState):
         return _refused(request, result, "activation")
@@ -123,8 +138,8 @@ def activation_page(request, token: str):
 def installation_report(request):
     """W2: `{"token": "<installation token>"}` -> 204 recorded, 404 unknown token, 410 used or expired."""
     try:
-        token = json.loads(request.body or b"{}").get("token")
-    except (ValueError, AttributeError):
+        token = request_json_object(request).get("token")
+    except NotAJsonObject:
         token = None
     if not isinstance(token, str) or not token:
         return JsonResponse({"error": 'Send JSON {"token": "<installation token>"}.'}, status=400)
@@ -149,8 +164,8 @@ def sms_status(request, sms_id: int, signature: str):
         delivered, detail = KANNEL_DLR[kind], f"Kannel report type {kind}"
     else:
         try:
-            status = json.loads(request.body or b"{}").get("status")
-        except (ValueError, AttributeError):
+            status = request_json_object(request).get("status")
+        except NotAJsonObject:
             status = None
         if status not in ("delivered", "failed", "accepted"):
             return HttpResponse('Send JSON {"status": "delivered" | "failed"}.', status=400, content_type="text/plain")

@@ -51,7 +51,7 @@ def run_one(rows: int, trace: bool, rebuild: bool, with_index: bool) -> None:
 
     from accounts.batch.importer import accounts_import
     from accounts.models import Account
-    from accounts.search.index import SearchIndex
+    from accounts.search.engine.index import SearchIndex
     from activation.models import ProvisioningProfile
     from console.audit import Actor
     from groups.models import Group

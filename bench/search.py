@@ -5,10 +5,12 @@
     DATABASE_URL=... SEARCH_INDEX_DIR=... python bench/search.py [--repeat 20] [--skip-rebuild]
     DATABASE_URL=... SEARCH_INDEX_DIR=... python bench/search.py --skip-rebuild --property 2000
 
-Prints the full rebuild time, then for each kind of query the p50 and p95 latency of the index
-search (account ids of every match, newest first, as the result page needs them) side by side
-with the same search done as PostgreSQL `ILIKE '%term%'` over the five default fields (what
-Django admin's search does), in the same run. Fuzzy queries have no ILIKE equivalent.
+Prints the full rebuild time and peak memory and the index's size on disk (by file kind), then
+for each kind of query the p50 and p95 latency of the index search (account ids of every match,
+newest first, as the result page needs them) side by side with the same search done as
+PostgreSQL `ILIKE '%term%'` over the five default fields (what Django admin's search does), in
+the same run. Exact phrases of two to five words and fuzzy terms are also drawn from the
+accounts' own text (`--seed`; common words included), and have no ILIKE column.
 
 `--property N` checks instead the property of issue 3 on the index as it is: N random query
 strings (seeded, see `random_query`) and every query of WORST_CASES must each give results or a
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -82,14 +85,72 @@ def random_query(rng: random.Random) -> str:
     return "".join(tokens)
 
 
+def drawn_queries(seed: int, per_kind: int = 6) -> dict[str, list[tuple[str, None]]]:
+    """Exact phrases of 2 to 5 consecutive words of descriptions and owners, and fuzzy terms
+    (a word of the accounts' text with one letter dropped or two swapped), drawn from random
+    accounts: the queries an operator copies from what the console shows."""
+    from django.db.models import Max, Min
+
+    from accounts.models import Account
+
+    rng = random.Random(seed)
+    bounds = Account.objects.aggregate(low=Min("id"), high=Max("id"))
+    ids = [rng.randrange(bounds["low"], bounds["high"] + 1) for _ in range(400)]
+    texts = [text for row in Account.objects.filter(id__in=ids).order_by("id").values_list("description", "owner")
+             for text in row if text]
+    rng.shuffle(texts)
+    kinds: dict[str, list[tuple[str, None]]] = {}
+    for length in range(2, 6):
+        phrases = []
+        for text in texts:
+            words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text.lower())
+            if len(words) >= length and len(phrases) < per_kind:
+                start = rng.randrange(len(words) - length + 1)
+                phrase = " ".join(words[start:start + length])
+                if phrase not in phrases:
+                    phrases.append(phrase)
+        kinds[f"phrase {length} words"] = [(f'"{phrase}"', None) for phrase in phrases]
+    fuzzy = []
+    for text in texts:
+        words = [word for word in re.findall(r"[^\W\d_]{5,}", text.lower())]
+        if words and len(fuzzy) < per_kind:
+            word = rng.choice(words)
+            at = rng.randrange(1, len(word) - 1)
+            typo = word[:at] + word[at + 1:] if len(fuzzy) % 2 else word[:at] + word[at + 1] + word[at] + word[at + 2:]
+            fuzzy.append((f"{typo}~1" if len(fuzzy) % 3 else f"{typo}~", None))
+    kinds["fuzzy (drawn)"] = fuzzy
+    return kinds
+
+
+def index_size(directory: Path) -> tuple[int, dict[str, int]]:
+    """Bytes of the live generation of the index, and by file kind (extension; saved lexicons)."""
+    import json
+
+    generation = directory / json.loads((directory / "state.json").read_text())["generation"]
+    kinds: dict[str, int] = {}
+    for path in generation.rglob("*"):
+        if path.is_file():
+            kind = "lexicons" if path.parent.name == "lexicons" else path.suffix or path.name
+            kinds[kind] = kinds.get(kind, 0) + path.stat().st_size
+    return sum(kinds.values()), kinds
+
+
+def query_error_class() -> type:
+    try:
+        from accounts.search.language.errors import SearchQueryError
+    except ImportError:  # the layout before language/ and engine/, to compare with it
+        from accounts.search.errors import SearchQueryError
+    return SearchQueryError
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def time_calls(function, repeat: int) -> list[float]:
     """Milliseconds of each call; a query answered with an error counts with its time too."""
-    from accounts.search.query import SearchQueryError
+    SearchQueryError = query_error_class()
 
     durations = []
     for _ in range(repeat):
@@ -103,7 +164,7 @@ def time_calls(function, repeat: int) -> list[float]:
 
 
 def hit_count(search_account_ids, query: str) -> int | None:
-    from accounts.search.query import SearchQueryError
+    SearchQueryError = query_error_class()
 
     try:
         return len(search_account_ids(query))
@@ -144,7 +205,10 @@ def main() -> None:
     from django.db import connection
 
     from accounts.models import Account
-    from accounts.search.index import get_index, search_account_ids
+    try:
+        from accounts.search.engine.index import get_index, search_account_ids
+    except ImportError:  # the layout before language/ and engine/, to compare with it
+        from accounts.search.index import get_index, search_account_ids
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/search.py compares with PostgreSQL ILIKE: set DATABASE_URL=postgres://...")
@@ -163,22 +227,31 @@ def main() -> None:
         cpu = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                   for field in ("ru_utime", "ru_stime"))
         load = os.getloadavg()[0]
+        peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
         print(f"full rebuild: {count} accounts in {elapsed:.1f} s wall, {cpu:.1f} s CPU in this process and "
-              f"its workers (load average {load:.1f} on {os.cpu_count()} CPUs)")
+              f"its workers (load average {load:.1f} on {os.cpu_count()} CPUs); peak memory {peak_self} MB "
+              f"in this process, {peak_children} MB in the largest worker")
+    total, by_kind = index_size(Path(index.directory))
+    print(f"index size: {total / 2**20:.1f} MB (" + ", ".join(
+        f"{kind} {size / 2**20:.1f}" for kind, size in sorted(by_kind.items(), key=lambda item: -item[1])) + ")")
     started = time.perf_counter()
     search_account_ids("warmup")
     print(f"first search after opening the index: {(time.perf_counter() - started) * 1000:.0f} ms")
 
-    header = f"{'kind':<18}{'hits (avg)':>11}{'p50 ms':>9}{'p95 ms':>9}{'ILIKE p50':>11}{'ILIKE p95':>11}{'speed-up p50':>14}"
+    header = f"{'kind':<20}{'hits (avg)':>11}{'p50 ms':>9}{'p95 ms':>9}{'ILIKE p50':>11}{'ILIKE p95':>11}{'speed-up p50':>14}"
     print(header)
     print("-" * len(header))
-    for kind, queries in KINDS.items():
+    drawn = drawn_queries(options.seed)
+    for kind, queries in drawn.items():
+        print(f"{kind}: " + " ".join(query for query, _ in queries))
+    for kind, queries in {**KINDS, **drawn}.items():
         durations, ilike_durations, hits = [], [], []
         for query, words in queries:
             hits.append(hit_count(search_account_ids, query))
-            durations += time_calls(lambda: search_account_ids(query), options.repeat)
+            durations += time_calls(lambda query=query: search_account_ids(query), options.repeat)
             if words is not None:
-                ilike_durations += time_calls(lambda: ilike_ids(words), options.ilike_repeat)
+                ilike_durations += time_calls(lambda words=words: ilike_ids(words), options.ilike_repeat)
         p50, p95 = percentile(durations, 0.5), percentile(durations, 0.95)
         refused = sum(1 for count in hits if count is None)
         hits = [count for count in hits if count is not None] or [0]
@@ -188,7 +261,7 @@ def main() -> None:
         else:
             ilike = f"{'—':>11}{'—':>11}{'—':>14}"
         note = f"  ({refused} of {len(queries)} queries answered with an error)" if refused else ""
-        print(f"{kind:<18}{statistics.mean(hits):>11.0f}{p50:>9.1f}{p95:>9.1f}{ilike}{note}")
+        print(f"{kind:<20}{statistics.mean(hits):>11.0f}{p50:>9.1f}{p95:>9.1f}{ilike}{note}")
     if options.worst_cases:
         print_worst_cases(search_account_ids)
 
@@ -196,7 +269,7 @@ def main() -> None:
 def timed_answer(search_account_ids, query: str) -> tuple[float, str, bool]:
     """Seconds the query took, what it answered (a count or the query error) and whether it
     answered properly: results or a query error, never another exception."""
-    from accounts.search.query import SearchQueryError
+    SearchQueryError = query_error_class()
 
     started = time.perf_counter()
     proper = True

@@ -1,12 +1,14 @@
 """Writing the audit log. Every service that changes data calls `audit_record` inside its transaction."""
+import hashlib
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from django.db import models
 
 from console.models import AuditEntry, Operator
 
-REDACTED = "[redacted]"
+CHANGED = "[changed]"
 SECRET_FIELDS = frozenset({"ha1", "ha1_sha256", "password", "password1", "password2", "sms_password", "token", "token_hash"})
 BOOKKEEPING_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "status_changed_at"})
 
@@ -48,34 +50,81 @@ class Actor:
         return cls(AuditEntry.ActorKind.SYSTEM, "system")
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A secret's place in a snapshot: equal when the secret is, its value never kept or shown.
+
+    `changed_only` reports a changed secret as "[changed]"; a whole snapshot (a creation, a
+    deletion) leaves secrets out."""
+
+    fingerprint: str
+
+    @classmethod
+    def of(cls, value: str) -> "Secret | None":
+        return cls(hashlib.sha256(value.encode()).hexdigest()) if value else None
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, (str, int, float, bool, Secret)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
-    if isinstance(value, models.Model):
-        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
     return str(value)
 
 
 def snapshot(instance: models.Model, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The concrete fields of `instance` as JSON-ready values, secrets redacted."""
+    """The concrete fields of `instance` as JSON-ready values: a related object by its name, a
+    secret as a `Secret`. `extra` adds values that live elsewhere (lists, related rows)."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in SECRET_FIELDS or field.name in BOOKKEEPING_FIELDS:
+        if field.name in BOOKKEEPING_FIELDS:
             continue
-        value = getattr(instance, field.attname)
-        data[field.name if not field.is_relation else field.attname] = _plain(value)
+        if field.name in SECRET_FIELDS:
+            data[field.name] = Secret.of(getattr(instance, field.attname))
+        elif field.is_relation:
+            related = getattr(instance, field.name)
+            data[field.name] = None if related is None else str(related)
+        else:
+            data[field.name] = _plain(getattr(instance, field.attname))
     for key, value in (extra or {}).items():
-        data[key] = REDACTED if key in SECRET_FIELDS else _plain(value)
+        data[key] = _plain(value)
     return data
 
 
-def changed_only(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The keys whose values differ, so an update's entry shows what changed and nothing else."""
+class Changes(NamedTuple):
+    """What a save changes: the old and the new value of each changed key."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]  # every changed key; `before` lacks the secrets'
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.after)
+
+    def merged(self, other: "Changes") -> "Changes":
+        return Changes({**self.before, **other.before}, {**self.after, **other.after})
+
+
+def changed_only(before: dict[str, Any], after: dict[str, Any]) -> Changes:
+    """The one place that compares two snapshots: the keys whose values differ, so an update
+    records what changed and nothing else, and a save whose `Changes` are empty writes nothing.
+    A changed secret is recorded only as after "[changed]" (None when it was removed), with no
+    before: neither value is anybody's business."""
     keys = [key for key in after if before.get(key) != after.get(key)]
     keys += [key for key in before if key not in after]
-    return {key: before.get(key) for key in keys}, {key: after.get(key) for key in keys}
+    secret = {key for key in keys if isinstance(before.get(key), Secret) or isinstance(after.get(key), Secret)}
+    return Changes(
+        {key: before.get(key) for key in keys if key not in secret},
+        {key: CHANGED if key in secret and after.get(key) is not None else after.get(key) for key in keys},
+    )
+
+
+def _without_secrets(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {key: value for key, value in values.items() if not isinstance(value, Secret)}
 
 
 def audit_entry(
@@ -107,8 +156,8 @@ def audit_entry(
         object_repr=object_repr[:200],
         account_id=account_id,
         group_id=group_id,
-        before=before,
-        after=after,
+        before=_without_secrets(before),
+        after=_without_secrets(after),
         message=message[:500],
     )
 

@@ -17,5 +17,6 @@ def navigation(request) -> dict:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        entries.append({"label": entry.label, "url": url, "icon": entry.icon, "active": request.path.startswith(url)})
+        active = request.path == url if url == "/" else request.path.startswith(url)  # the home page is no prefix
+        entries.append({"label": entry.label, "url": url, "icon": entry.icon, "active": active})
     return {"menu_entries": entries}

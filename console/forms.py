@@ -75,6 +75,7 @@ class OperatorForm(forms.Form):
         help_text="Operators and Auditors see only these groups; Administrators see all.",
     )
     is_active = forms.BooleanField(label="Active (may log in)", required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ServiceSettingsForm(forms.ModelForm):

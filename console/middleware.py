@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from console.models import LoginAttempt
 from console.sessions import client_ip, record_login_attempt
@@ -46,6 +47,21 @@ class OperatorSessionMiddleware:
         return bool(current) and current != request.session.session_key
 
 
+class OperatorNoStoreMiddleware:
+    """No response to a logged-in operator is kept by a browser or a proxy: the console's pages
+    show account data, and some a one-time password, that must not outlive the session in a
+    cache (`Cache-Control: no-store`, with Django's other never-cache headers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response
+
+
 class SecurityHeadersMiddleware:
     """A strict Content-Security-Policy: the console loads nothing from outside its own origin."""
 
@@ -64,4 +80,4 @@ class SecurityHeadersMiddleware:
         return response
 
 
-__all__ = ["OperatorSessionMiddleware", "SecurityHeadersMiddleware", "client_ip"]
+__all__ = ["OperatorNoStoreMiddleware", "OperatorSessionMiddleware", "SecurityHeadersMiddleware", "client_ip"]

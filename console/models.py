@@ -40,6 +40,7 @@ class Operator(AbstractUser):
     )
     must_change_password = models.BooleanField(default=False)
     current_session_key = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
 
     objects = OperatorManager()
 
@@ -200,3 +201,6 @@ class ServiceSettings(models.Model):
     def load(cls) -> "ServiceSettings":
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)

@@ -8,7 +8,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from console.audit import Actor, audit_record, changed_only, snapshot
+from console.audit import CHANGED, Actor, audit_record, changed_only, snapshot
 from console.errors import ServiceError, StaleEditError
 from console.models import LoginThrottle, Operator, ServiceSettings
 
@@ -17,9 +17,10 @@ RECOVERY_CODE_COUNT = 10
 OPERATOR_AUDIT_EXTRA_FIELDS = ("role", "is_active", "must_change_password")
 
 
-def _operator_snapshot(operator: Operator) -> dict:
+def _operator_snapshot(operator: Operator, groups=None) -> dict:
+    """The operator's details, role, flags and group names (`groups`: those about to be assigned)."""
     data = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", *OPERATOR_AUDIT_EXTRA_FIELDS)}
-    data["groups"] = sorted(group.name for group in operator.account_groups.all())
+    data["groups"] = sorted(group.name for group in (operator.account_groups.all() if groups is None else groups))
     return data
 
 
@@ -43,9 +44,15 @@ def operator_create(*, actor: Actor, username: str, role: str, password: str, gr
 
 
 @transaction.atomic
-def operator_update(*, actor: Actor, operator_id: int, groups=None, **changes) -> Operator:
-    """Change an operator's role, details, active flag or groups."""
+def operator_update(*, actor: Actor, operator_id: int, expected_version: int | None = None, groups=None, **changes) -> Operator:
+    """Change an operator's role, details, active flag or groups, if nobody saved the operator
+    since `expected_version` (None: whatever the version). A save that changes nothing writes nothing."""
     operator = Operator.objects.select_for_update().get(pk=operator_id)
+    if expected_version is not None and operator.version != expected_version:
+        raise StaleEditError(
+            f"Operator {operator.username} was changed by someone else while you were editing. "
+            "Nothing was saved: reload the page to see the current values, then make your change again."
+        )
     if actor.operator and actor.operator.pk == operator.pk and (
         changes.get("role", operator.role) != Operator.Role.ADMINISTRATOR or changes.get("is_active") is False
     ):
@@ -53,13 +60,16 @@ def operator_update(*, actor: Actor, operator_id: int, groups=None, **changes) -
     before = _operator_snapshot(operator)
     for field, value in changes.items():
         setattr(operator, field, value)
+    change = changed_only(before, _operator_snapshot(operator, groups))
+    if not change.fields:
+        return operator
     if changes.get("is_active") is False:
         operator.current_session_key = ""
+    operator.version += 1
     operator.save()
     if groups is not None:
         operator.account_groups.set(groups)
-    old, new = changed_only(before, _operator_snapshot(operator))
-    audit_record(actor=actor, action="operator.update", obj=operator, before=old, after=new)
+    audit_record(actor=actor, action="operator.update", obj=operator, before=change.before, after=change.after)
     return operator
 
 
@@ -72,7 +82,7 @@ def operator_set_password(*, actor: Actor, operator_id: int, password: str, must
     operator.save(update_fields=["password", "must_change_password"])
     audit_record(
         actor=actor, action="operator.reset_password" if must_change else "operator.change_password", obj=operator,
-        after={"password": "[changed]"},
+        after={"password": CHANGED},
     )
     return operator
 
@@ -107,21 +117,21 @@ SERVICE_SETTINGS_FIELDS = (
 
 @transaction.atomic
 def service_settings_update(*, actor: Actor, expected_version: int, **changes) -> ServiceSettings:
-    """Save the Services page if nobody saved it since `expected_version`."""
+    """Save the Services page if nobody saved it since `expected_version`; a save that changes
+    nothing writes nothing."""
     ServiceSettings.load()
     row = ServiceSettings.objects.select_for_update().get(pk=1)
     if row.version != expected_version:
         raise StaleEditError("The services settings were changed by someone else meanwhile. Nothing was saved: reload and try again.")
     before = snapshot(row)
-    password_changed = "sms_password" in changes and changes["sms_password"] != row.sms_password
     for field, value in changes.items():
         setattr(row, field, value)
+    change = changed_only(before, snapshot(row))
+    if not change.fields:
+        return row
     row.version += 1
     row.save()
-    old, new = changed_only(before, snapshot(row))
-    if password_changed:
-        new["sms_password"] = "[changed]"
-    audit_record(actor=actor, action="services.update", obj=row, object_repr="Services", before=old, after=new)
+    audit_record(actor=actor, action="services.update", obj=row, object_repr="Services", before=change.before, after=change.after)
     return row
 
 
@@ -168,14 +178,15 @@ def sign_in_policy_update(*, actor: Actor, require_two_factor: bool) -> ServiceS
     """Require (or stop requiring) two-factor sign-in for every operator."""
     ServiceSettings.load()
     row = ServiceSettings.objects.select_for_update().get(pk=1)
-    if row.require_two_factor == require_two_factor:
-        return row
-    before = {"require_two_factor": row.require_two_factor}
-    # Not a Services page edit: its version stays, so an open Services page can still be saved.
+    before = snapshot(row)
     row.require_two_factor = require_two_factor
+    change = changed_only(before, snapshot(row))
+    if not change.fields:
+        return row
+    # Not a Services page edit: its version stays, so an open Services page can still be saved.
     row.save(update_fields=["require_two_factor", "updated_at"])
     audit_record(actor=actor, action="services.update", obj=row, object_repr="Sign-in policy",
-                 before=before, after={"require_two_factor": require_two_factor})
+                 before=change.before, after=change.after)
     return row
 
 

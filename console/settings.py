@@ -47,11 +47,15 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "console",
     "groups",
     "accounts",
     "activation",
     "licensing",
+    "fleet",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the middleware below that may answer early: every operator response passes it.
+    "console.middleware.OperatorNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages middleware: it tells a superseded session why it ended.
     "console.middleware.OperatorSessionMiddleware",
@@ -206,12 +212,14 @@ LOGGING = {
 # Licensing (L, W4): the key that signs licence answers (PEM, or base64 of the raw 32-byte
 # Ed25519 private key; empty: generated once and kept under VAR_DIR), how long a client may rely on
 # a cached answer, and the per-client rate limits of POST /client/v1/licence (requests per window
-# per SIP username and per source address, the address as console.sessions.client_ip sees it).
+# per SIP username from one source address and per source address, the address as
+# console.sessions.client_ip sees it; failed validations per SIP username from one address).
 LICENCE_SIGNING_KEY = env_str("LICENCE_SIGNING_KEY", "")
 LICENCE_OFFLINE_GRACE_DAYS = env_int("LICENCE_OFFLINE_GRACE_DAYS", 7)
 LICENCE_RATE_WINDOW_SECONDS = env_int("LICENCE_RATE_WINDOW_SECONDS", 60)
 LICENCE_RATE_LIMIT_PER_USERNAME = env_int("LICENCE_RATE_LIMIT_PER_USERNAME", 10)
 LICENCE_RATE_LIMIT_PER_ADDRESS = env_int("LICENCE_RATE_LIMIT_PER_ADDRESS", 300)
+LICENCE_FAILURE_LIMIT = env_int("LICENCE_FAILURE_LIMIT", 5)
 # On PostgreSQL each process writes its rate-limit counts in batches, one every this many seconds
 # while requests come (0: each request at once, exact across processes; licensing/ratelimit.py),
 # and remembers at most this many of the accounts licence checks read (0: no cache;
@@ -234,5 +242,48 @@ BATCH_IMPORT_SYNC_BYTES = env_int("BATCH_IMPORT_SYNC_BYTES", 256 * 1024)
 BATCH_IMPORT_MAX_BYTES = env_int("BATCH_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 BATCH_IMPORT_MAX_ROWS = env_int("BATCH_IMPORT_MAX_ROWS", 200_000)
 WORKER_TASKS.append("accounts.batch.jobs.run_import_jobs")
-WORKER_TASKS.append("accounts.search.index.keep_index_warm")  # applies the search change log (DESIGN 7)
+WORKER_TASKS.append("accounts.search.engine.index.keep_index_warm")  # applies the search change log (DESIGN 7)
 WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
+
+# Bulk actions (fleet): selections of up to BULK_SYNC_LIMIT accounts are acted on within the
+# request; larger ones by the worker, BULK_CHUNK_SIZE accounts per transaction, with a progress bar.
+BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
+WORKER_TASKS.append("fleet.services.run_bulk_batches")
+# The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
+# rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
+# how long an Idempotency-Key's answer is kept.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 1200)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
+API_IDEMPOTENCY_SECONDS = env_int("API_IDEMPOTENCY_SECONDS", 24 * 3600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["console.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["console.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["console.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "console.api.problems.ProblemJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["console.json_body.JSONParser"],  # DRF's, refusing any nesting depth (400)
+    "EXCEPTION_HANDLER": "console.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SIP Operator Console API",
+    "DESCRIPTION": "Everything an operator does in the console, for billing and CRM systems. "
+                   "Authenticate with an operator's API token: `Authorization: Bearer sipc_...`.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceStateEnum": "licensing.models.Licence.State",
+        "LicenceEditionEnum": "licensing.models.Licence.Edition",
+        "SmsStateEnum": "activation.models.SmsMessage.State",
+        "ImportStateEnum": "accounts.batch.models.ImportJob.State",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "console.api.schema.add_problem_responses",
+    ],
+}
+WORKER_TASKS.append("console.api.idempotency.idempotent_requests_prune")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.sipserver.rpc import check_rpc
-from activation.checks import check_sms_gateway
+from activation.checks import check_profiles, check_sms_gateway
 from console.models import ServiceSettings
 from licensing.checks import check_public_base_url
 
@@ -26,4 +26,5 @@ def service_checks(row: ServiceSettings) -> list[Check]:
         Check("Client web service (public base URL)", *check_public_base_url(public_url)),
         Check("SMS gateway", *check_sms_gateway(row)),
         Check("Kamailio JSON-RPC", *check_rpc(rpc_url)),
+        Check("Provisioning profiles", *check_profiles()),
     ]

@@ -9,7 +9,7 @@ urlpatterns = [
     # The public client web service first: client apps call it far more often than operators click.
     path("", include("licensing.urls_public")),
     path("", include("activation.urls_public")),
-    path("", views.home, name="home"),
+    path("", include("fleet.urls_home")),  # the dashboard
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", signin_views.login_view, name="login"),
     path("login/code/", signin_views.login_code, name="login_code"),
@@ -18,8 +18,11 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("", include("console.urls_admin")),
+    path("api/v1/", include("console.api.urls")),
+    path("", include("console.api.urls_pages")),
     path("groups/", include("groups.urls")),
     path("accounts/", include("accounts.urls")),
     path("activation/", include("activation.urls")),
     path("licensing/", include("licensing.urls")),
+    path("accounts/bulk/", include("fleet.urls")),
 ]

@@ -11,6 +11,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.forms import (
     OperatorForm,
     PasswordChangeForm,
@@ -29,11 +30,6 @@ from console.services import (
 )
 from console.sessions import record_login_attempt
 from console.status import service_checks
-
-
-@login_required
-def home(request):
-    return redirect("groups:group_list")
 
 
 @require_POST
@@ -95,21 +91,23 @@ def operator_create_view(request):
 @require_http_methods(["GET", "POST"])
 def operator_edit(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
-    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active")}
+    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active", "version")}
     initial["account_groups"] = list(operator.account_groups.all())
     form = OperatorForm(request.POST or None, initial=initial)
     form.fields["username"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # A post without the form's version (a script, an older page) is checked against the version just read.
+        expected_version = data["version"] or operator.version
         try:
-            operator_update(
-                actor=Actor.of(request.user), operator_id=operator.pk, groups=data["account_groups"], role=data["role"],
-                email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
+            saved = operator_update(
+                actor=Actor.of(request.user), operator_id=operator.pk, expected_version=expected_version, groups=data["account_groups"],
+                role=data["role"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
             )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Operator {operator.username} updated.")
+            report_update(request, saved=saved, expected_version=expected_version, subject=f"Operator {operator.username}")
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "operator": operator})
 
@@ -161,11 +159,11 @@ def services(request):
         if not changes["sms_password"]:
             changes.pop("sms_password")
         try:
-            service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
+            saved = service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Services settings saved.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject="Services settings")
         return redirect("services")
     # A rejected form has written its typed values onto `row`: the checks describe what is saved.
     return render(request, "console/services.html", {"form": form, "checks": service_checks(ServiceSettings.load())})

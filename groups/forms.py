@@ -2,12 +2,13 @@
 from django import forms
 
 from activation.models import ProvisioningProfile
+from console.form_fields import MultilineTextField
 
 
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=100, strip=True)
     admin_email = forms.EmailField(label="Admin contact (IT e-mail)", required=False)
-    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = MultilineTextField(max_length=500, required=False)
     profile = forms.ModelChoiceField(
         label="Provisioning profile", queryset=ProvisioningProfile.objects.all(), required=False,
         help_text="Default settings for the group's accounts; an account may override it.",

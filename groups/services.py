@@ -50,22 +50,25 @@ def group_create(*, actor: Actor, name: str, admin_email: str = "", description:
 
 @transaction.atomic
 def group_update(*, actor: Actor, group_id: int, expected_version: int, **changes) -> Group:
-    """Apply `changes` to the group if nobody saved it since `expected_version`."""
+    """Apply `changes` to the group if nobody saved it since `expected_version`; when they change
+    nothing, nothing is written (the version stays)."""
     group = Group.objects.select_for_update().get(pk=group_id)
     if group.version != expected_version:
         raise StaleEditError(
             f"Group “{group.name}” was changed by someone else while you were editing it. "
             "Nothing was saved: reload the page to see the current values, then make your change again."
         )
-    if "name" in changes:
-        _ensure_name_free(changes["name"], exclude_pk=group.pk)
     before = snapshot(group)
     for field, value in changes.items():
         setattr(group, field, value)
+    change = changed_only(before, snapshot(group))
+    if not change.fields:
+        return group
+    if "name" in change.fields:
+        _ensure_name_free(group.name, exclude_pk=group.pk)
     group.version += 1
     group.save()
-    old, new = changed_only(before, snapshot(group))
-    audit_record(actor=actor, action="group.update", obj=group, group_id=group.pk, before=old, after=new)
+    audit_record(actor=actor, action="group.update", obj=group, group_id=group.pk, before=change.before, after=change.after)
     return group
 
 

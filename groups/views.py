@@ -1,4 +1,4 @@
-"""Group pages (G1, G2): list, create, edit, delete."""
+"""Group pages (G1, G2): list, create, edit, delete (a group holding accounts: F3)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -9,6 +9,7 @@ from console.access import administrator_required, get_visible_or_404
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.forms import GroupForm
 from groups.models import Group
@@ -54,14 +55,14 @@ def group_edit(request, group_id: int):
     form = GroupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            group_update(
+            saved = group_update(
                 actor=Actor.of(request.user), group_id=group.pk, expected_version=form.cleaned_data["version"] or 0,
                 **{f: form.cleaned_data[f] for f in GROUP_FIELDS},
             )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Group “{form.cleaned_data['name']}” updated.")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Group “{saved.name}”")
             return redirect("groups:group_list")
     return render(request, "groups/group_form.html", {"form": form, "group": group})
 
@@ -69,7 +70,11 @@ def group_edit(request, group_id: int):
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def group_delete_view(request, group_id: int):
-    group = get_visible_or_404(Group.objects, request.user, pk=group_id)
+    group = get_visible_or_404(Group.objects.with_account_counts(), request.user, pk=group_id)
+    if request.method == "GET" and group.account_count:
+        # Its accounts go first: moved to another group, or deleted with it (the fleet app's forms).
+        others = Group.objects.visible_to(request.user).exclude(pk=group.pk)
+        return render(request, "groups/group_delete.html", {"group": group, "others": others})
     if request.method == "GET":
         return confirmation_page(
             request, title=f"Delete group {group.name}", body=f"Delete the group “{group.name}”? This cannot be undone.",
@@ -80,6 +85,6 @@ def group_delete_view(request, group_id: int):
         name = group_delete(actor=Actor.of(request.user), group_id=group.pk)
     except ServiceError as error:
         messages.error(request, error.message)
-    else:
-        messages.warning(request, f"Group “{name}” was deleted.")
+        return redirect("groups:group_delete", group.pk)
+    messages.warning(request, f"Group “{name}” was deleted.")
     return redirect("groups:group_list")

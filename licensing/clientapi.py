@@ -2,15 +2,16 @@
 credentials, a JSON body with the device id, and the signed answer."""
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.digests import digests_match, sip_digests
+from console.json_body import NotAJsonObject, request_json_object
 from licensing import signing
 from licensing.lookup import ClientAccount
 from licensing.services import ANSWER_MESSAGES, CheckResult
@@ -59,13 +60,11 @@ def authenticate(account: ClientAccount | None, username: str, password: str) ->
     return account if digests_match(username, password, account.ha1) else None
 
 
-def parse_body(body: bytes) -> LicenceRequest:
+def parse_body(request: HttpRequest) -> LicenceRequest:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        document = request_json_object(request)
+    except NotAJsonObject:
         raise BadRequest("The body must be a JSON object.") from None
-    if not isinstance(document, dict):
-        raise BadRequest("The body must be a JSON object.")
     device_id = document.get("device_id")
     if not isinstance(device_id, str) or not _TOKEN.fullmatch(device_id):
         raise BadRequest("device_id must be 1 to 128 printable ASCII characters without spaces.")

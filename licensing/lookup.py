@@ -27,7 +27,13 @@ from accounts.digests import digests_match
 from accounts.models import Account
 from licensing.clientcache import client_cache
 from licensing.models import ClientRateBucket, Licence
-from licensing.ratelimit import RateCount, RateDecision, rate_limit_count, rate_limit_decide_written
+from licensing.ratelimit import (
+    RateCount,
+    RateDecision,
+    rate_limit_count,
+    rate_limit_decide_written,
+    rate_limit_failure,
+)
 
 # Every account's username has this form (accounts.models.USERNAME_VALIDATOR).
 USERNAME_PATTERN = re.compile(r"[0-9]{6,16}")
@@ -69,16 +75,20 @@ _ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in _ACCOUNT_FI
 
 
 def _prepare_sql(db) -> str:
+    """Adds a hit to the username's key ($1) and the address's ($3) in window $2, reads the
+    username's failure budget ($5, only read: a failure adds to it after authentication) and
+    loads the account named $6 with its licence."""
     quote = db.ops.quote_name
     bucket, accounts, licences = (quote(model._meta.db_table) for model in (ClientRateBucket, Account, Licence))
     key, window, hits = quote("key"), quote("window_start"), quote("hits")
     columns = [f"a.{quote(column)}" for column in _ACCOUNT_COLUMNS] + [f"l.{quote(field.column)}" for field in _LICENCE_FIELDS]
     return (
-        f"PREPARE {_STATEMENT} (varchar, bigint, varchar, bigint, varchar) AS "
+        f"PREPARE {_STATEMENT} (varchar, bigint, varchar, bigint, varchar, varchar) AS "
         f"WITH hit AS (INSERT INTO {bucket} ({key}, {window}, {hits}) VALUES ($1, $2, 1), ($3, $4, 1) "
         f"ON CONFLICT ({key}, {window}) DO UPDATE SET {hits} = {bucket}.{hits} + 1 RETURNING {key}, {hits}) "
-        f"SELECT hit.{key}, hit.{hits}, {', '.join(columns)} FROM hit "
-        f"LEFT JOIN {accounts} a ON hit.{key} = $1 AND a.{quote('username')} = $5 "
+        f"SELECT hit.{key}, hit.{hits}, (SELECT {hits} FROM {bucket} WHERE {key} = $5 AND {window} = $2), "
+        f"{', '.join(columns)} FROM hit "
+        f"LEFT JOIN {accounts} a ON hit.{key} = $1 AND a.{quote('username')} = $6 "
         f"LEFT JOIN {licences} l ON l.{quote('account_id')} = a.{quote('id')}"
     )
 
@@ -115,12 +125,21 @@ def count_and_load(*, username: str, password: str, address: str | None) -> tupl
     return decision, account
 
 
+def count_failure(*, username: str, address: str | None) -> None:
+    """Count a failed validation of `username` from `address` (a wrong password, an unknown
+    username) against that pair's failure budget; a name no account can have has none."""
+    if USERNAME_PATTERN.fullmatch(username):
+        rate_limit_failure(username=username, address=address)
+
+
 def _count_and_load_in_one_statement(db, *, username: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
     count = RateCount.of(username=username, address=address)
-    user_key, address_key = count.limits
-    rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, username])
-    account = next((_account_from_row(db.alias, row[2:]) for row in rows if row[0] == user_key), None)
-    return rate_limit_decide_written(count=count, totals={row[0]: row[1] for row in rows}), account
+    user_key, address_key, failure_key = count.limits
+    rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, failure_key, username])
+    account = next((_account_from_row(db.alias, row[3:]) for row in rows if row[0] == user_key), None)
+    totals = {row[0]: row[1] for row in rows}
+    totals[failure_key] = rows[0][2] or 0
+    return rate_limit_decide_written(count=count, totals=totals), account
 
 
 def _execute_as_health_check(db, params: list) -> list[tuple]:
@@ -145,5 +164,5 @@ def _execute(db, params: list) -> list[tuple]:
         if db.connection not in _prepared_on:
             cursor.execute(_prepare_sql(db))
             _prepared_on.add(db.connection)
-        cursor.execute(f"EXECUTE {_STATEMENT} (%s, %s, %s, %s, %s)", params)
+        cursor.execute(f"EXECUTE {_STATEMENT} (%s, %s, %s, %s, %s, %s)", params)
         return cursor.fetchall()

@@ -129,7 +129,7 @@ def openapi_document() -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                         },
                         "429": {
-                            "description": "Too many requests for this username or from this address.",
+                            "description": "Too many requests, or failed validations, for this username from this address; or too many from this address.",
                             "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                         },

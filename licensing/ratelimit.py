@@ -1,11 +1,16 @@
 """Per-client rate limits of the licence web service (W4): fixed windows counted in the database,
 so every web node and worker process shares one count.
 
-Each request counts against two keys: the SIP username it names (whether or not that account
-exists: a password-guessing client is slowed down per account) and its source address (a client
-rotating usernames is slowed down too; the address limit is higher because many phones may sit
-behind one NAT). The counters live in an UNLOGGED table on PostgreSQL: losing them in a crash only
-forgives a minute of requests, and it spares every request a WAL flush.
+Each request counts against two keys: the SIP username it names from its source address (a client
+calling too often gets 429), and its source address alone (a client rotating usernames is slowed
+down too; that limit is higher because many phones may sit behind one NAT). A third key is the
+failure budget of the username from that address: only a failed validation (a wrong password, an
+unknown username) adds to it (rate_limit_failure), and once it is spent every request of that
+username from that address is refused, a correct password included, until the window ends. Keyed
+by address, neither the request count nor the failure budget of one client can be spent by
+another: someone guessing a device's password elsewhere never gets the real device refused. The
+counters live in an UNLOGGED table on PostgreSQL: losing them in a crash only forgives a minute of
+requests, and it spares every request a WAL flush.
 
 Writing every hit at once would cost each request a round trip. On PostgreSQL, outside a
 transaction, a process counts hits in memory (BatchedCounter) and writes them in batches: at most
@@ -36,7 +41,7 @@ TABLE = connection.ops.quote_name(ClientRateBucket._meta.db_table)
 _KEY, _WINDOW, _HITS = (connection.ops.quote_name(name) for name in ("key", "window_start", "hits"))
 
 
-_USER_PREFIX, _ADDRESS_PREFIX = "user:", "addr:"
+_USER_PREFIX, _ADDRESS_PREFIX, _FAILURE_PREFIX = "user:", "addr:", "fail:"
 # No textual IP address is longer (an IPv6 address with a zone id included).
 _ADDRESS_MAX_LENGTH = 64
 
@@ -58,6 +63,18 @@ def _canonical_address(address: str) -> str:
         return "unknown"
 
 
+def username_key(username: str, address: str | None) -> str:
+    return f"{_USER_PREFIX}{username}@{_address_key(address)}"
+
+
+def address_key(address: str | None) -> str:
+    return f"{_ADDRESS_PREFIX}{_address_key(address)}"
+
+
+def failure_key(username: str, address: str | None) -> str:
+    return f"{_FAILURE_PREFIX}{username}@{_address_key(address)}"
+
+
 @dataclass(frozen=True)
 class RateDecision:
     allowed: bool
@@ -66,39 +83,62 @@ class RateDecision:
 
 @dataclass(frozen=True)
 class RateCount:
-    """One request to count: its keys with their limits, in the current window."""
+    """One request to count: its keys with their limits, in the current window. A `watched` key
+    is read, not counted: the request is refused when that key's hits have reached its limit."""
 
     limits: dict[str, int]
     window_start: int
     retry_after: int
+    watched: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, *, username: str | None, address: str | None, now: float | None = None) -> "RateCount":
-        """Count against `username` (None: a name no account can have, counted by address only)
-        and `address`."""
+        """Count against `username` from `address` (None: a name no account can have, counted by
+        address only) and `address`, watching the username's failure budget there."""
+        if username is None:
+            return cls.in_window({address_key(address): settings.LICENCE_RATE_LIMIT_PER_ADDRESS}, now)
+        failures = failure_key(username, address)
+        limits = {  # in the order _lock_order locks them
+            username_key(username, address): settings.LICENCE_RATE_LIMIT_PER_USERNAME,
+            address_key(address): settings.LICENCE_RATE_LIMIT_PER_ADDRESS,
+            failures: settings.LICENCE_FAILURE_LIMIT,
+        }
+        return cls.in_window(limits, now, frozenset([failures]))
+
+    @classmethod
+    def failure(cls, *, username: str, address: str | None) -> "RateCount":
+        """One failed validation of `username` from `address`, counted against its budget."""
+        return cls.in_window({failure_key(username, address): settings.LICENCE_FAILURE_LIMIT})
+
+    @classmethod
+    def in_window(cls, limits: dict[str, int], now: float | None = None,
+                  watched: frozenset[str] = frozenset()) -> "RateCount":
         window = max(1, settings.LICENCE_RATE_WINDOW_SECONDS)
         now = time.time() if now is None else now
         window_start = int(now) // window * window
-        limits = {}
-        if username is not None:
-            limits[f"{_USER_PREFIX}{username}"] = settings.LICENCE_RATE_LIMIT_PER_USERNAME
-        limits[f"{_ADDRESS_PREFIX}{_address_key(address)}"] = settings.LICENCE_RATE_LIMIT_PER_ADDRESS
-        return cls(limits, window_start, max(1, window_start + window - int(now)))
+        return cls(limits, window_start, max(1, window_start + window - int(now)), watched)
+
+    def hits(self, key: str) -> int:
+        """What this request adds to `key`: one, or nothing to a watched key."""
+        return 0 if key in self.watched else 1
 
     def upsert(self) -> tuple[str, list]:
-        """The statement adding one hit to each key's counter, returning (key, hits) rows."""
-        rows = ", ".join(["(%s, %s, 1)"] * len(self.limits))
+        """The statement adding this request's hits to each key's counter, returning (key, hits) rows."""
+        rows = ", ".join(["(%s, %s, %s)"] * len(self.limits))
         params: list = []
         for key in self.limits:
-            params += [key, self.window_start]
+            params += [key, self.window_start, self.hits(key)]
         sql = (
             f"INSERT INTO {TABLE} ({_KEY}, {_WINDOW}, {_HITS}) VALUES {rows} "
-            f"ON CONFLICT ({_KEY}, {_WINDOW}) DO UPDATE SET {_HITS} = {TABLE}.{_HITS} + 1 RETURNING {_KEY}, {_HITS}"
+            f"ON CONFLICT ({_KEY}, {_WINDOW}) DO UPDATE SET {_HITS} = {TABLE}.{_HITS} + EXCLUDED.{_HITS} "
+            f"RETURNING {_KEY}, {_HITS}"
         )
         return sql, params
 
     def decide(self, counts: dict[str, int]) -> RateDecision:
-        allowed = all(counts.get(key, 0) <= limit for key, limit in self.limits.items())
+        """Allowed when every counted key, this request included, is within its limit, and every
+        watched key has room for one more (the failure this request may turn out to be)."""
+        allowed = all(counts.get(key, 0) + (key in self.watched) <= limit for key, limit in self.limits.items())
         return RateDecision(allowed, self.retry_after)
 
 
@@ -113,6 +153,16 @@ def rate_limit_count(*, username: str | None, address: str | None) -> RateDecisi
     this process's batch where batching applies (see the module docstring), else as rate_limit_hit."""
     count = RateCount.of(username=username, address=address)
     return batched_counter.count(count) if batching_applies() else _hit_at_once(count)
+
+
+def rate_limit_failure(*, username: str, address: str | None) -> None:
+    """Count a failed validation of `username` from `address` against its failure budget, in
+    this process's batch where batching applies."""
+    count = RateCount.failure(username=username, address=address)
+    if batching_applies():
+        batched_counter.count(count)
+    else:
+        _hit_at_once(count)
 
 
 def rate_limit_decide_written(*, count: RateCount, totals: dict[str, int]) -> RateDecision:
@@ -185,12 +235,12 @@ class BatchedCounter:
                 batch = None
             else:
                 for key in count.limits:
-                    self._tallies[key].pending += 1
+                    self._tallies[key].pending += count.hits(key)
                 batch = self._take_batch_if_due()
                 if batch is None:
                     return self._decide(count, {})
         if batch is None:
-            return self.add_written(count, _upsert([(key, count.window_start, 1) for key in count.limits]))
+            return self.add_written(count, _upsert([(key, count.window_start, count.hits(key)) for key in count.limits]))
         totals = self._write(batch)
         with self._lock:
             return self._decide(count, totals)
@@ -296,8 +346,9 @@ class BatchedCounter:
 
 
 def _lock_order(row: tuple[str, int, int]) -> tuple:
-    """Rows are locked window by window, usernames before addresses, as RateCount.upsert and
-    licensing.lookup's statement lock them: two writes never wait for each other in a circle."""
+    """Rows are locked window by window, usernames before addresses before failure budgets, as
+    RateCount.upsert and licensing.lookup's statement lock them: two writes never wait for each
+    other in a circle."""
     key, window_start, _ = row
     return window_start, not key.startswith(_USER_PREFIX), key
 

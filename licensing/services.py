@@ -3,13 +3,14 @@ their own transaction; the others are transactions of their own that write the a
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from console.audit import Actor, audit_record, changed_only
+from console.audit import Actor, Changes, audit_record, changed_only
 from console.errors import NotAllowedError
 from licensing.clientcache import client_cache
 from licensing.lookup import ClientAccount
@@ -63,20 +64,45 @@ def licences_create_bulk(*, terms: Iterable[tuple[Any, str | None, date | None]]
     Licence.objects.bulk_create(licences, batch_size=batch_size)
 
 
-def licence_update_terms(*, account, edition: str | None, valid_until: date | None) -> Licence:
-    """Change the edition and validity; the binding to a device is kept.
+class Unchanged(Enum):
+    """A licence term left as it is (`licence_update_terms`); None is a value: no end date."""
+
+    TERM = "unchanged"
+
+
+UNCHANGED = Unchanged.TERM
+
+
+def licence_terms(licence: Licence) -> dict[str, Any]:
+    """The licence's terms and state as the account's audit entries show them."""
+    return {
+        "licence_edition": licence.edition,
+        "licence_valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "licence_state": licence.state,
+    }
+
+
+def licence_update_terms(*, account, edition: str | None, valid_until: date | None | Unchanged = UNCHANGED) -> Changes:
+    """Change the edition and validity (None or UNCHANGED: keep them); the binding to a device
+    is kept. Call inside the transaction of the account's update; returns what changed (the
+    state included), and writes nothing when nothing did.
 
     Moving `valid_until` into the past makes the licence Expired at once; moving it back into the
     future turns an Expired licence Valid again (or Not validated when no device is bound).
     """
-    licence, _ = Licence.objects.get_or_create(account=account)
+    licence, _ = Licence.objects.select_for_update().get_or_create(account=account)
+    before = licence_terms(licence)
     if edition:
         licence.edition = edition
-    licence.valid_until = valid_until
-    if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
-        licence.state = _state_without_device(licence, timezone.localdate())
-    licence.save(update_fields=["edition", "valid_until", "state"])
-    return licence
+    # The state follows a new validity only: an untouched save leaves expiring to the worker.
+    if valid_until is not UNCHANGED and valid_until != licence.valid_until:
+        licence.valid_until = valid_until
+        if licence.state in (State.VALID, State.NOT_VALIDATED, State.EXPIRED):
+            licence.state = _state_without_device(licence, timezone.localdate())
+    changes = changed_only(before, licence_terms(licence))
+    if changes.fields:
+        licence.save(update_fields=["edition", "valid_until", "state"])
+    return changes
 
 
 @dataclass(frozen=True)
@@ -205,14 +231,42 @@ def _state_fields(licence: Licence) -> dict:
     }
 
 
+CLEAR_MESSAGE = "Licence status cleared: the next device that validates is bound."
+
+
+def _has_binding(licence: Licence) -> bool:
+    return bool(licence.device_id or licence.conflict_device_id or licence.keys_revoked or licence.state == State.CONFLICT)
+
+
 @transaction.atomic
 def licence_clear(*, actor: Actor, account_id: int) -> Licence:
     """Free the licence's device binding, conflict and key revocation (L3), so the next
     validation binds whichever device calls. Refused when there is nothing to clear."""
     licence = _lock_licence(account_id)
-    if not (licence.device_id or licence.conflict_device_id or licence.keys_revoked or licence.state == State.CONFLICT):
+    if not _has_binding(licence):
         raise NotAllowedError(f"The licence of account {licence.account.username} is not bound to a device: nothing to clear.")
-    return _unbind(licence, actor=actor, message="Licence status cleared: the next device that validates is bound.")
+    return _unbind(licence, actor=actor, message=CLEAR_MESSAGE)
+
+
+@transaction.atomic
+def licences_clear(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> dict[int, str]:
+    """`licence_clear` for many accounts, in account id order; returns those left as they were,
+    each with the reason (nothing to clear, no licence)."""
+    wanted = list(account_ids)
+    licences = {
+        licence.account_id: licence for licence in
+        Licence.objects.select_for_update(of=("self",)).select_related("account").filter(account_id__in=wanted).order_by("account_id")
+    }
+    skipped = {}
+    for account_id in wanted:
+        licence = licences.get(account_id)
+        if licence is None:
+            skipped[account_id] = "no licence (deleted meanwhile)"
+        elif not _has_binding(licence):
+            skipped[account_id] = "licence not bound to a device: nothing to clear"
+        else:
+            _unbind(licence, actor=actor, message=f"{CLEAR_MESSAGE} {reason}".strip())
+    return skipped
 
 
 @transaction.atomic
@@ -242,7 +296,7 @@ def licence_credentials_renewed(*, actor: Actor, account) -> Licence | None:
     binding, a conflict and a key revocation are lifted; the next validation binds that client.
     Records an audit entry only when something was lifted."""
     licence = Licence.objects.select_for_update().filter(account_id=account.pk).first()
-    if licence is None or not (licence.device_id or licence.conflict_device_id or licence.keys_revoked):
+    if licence is None or not _has_binding(licence):
         return licence
     return _unbind(licence, actor=actor, message="New credentials issued: the licence binds the newly provisioned device.")
 

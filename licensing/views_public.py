@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.sessions import client_ip
 from licensing import clientapi, signing
-from licensing.lookup import count_and_load
+from licensing.lookup import count_and_load, count_failure
 from licensing.openapi import openapi_document
 from licensing.services import licence_check
 
@@ -37,16 +37,18 @@ def licence_validate(request: HttpRequest) -> HttpResponse:
     if credentials is None:
         return _unauthorized()
     username, password = credentials
-    decision, account = count_and_load(username=username, password=password, address=client_ip(request))
+    address = client_ip(request)
+    decision, account = count_and_load(username=username, password=password, address=address)
     if not decision.allowed:
         return _error(
             429, "too_many_requests", "Too many licence requests: try again later.", {"Retry-After": str(decision.retry_after)}
         )
     account = clientapi.authenticate(account, username, password)
     if account is None:
+        count_failure(username=username, address=address)
         return _unauthorized()
     try:
-        body = clientapi.parse_body(request.body)
+        body = clientapi.parse_body(request)
     except clientapi.BadRequest as error:
         return _error(400, "bad_request", str(error))
     result = licence_check(account=account, device_id=body.device_id)

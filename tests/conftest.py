@@ -167,6 +167,18 @@ class PageWatch:
         assert self.foreign_requests == [], f"requests left 127.0.0.1: {self.foreign_requests}"
 
 
+def describe_response(response) -> str:
+    """A Playwright response as a failed assertion should show it: request, status, type and body."""
+    from playwright.sync_api import Error
+
+    try:
+        body = response.text()[:2000]
+    except Error as error:
+        body = f"(no body: {error.message})"
+    return (f"{response.request.method} {response.url} answered {response.status} "
+            f"{response.headers.get('content-type', '')}:\n{body}")
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOT_DIR.mkdir(exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"

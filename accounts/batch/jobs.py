@@ -2,7 +2,10 @@
 the request, large ones by the worker (`run_import_jobs`, in settings.WORKER_TASKS).
 
 The upload lives under VAR_DIR/imports (the web nodes and the worker share VAR_DIR, as they share
-the database), with its SHA-256 on the job row: a commit imports exactly the previewed bytes.
+the database), with its SHA-256 on the job row: a commit imports exactly the previewed bytes. It may
+hold SIP passwords: the folder is the server user's alone (0700, each file 0600), and a file whose
+import was abandoned (checked but never imported, or left by a process that died) is deleted by
+the worker after a day.
 While the worker works, the job's progress is written to a small file beside the upload: the
 import's own transaction would hide progress written to the database until it ends.
 """
@@ -30,13 +33,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_SYNC_BYTES = 256 * 1024
 STALLED_AFTER = timedelta(minutes=10)
-PREVIEW_KEPT_FOR = timedelta(days=7)
+ABANDONED_AFTER = timedelta(days=1)
 State = ImportJob.State
 
 
 def import_dir() -> Path:
     directory = Path(settings.VAR_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)  # also when an earlier version created it readable by others
     return directory
 
 
@@ -63,7 +67,7 @@ def job_create(*, operator, group, upload, options: ImportOptions) -> ImportJob:
     path = import_dir() / stored_name
     digest, size = hashlib.sha256(), 0
     try:
-        with open(path, "xb") as target:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as target:
             for piece in upload.chunks():
                 size += len(piece)
                 if size > max_bytes():
@@ -108,6 +112,7 @@ def run_import_jobs() -> int:
     """Worker task: check or import the next waiting file; returns how many jobs it handled."""
     _fail_stalled()
     _expire_old_previews()
+    _delete_orphaned_files()
     for job in ImportJob.objects.filter(state__in=[State.CHECK_QUEUED, State.QUEUED]).order_by("created_at", "id")[:5]:
         dry_run = job.state == State.CHECK_QUEUED
         if _claim(job, job.state, State.CHECKING if dry_run else State.RUNNING):
@@ -128,12 +133,26 @@ def _fail_stalled() -> None:
 
 
 def _expire_old_previews() -> None:
-    """Checked files nobody imported are not kept for ever."""
-    for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=timezone.now() - PREVIEW_KEPT_FOR):
+    """Checked files nobody imported within a day are deleted: they may hold SIP passwords."""
+    for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=timezone.now() - ABANDONED_AFTER):
         if ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(state=State.REFUSED):
             report = ImportReport.from_json(job.report)
-            report.file_problem = "This file was checked but not imported for a week, and was deleted: upload it again."
+            report.file_problem = "This file was checked but not imported within a day, and was deleted: upload it again."
             _finish(job, State.REFUSED, report)
+
+
+def _delete_orphaned_files() -> None:
+    """Files more than a day old that no unfinished job names: left by a process that died
+    between writing an upload and recording its job, or before a finished job deleted its file."""
+    cutoff = time.time() - ABANDONED_AFTER.total_seconds()
+    old = [path for path in import_dir().iterdir() if path.stat().st_mtime < cutoff]
+    if not old:
+        return
+    unfinished = ImportJob.objects.exclude(state__in=[State.DONE, State.REFUSED, State.FAILED])
+    kept = {name.partition(".")[0] for name in unfinished.values_list("stored_name", flat=True)}
+    for path in old:
+        if path.name.partition(".")[0] not in kept:
+            path.unlink(missing_ok=True)
 
 
 def _run(job: ImportJob, *, dry_run: bool) -> None:

@@ -2,7 +2,8 @@
 
 It keeps the import's memory flat whatever the file size: rows wait on disk (SQLite from the
 standard library, in a temporary directory) between validation and writing, and duplicates
-inside the file are found with an index instead of an in-memory set.
+inside the file are found with an index instead of an in-memory set. The rows may hold SIP
+passwords: the directory is the server user's alone (0700) and the file 0600.
 """
 import pickle
 import sqlite3
@@ -15,8 +16,10 @@ from accounts.batch.rows import CleanRow
 
 class Staging:
     def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="account-import-")
-        self.db = sqlite3.connect(Path(self._directory.name) / "staging.sqlite3")
+        self._directory = tempfile.TemporaryDirectory(prefix="account-import-")  # created 0700
+        self.path = Path(self._directory.name) / "staging.sqlite3"
+        self.path.touch(mode=0o600)
+        self.db = sqlite3.connect(self.path)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4000;"
             "CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;"

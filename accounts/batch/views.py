@@ -16,10 +16,12 @@ from accounts.batch.jobs import job_commit, job_create, job_progress
 from accounts.batch.models import ImportJob
 from accounts.batch.report import ImportReport
 from accounts.models import Account
-from accounts.search.results import search_within
+from accounts.search.results import SearchOutcome, search_within
 from console.access import get_visible_or_404, writer_required
 from console.errors import ServiceError
 from groups.models import Group
+
+MAX_REDIRECT_LENGTH = 8000
 
 
 @login_required
@@ -40,8 +42,7 @@ def batch_export(request, group_id: int):
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user, group_ids=[group.pk])
         if outcome.error:
-            messages.error(request, f"Nothing exported: {outcome.refusal}.")
-            return redirect(f"{reverse('accounts:account_list', args=[group.pk])}?{urlencode({'q': query_text})}")
+            return _export_refused(request, outcome, reverse("accounts:account_list", args=[group.pk]), query_text)
         accounts = outcome.accounts
     return export_response(accounts, f"accounts-{group.name}" + ("-search" if query_text else ""))
 
@@ -55,10 +56,18 @@ def batch_export_search(request):
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user)
         if outcome.error:
-            messages.error(request, f"Nothing exported: {outcome.refusal}.")
-            return redirect(f"{reverse('accounts:account_search')}?{urlencode({'q': query_text})}")
+            return _export_refused(request, outcome, reverse("accounts:account_search"), query_text)
         accounts = outcome.accounts
     return export_response(accounts, "accounts-search")
+
+
+def _export_refused(request, outcome: SearchOutcome, list_url: str, query_text: str):
+    """Back to the list the export was asked from, saying why nothing was exported. The query goes
+    along to be shown again unless the address would be too long for a request line (nginx
+    accepts 8 KB by default); the message names the problem then."""
+    messages.error(request, f"Nothing exported: {outcome.refusal}.")
+    location = f"{list_url}?{urlencode({'q': query_text})}"
+    return redirect(location if len(location) <= MAX_REDIRECT_LENGTH else list_url)
 
 
 @writer_required

@@ -10,9 +10,10 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Account
-from accounts.search.errors import SearchIndexBusy
-from accounts.search.index import WITHIN_A_REQUEST, Matches, get_index
-from accounts.search.query import SearchQueryError
+from accounts.search.engine.index import get_index
+from accounts.search.engine.index_files import WITHIN_A_REQUEST, SearchIndexBusy
+from accounts.search.engine.searching import Matches
+from accounts.search.language.errors import SearchQueryError
 from groups.models import Group
 
 
@@ -48,7 +49,7 @@ def _id_in(account_ids: list[int]) -> Q | RawSQL:
 
 
 def restricted_to(accounts: QuerySet, matches: Matches) -> QuerySet:
-    """`accounts` narrowed to what a search matched (see index.Matches); `accounts` must be the
+    """`accounts` narrowed to what a search matched (see searching.Matches); `accounts` must be the
     scope the index was asked about."""
     if matches.ids is not None:
         return accounts.filter(_id_in(matches.ids))
@@ -61,7 +62,7 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
     The index is asked only about the groups `user` may see (or `group_ids`, one group's list),
     and the database then applies `accounts`' own scope again: a stale or foreign entry in the
     index can never show an account, nor count one, that the operator may not see. A query
-    matching nearly everything comes back as its exceptions (index.Matches), which `accounts`
+    matching nearly everything comes back as its exceptions (searching.Matches), which `accounts`
     then leaves out; an account committed in the instant between the index's catching up and
     this query is then listed, as an account changed in that instant may be with the other form.
     """
@@ -79,6 +80,8 @@ def search_within(accounts: QuerySet, query_text: str, *, user, group_ids: list[
 
 
 def search_context(query_text: str, error: SearchQueryError | SearchIndexBusy | None) -> dict:
-    """Template context of a search box: the query, and the error with a caret under its place."""
+    """Template context of a search box: the query, and the error with a caret under its place;
+    `search_busy` when the index could not answer yet (the list must not say nothing matches)."""
     caret = " " * min(error.position, len(query_text)) + "^" if error and error.position is not None else ""
-    return {"query": query_text, "search_error": error, "search_error_caret": caret}
+    return {"query": query_text, "search_error": error, "search_error_caret": caret,
+            "search_busy": isinstance(error, SearchIndexBusy)}

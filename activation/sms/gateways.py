@@ -1,12 +1,17 @@
 """SMS gateways. Each sends one message and says what became of it; none retries by itself.
 
-- console: the default for a fresh install; records the message only (it shows in the SMS log).
+- console: the default for a fresh install (the trial run); sends nothing, but prints each message
+  as it would have been sent, link included, on the worker's standard output (like Django's
+  console e-mail backend), so the operator of a trial can open the customer's pages.
 - kannel: Kannel's HTTP `sendsms` interface (POST with X-Kannel headers, so neither the text
   nor the gateway password ends up in a URL), asking for delivery reports on `dlr-url`.
 - http: a generic JSON-over-HTTP gateway (contract in `HttpJsonGateway`).
 """
 import enum
+import sys
+import threading
 from dataclasses import dataclass
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import requests
@@ -74,9 +79,22 @@ def _http_error(response: requests.Response) -> SendResult:
 
 
 class ConsoleGateway:
+    """Prints each message, whole, to `stream` (the worker's terminal); the sending threads of a
+    worker round share it, so a message is written at once, never interleaved with another."""
+
     name = "console"
+    _lock = threading.Lock()
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
 
     def send(self, message: Outgoing) -> SendResult:
+        stream = self.stream or sys.stdout
+        printed = (f"--- SMS #{message.sms_id} to {message.recipient} (console SMS backend: printed here, "
+                   f"not sent to a phone) ---\n{message.text}\n\n")
+        with self._lock:
+            stream.write(printed)
+            stream.flush()
         return SendResult(Outcome.ACCEPTED, gateway_id=f"console-{message.sms_id}")
 
 

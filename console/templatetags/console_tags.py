@@ -1,6 +1,11 @@
 """Template tags for list pages: links that keep the current query string."""
+import functools
+
 from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 register = template.Library()
 
@@ -26,11 +31,14 @@ def sort_link(context, key: str, label: str) -> str:
     query = context["request"].GET.copy()
     query["sort"] = target
     query.pop("page", None)
-    arrow = ""
-    if current.lstrip("-") == key:
-        arrow = " ▾" if descending else " ▴"
-    aria = "descending" if descending else "ascending" if current == key else "none"
-    return format_html('<a href="?{}" class="sort-link" aria-sort="{}">{}{}</a>', query.urlencode(), aria, label, arrow)
+    if current.lstrip("-") != key:
+        return format_html('<a href="?{}" class="sort-link">{}</a>', query.urlencode(), label)
+    # console.js moves data-sort-state to the column heading's aria-sort, where ARIA wants it.
+    state, arrow = ("descending", "▾") if descending else ("ascending", "▴")
+    return format_html(
+        '<a href="?{}" class="sort-link sorted" data-sort-state="{}">{} <span aria-hidden="true">{}</span></a>',
+        query.urlencode(), state, label, arrow,
+    )
 
 
 @register.filter
@@ -39,6 +47,44 @@ def dict_get(mapping, key):
     if isinstance(mapping, dict):
         return mapping.get(key)
     return None
+
+
+@functools.cache
+def _models_by_name() -> dict[str, type]:
+    return {model._meta.model_name: model for model in apps.get_models()}
+
+
+def _audited_field(entry, key: str):
+    """The model field an audit entry's key names, or None (a value kept elsewhere, like a list)."""
+    model = _models_by_name().get(entry.object_type)
+    try:
+        return model._meta.get_field(key) if model else None
+    except FieldDoesNotExist:
+        return None
+
+
+@register.filter
+def audit_label(key: str, entry) -> str:
+    """The label of a key of `entry`'s before/after: its model field's name ("Caller ID"), else
+    the key in words ("licence_valid_until": "Licence valid until")."""
+    field = _audited_field(entry, key)
+    return capfirst(field.verbose_name) if field else key.replace("_", " ").capitalize()
+
+
+@register.simple_tag
+def audit_value(entry, key: str, value) -> str:
+    """A value of `entry`'s before/after as the pages show it: a choice by its label, a flag as
+    yes or no, a list joined, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    field = _audited_field(entry, key)
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
 
 
 @register.filter
@@ -51,6 +97,7 @@ def present(value) -> bool:
 def confirm_button(
     *, action_url: str, title: str, body: str, confirm: str, button: str, fallback_url: str = "",
     confirm_class: str = "btn-primary", button_class: str = "btn-outline-secondary", icon: str = "", compact: bool = False,
+    blocked: bool = False, confirm_url: str = "",
 ) -> str:
     """A POST action behind a confirmation pop-up.
 
@@ -59,11 +106,15 @@ def confirm_button(
     fills the page's one shared dialog (includes/_confirm_dialog.html, in base.html) from it and
     shows it, so a list with a hundred actions still has one dialog. `compact` shows only the
     icon (the label stays the button's accessible name and tooltip), for list rows.
+    `blocked`: the action cannot work now; the pop-up says why (`body`) instead of asking, and
+    offers a link to `confirm_url` labelled `confirm` (where to fix it) when one is given.
     """
-    icon_html = format_html('<i class="bi {}"></i> ', icon) if icon else ""
+    icon_html = format_html('<i class="bi {}" aria-hidden="true"></i> ', icon) if icon else ""
     label = format_html('<span class="visually-hidden">{}</span>', button) if compact and icon else button
+    blocked_html = format_html(' data-confirm-blocked="{}"', confirm_url) if blocked else ""
     return format_html(
         '<a href="{}" class="btn {} btn-sm" title="{}" data-confirm-modal="#confirm-dialog" data-confirm-action="{}" '
-        'data-confirm-title="{}" data-confirm-body="{}" data-confirm-label="{}" data-confirm-class="{}">{}{}</a>',
-        fallback_url or action_url, button_class, button, action_url, title, body, confirm, confirm_class, icon_html, label,
+        'data-confirm-title="{}" data-confirm-body="{}" data-confirm-label="{}" data-confirm-class="{}"{}>{}{}</a>',
+        fallback_url or action_url, button_class, button, action_url, title, body, confirm, confirm_class, blocked_html,
+        icon_html, label,
     )

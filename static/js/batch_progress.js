@@ -1,7 +1,9 @@
-// Import job page: poll the job's progress and move the bar; reload the page when the worker is done.
+// Import job and bulk action pages: poll the progress and move the bar; reload the page when the
+// worker is done. The JSON names the state, the percentage, and rows (import) or processed of total (bulk).
 (() => {
-  const box = document.querySelector("[data-import-progress]");
+  const box = document.querySelector("[data-import-progress], [data-bulk-progress]");
   if (!box) return;
+  const url = box.dataset.importProgress || box.dataset.bulkProgress;
   const bar = box.querySelector(".progress-bar");
   const track = box.querySelector(".progress");
   const label = box.querySelector("[data-progress-label]");
@@ -13,12 +15,16 @@
     bar.textContent = `${percent}%`;
     track.setAttribute("aria-valuenow", String(percent));
     label.textContent = data.state_label;
-    rows.textContent = data.rows ? `${Number(data.rows).toLocaleString()} rows ${data.phase === "writing" ? "written" : "checked"}` : "";
+    if (data.total !== undefined) {
+      rows.textContent = `${Number(data.processed).toLocaleString()} of ${Number(data.total).toLocaleString()}`;
+    } else {
+      rows.textContent = data.rows ? `${Number(data.rows).toLocaleString()} rows ${data.phase === "writing" ? "written" : "checked"}` : "";
+    }
   };
 
   const poll = async () => {
     try {
-      const response = await fetch(box.dataset.importProgress, { headers: { Accept: "application/json" }, cache: "no-store" });
+      const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
       if (response.ok) {
         const data = await response.json();
         show(data);

@@ -165,12 +165,12 @@ def test_an_account_without_entries_allows_every_address(account, operator_clien
 def test_disable_then_enable_toggles_the_flag_and_the_link_label(account, operator_client):
     detail = reverse("accounts:account_detail", args=[account.pk])
     page = operator_client.get(detail).content.decode()
-    assert "bi-slash-circle\"></i> Disable account" in page and "Enable account" not in page
+    assert 'bi-slash-circle" aria-hidden="true"></i> Disable account' in page and "Enable account" not in page
     response = operator_client.post(reverse("accounts:account_disable", args=[account.pk]), follow=True)
     account.refresh_from_db()
     assert account.enabled is False
     page = response.content.decode()
-    assert "bi-check-circle\"></i> Enable account" in page and "Disable account" not in page
+    assert 'bi-check-circle" aria-hidden="true"></i> Enable account' in page and "Disable account" not in page
     assert any("disabled" in text for text in _messages(response))
     response = operator_client.post(reverse("accounts:account_enable", args=[account.pk]), follow=True)
     account.refresh_from_db()
@@ -186,8 +186,12 @@ def test_disabling_a_disabled_account_records_nothing_more(account, operator_cli
     assert AuditEntry.objects.filter(account_id=account.pk, action="account.disable").count() == 1
 
 
-def test_enable_and_disable_refuse_a_get(account, operator_client):
-    assert operator_client.get(reverse("accounts:account_disable", args=[account.pk])).status_code == 405
+def test_a_get_of_disable_only_asks_for_confirmation_and_changes_nothing(account, operator_client):
+    disable_url = reverse("accounts:account_disable", args=[account.pk])
+    response = operator_client.get(disable_url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "calls in progress are cut" in page and f'action="{disable_url}"' in page
     account.refresh_from_db()
     assert account.enabled is True
 

@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 from accounts.models import AccessRule, Account
 from activation.models import ProvisioningProfile
 from licensing.models import Licence
+from accounts.access import parse_entries
+from accounts.services import account_create
+from console.audit import Actor
+from console.errors import ServiceError
+from console.models import AuditEntry
 from tests.conftest import make_account
+from tests.console.payloads import form_as_submitted
 from tests.console.state import rolled_back
 
 PROPERTY_SETTINGS = settings(
@@ -191,8 +197,14 @@ def _stored(account_id: int) -> tuple:
     return (
         Account.objects.filter(pk=account_id).values().get(),
         list(AccessRule.objects.filter(account_id=account_id).order_by("pk").values("action", "network", "as_typed")),
-        Licence.objects.filter(account_id=account_id).values("edition", "valid_until").get(),
+        Licence.objects.filter(account_id=account_id).values("edition", "valid_until", "state").get(),
     )
+
+
+def _values(stored: tuple) -> tuple:
+    """`_stored` without the bookkeeping a save moves (version, time of the update)."""
+    row = {key: value for key, value in stored[0].items() if key not in ("version", "updated_at")}
+    return (row, *stored[1:])
 
 
 def _assert_storable(account: Account) -> None:
@@ -241,8 +253,56 @@ def test_no_account_form_input_breaks_the_edit_page_or_stores_a_bad_change(perso
             assert not breaks_a_rule, repr(form)
             account.refresh_from_db()
             _assert_storable(account)
-            assert account.version == before[0]["version"] + 1
+            # A save that changes nothing writes nothing (O7): the version moves only with a change.
+            assert account.version == before[0]["version"] + (_values(_stored(account.pk)) != _values(before))
             assert (account.username, account.virtual_number) == (before[0]["username"], before[0]["virtual_number"])
         else:
             assert _stored(account.pk) == before
             assert breaks_a_rule, response.context["form"].errors
+
+
+# Values as the console stores them (its inputs trim text); a description may hold line breaks.
+trimmed = printable.map(str.strip)
+STORED = {
+    "owner": trimmed,
+    "caller_id": st.one_of(trimmed, st.just('"Marco Rossi" <+39021234567>')),
+    "email": st.one_of(st.just(""), st.emails().filter(lambda email: len(email) <= 254)),
+    "description": st.lists(trimmed, max_size=4).map(lambda lines: "\n".join(lines).strip()),
+    "account_type": st.sampled_from(["pgsm", "snom"]),
+    "security_model": st.sampled_from(["end_to_end", "end_to_site"]),
+    "obfuscation": st.booleans(),
+    "obfuscation_key": st.integers(0, 2**31 - 1),
+    "keepalive": st.booleans(),
+}
+
+
+@PROPERTY_SETTINGS
+@given(
+    fields=st.fixed_dictionaries(STORED), with_profile=st.booleans(), edition=st.sampled_from(["professional", "enterprise"]),
+    valid_until=st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2100, 1, 1))),
+    allow=st.lists(networks, max_size=3), deny=st.lists(networks, max_size=3),
+)
+def test_the_edit_form_saved_untouched_changes_nothing(personas, client_for, fields, with_profile, edition, valid_until, allow, deny):
+    """O7: whatever an account holds, its edit form as rendered, submitted back as a browser
+    submits it, stores exactly what was there and records nothing."""
+    rules = [*parse_entries("allow", " ".join(allow)), *parse_entries("deny", " ".join(deny))]
+    if len({rule.canonical for rule in rules}) < len(rules):
+        return  # a network in both lists: the form refuses it, so no account holds one
+    with rolled_back():
+        profile = ProvisioningProfile.objects.first() if with_profile else None
+        try:
+            account = account_create(
+                actor=Actor.system(), group=personas.group, password="s3cret-pass", access_rules=rules,
+                licence_edition=edition, licence_valid_until=valid_until,
+                fields={**fields, "username": "4200000001", "virtual_number": "+390244444444", "profile": profile},
+            )
+        except ServiceError:
+            event("not storable")
+            return
+        before, audited = _stored(account.pk), AuditEntry.objects.count()
+        client = client_for(personas.operator)
+        url = reverse("accounts:account_edit", args=[account.pk])
+        response = client.post(url, form_as_submitted(client.get(url).content.decode(), containing="version"))
+        assert response.status_code == 302, response.context["form"].errors
+        assert _stored(account.pk) == before
+        assert AuditEntry.objects.count() == audited

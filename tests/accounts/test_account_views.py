@@ -8,9 +8,9 @@ from console.models import AuditEntry
 from tests.conftest import make_account
 from tests.console.payloads import account_create_data
 
-# Session, operator, group, COUNT, the page's ids, the page's rows, and the session save
-# (savepoint, update, release): the same for 1 account and for 50.
-ACCOUNT_LIST_QUERIES = 8
+# Session, operator, group, COUNT, the page's ids, the page's rows, the SMS settings (whether the
+# SMS buttons can work), and the session save (savepoint, update, release): the same for 1 account and for 50.
+ACCOUNT_LIST_QUERIES = 9
 
 
 @pytest.fixture

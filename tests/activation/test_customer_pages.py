@@ -73,6 +73,14 @@ def test_the_pages_script_records_the_link_opened_once_on_the_timeline(wizard_ac
     assert AuditEntry.objects.filter(account_id=wizard_account.pk, action="link.open").count() == 1
 
 
+def test_the_opened_beacon_before_the_first_press_leaves_the_activation_link_usable(wizard_account, client):
+    token = send_and_deliver(wizard_account, "activation")
+    assert client.post(f"/a/{token}/opened", HTTP_USER_AGENT=ANDROID).status_code == 204
+    response = client.post(f"/a/{token}", HTTP_USER_AGENT=ANDROID)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.sipconsole.provisioning+xml"
+
+
 def test_activate_hands_over_a_configuration_with_a_fresh_password_and_enables_the_wizard_account(wizard_account, client):
     token = send_and_deliver(wizard_account, "activation")
     assert Account.objects.get(pk=wizard_account.pk).enabled is False

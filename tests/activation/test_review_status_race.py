@@ -51,14 +51,14 @@ def test_a_download_click_racing_the_install_report_leaves_the_account_installed
     assert Account.objects.get(pk=wizard_account.pk).status == Account.Status.INSTALLED
 
 
-def test_disabling_an_account_ends_its_unused_links_so_activate_cannot_re_enable_it(wizard_account, client):
+def test_disabling_an_account_ends_its_unused_links_so_activate_cannot_re_enable_it(plain_account, client):
+    # A plain account: enabled from creation (a wizard account awaiting activation cannot be enabled by hand).
     from accounts.services import account_set_enabled
     from console.audit import Actor
     from tests.activation.conftest import send_and_deliver
 
-    token = send_and_deliver(wizard_account, "activation")
-    account_set_enabled(actor=Actor.system(), account_id=wizard_account.pk, enabled=True)
-    account_set_enabled(actor=Actor.system(), account_id=wizard_account.pk, enabled=False)
+    token = send_and_deliver(plain_account, "activation")
+    account_set_enabled(actor=Actor.system(), account_id=plain_account.pk, enabled=False)
     response = client.post(f"/a/{token}")
     assert response.status_code in (404, 410)
-    assert Account.objects.get(pk=wizard_account.pk).enabled is False
+    assert Account.objects.get(pk=plain_account.pk).enabled is False

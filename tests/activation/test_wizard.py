@@ -39,3 +39,25 @@ def test_the_wizard_refuses_national_numbers_and_a_group_without_profile_needs_o
 def test_the_group_list_links_to_the_wizard(personas, client_for):
     page = client_for(personas.operator).get(f"/accounts/group/{personas.group.pk}/").content.decode()
     assert wizard_url(personas.group) in page and "New account (wizard)" in page
+
+
+def test_enabling_a_wizard_account_before_activation_is_refused_and_changes_nothing(wizard_account, personas, client_for):
+    from console.models import AuditEntry
+
+    before = AuditEntry.objects.count()
+    response = client_for(personas.operator).post(f"/accounts/{wizard_account.pk}/enable/", follow=True)
+    assert "it is enabled when the customer activates it" in response.content.decode()
+    wizard_account.refresh_from_db()
+    assert wizard_account.enabled is False and AuditEntry.objects.count() == before
+
+
+def test_a_wizard_account_can_be_disabled_and_enabled_again_after_activation(wizard_account, personas, client_for):
+    from accounts.services import account_set_status
+    from console.audit import Actor
+
+    account_set_status(actor=Actor.system(), account_id=wizard_account.pk, status=Account.Status.ACTIVATED, enable=True)
+    client = client_for(personas.operator)
+    client.post(f"/accounts/{wizard_account.pk}/disable/")
+    client.post(f"/accounts/{wizard_account.pk}/enable/")
+    wizard_account.refresh_from_db()
+    assert wizard_account.enabled is True

@@ -117,21 +117,3 @@ def test_the_group_list_offers_import_export_and_template_to_writers(personas, c
     page = client_for(personas.operator).get(f"/accounts/group/{personas.group.pk}/").content.decode()
     for text in ["Import CSV", "Export CSV", "CSV template"]:
         assert text in page
-
-
-def test_a_checked_file_nobody_imports_is_deleted_after_a_week(personas, client_for, batch_var_dir, django_capture_on_commit_callbacks):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    upload(client_for(personas.operator), personas.group, csv_bytes([plain_row(1)]))
-    job = ImportJob.objects.get()
-    assert (batch_var_dir / "imports" / job.stored_name).exists()
-    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=8))
-    with django_capture_on_commit_callbacks(execute=True):
-        run_import_jobs()
-    job.refresh_from_db()
-    assert job.state == "refused" and "upload it again" in job.report["file_problem"]
-    assert not (batch_var_dir / "imports" / job.stored_name).exists()
-    assert client_for(personas.operator).post(f"/accounts/import/{job.pk}/commit/").status_code == 302
-    assert Account.objects.count() == 0

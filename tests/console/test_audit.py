@@ -47,7 +47,7 @@ def test_every_change_through_the_pages_is_recorded_exactly_once(personas, clien
         (reverse("accounts:account_disable", args=[account.pk]), {}),
         (reverse("accounts:account_enable", args=[account.pk]), {}),
         (reverse("accounts:account_delete", args=[account.pk]), {}),
-        (reverse("groups:group_edit", args=[group.pk]), group_data(group, admin_email="it@initech.example")),
+        (reverse("groups:group_edit", args=[group.pk]), group_data(group, admin_email="ops@initech.example")),
         (reverse("groups:group_delete", args=[group.pk]), {}),
         (reverse("operator_create"), {"username": "newbie", "role": "auditor", "is_active": "on"}),
         (reverse("operator_reset_password", args=[personas.auditor.pk]), {}),

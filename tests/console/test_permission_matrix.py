@@ -79,9 +79,9 @@ VIEWS = [
     ViewCase("accounts:account_detail", SCOPED_READ, ("GET",), args=lambda world: [world.account.pk]),
     ViewCase("accounts:account_edit", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: account_edit_data(world.account, owner="Someone Else")),
-    ViewCase("accounts:account_enable", SCOPED_WRITE, ("POST",), args=lambda world: [world.disabled_account.pk],
+    ViewCase("accounts:account_enable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.disabled_account.pk],
              post=lambda world: {}),
-    ViewCase("accounts:account_disable", SCOPED_WRITE, ("POST",), args=lambda world: [world.account.pk],
+    ViewCase("accounts:account_disable", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
     ViewCase("accounts:account_delete", SCOPED_WRITE, ("GET", "POST"), args=lambda world: [world.account.pk],
              post=lambda world: {}),
@@ -127,6 +127,11 @@ def refusal(case: ViewCase, persona: str) -> int | str | None:
 
 @pytest.fixture
 def world(personas) -> World:
+    return build_world(personas)
+
+
+def build_world(personas) -> World:
+    """The objects every row of VIEWS acts on (also the pages the accessibility tests open)."""
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -250,3 +255,24 @@ def test_the_matrix_covers_every_view_of_the_foundation():
     foundation = _foundation_url_names(get_resolver().url_patterns)
     assert {"groups:group_list", "accounts:account_detail", "services"} <= foundation
     assert foundation - covered == set()
+
+
+def _assert_not_stored(response) -> None:
+    directives = [part.strip() for part in response.get("Cache-Control", "").split(",")]
+    assert "no-store" in directives, (response.status_code, response.get("Cache-Control"))
+
+
+@pytest.mark.parametrize(("case", "method", "persona"), [param for param in MATRIX if param.values[2] != "anonymous"])
+def test_every_response_to_a_logged_in_operator_says_no_store(world, case, method, persona):
+    """Allowed or refused, nothing shown to an operator is kept by a browser or proxy cache."""
+    url = case.url(world)
+    client = _client(world, persona)
+    response = client.get(url) if method == "GET" else client.post(url, case.post(world))
+    _assert_not_stored(response)
+
+
+def test_the_page_showing_a_one_time_password_is_not_stored(world):
+    url = reverse("operator_reset_password", args=[world.personas.operator.pk])
+    response = _client(world, "administrator").post(url, follow=True)
+    assert f"New one-time password for {world.personas.operator.username} (shown once)" in response.content.decode()
+    _assert_not_stored(response)

@@ -114,14 +114,18 @@ def test_an_administrator_runs_the_console_from_first_login_to_deleting_an_accou
     page.wait_for_url(f"**/accounts/{account.pk}/")
     assert f"Account {username} updated." in page.inner_text(".messages")
 
-    page.get_by_role("button", name="Disable account").click()
+    page.get_by_role("link", name="Disable account").click()
+    dialog = page.locator(".modal.show")
+    dialog.wait_for()
+    assert "calls in progress are cut" in dialog.inner_text()
+    dialog.get_by_role("button", name="Disable account").click()
     page.get_by_role("button", name="Enable account").wait_for()
     assert "disabled" in page.inner_text(".messages")
     account.refresh_from_db()
     assert not account.enabled
     _shot(page, size_name, "09-account-disabled")
     page.get_by_role("button", name="Enable account").click()
-    page.get_by_role("button", name="Disable account").wait_for()
+    page.get_by_role("link", name="Disable account").wait_for()
     account.refresh_from_db()
     assert account.enabled
 

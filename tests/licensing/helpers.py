@@ -17,11 +17,11 @@ def basic(username: str, password: str = SIP_PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def validate(client, username: str, device_id: str, password: str = SIP_PASSWORD, **body):
-    """POST the licence request; returns the response."""
+def validate(client, username: str, device_id: str, password: str = SIP_PASSWORD, address: str = "127.0.0.1", **body):
+    """POST the licence request from `address`; returns the response."""
     return client.post(
         LICENCE_URL, data=json.dumps({"device_id": device_id, **body}), content_type="application/json",
-        HTTP_AUTHORIZATION=basic(username, password),
+        HTTP_AUTHORIZATION=basic(username, password), REMOTE_ADDR=address,
     )
 
 

@@ -35,7 +35,7 @@ def create(username: str, owner: str, die: bool) -> None:
 
 def search(query: str) -> None:
     from accounts.models import Account
-    from accounts.search.index import search_account_ids
+    from accounts.search.engine.index import search_account_ids
 
     ids = search_account_ids(query)
     print(",".join(sorted(Account.objects.filter(pk__in=ids).values_list("username", flat=True))))
@@ -44,7 +44,7 @@ def search(query: str) -> None:
 def churn(seconds: float, seed: int) -> None:
     """Create, update, delete and search accounts for `seconds`; print how many operations."""
     from accounts.models import Account
-    from accounts.search.index import search_account_ids
+    from accounts.search.engine.index import search_account_ids
     from accounts.services import account_create, account_delete, account_update
     from console.audit import Actor
     from groups.models import Group

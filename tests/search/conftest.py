@@ -11,7 +11,7 @@ from tests.conftest import make_operator
 @pytest.fixture
 def search_index(settings, tmp_path):
     """The index of this test, in its own directory (created on first use from the database)."""
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
 
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     return get_index()
@@ -49,7 +49,7 @@ def slow_writer(group, username: str, number: str, **fields):
                 create_account(group, username, number, **fields)
                 inserted.set()
                 assert may_commit.wait(30)
-        except BaseException as error:  # reported by the caller's thread
+        except BaseException as error:  # noqa: BLE001 - reported by the caller's thread
             failures.append(error)
         finally:
             inserted.set()
@@ -121,7 +121,7 @@ def shared_book(django_db_setup, django_db_blocker, tmp_path_factory):
     """
     from django.conf import settings
 
-    from accounts.search.index import get_index
+    from accounts.search.engine.index import get_index
 
     previous_directory = settings.SEARCH_INDEX_DIR
     settings.SEARCH_INDEX_DIR = tmp_path_factory.mktemp("shared-search-index")
@@ -151,7 +151,7 @@ def delete_committed_book() -> None:
 def usernames_matching(query: str, group_ids=None) -> list[str]:
     """Sorted usernames of the accounts the index finds for `query`."""
     from accounts.models import Account
-    from accounts.search.index import search_account_ids
+    from accounts.search.engine.index import search_account_ids
 
     ids = search_account_ids(query, group_ids=group_ids)
     return sorted(Account.objects.filter(pk__in=ids).values_list("username", flat=True))

@@ -1,9 +1,15 @@
 """The analyzer splits like Lucene's StandardAnalyzer (outputs below were produced by Lucene 8.7's
 StandardAnalyzer without stop words), then lower-cases and accent-folds."""
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accounts.search.analyzer import ASCII_TOKEN_PATTERN, analyze, fold, token_pattern
+from accounts.search.language.analyzer import (
+    ASCII_TOKEN_PATTERN,
+    analyze,
+    fold,
+    token_pattern,
+)
 
 LUCENE_SPLITS = [
     ("marco.rossi@example.com", ["marco.rossi", "example.com"]),

@@ -38,10 +38,10 @@ def test_broad_query_finds_exactly_the_expected_accounts(shared_book, db, query,
 
 
 def test_saved_lexicons_answer_like_the_segment_in_a_fresh_cache(shared_book, db):
-    from accounts.search import query as q
+    from accounts.search.engine import evaluate
 
     before = {query: usernames_matching(query) for query, _ in CASES}
-    q.SEGMENT_CACHE.clear()
+    evaluate.SEGMENT_CACHE.clear()
     assert {query: usernames_matching(query) for query, _ in CASES} == before
 
 
@@ -55,7 +55,7 @@ def test_a_result_said_by_its_exceptions_lists_the_same_accounts(shared_book, db
     """Above SHORT_RESULT matches the index may answer with the accounts in scope that do not
     match; the list the database then makes is exactly the matching accounts of that scope."""
     from accounts.models import Account
-    from accounts.search import index as index_module
+    from accounts.search.engine import index as index_module
     from accounts.search.results import restricted_to
 
     group_ids = None if scope == "everything" else [shared_book.sales.pk]
@@ -74,8 +74,8 @@ def test_a_result_said_by_its_exceptions_lists_the_same_accounts(shared_book, db
 @pytest.mark.parametrize("query", ["/(.*)*x/", "username:/(.*.*)*z/", "/((a*)b)+/", "/(a{2,})*/", "/(@)+/"])
 def test_a_repeated_group_holding_a_repetition_is_refused_before_searching(query):
     """Python's backtracking engine can spend minutes on one term with such a pattern."""
-    from accounts.search.errors import SearchQueryError
-    from accounts.search.parser import parse
+    from accounts.search.language.errors import SearchQueryError
+    from accounts.search.language.parser import parse
 
     with pytest.raises(SearchQueryError, match="repeated group that itself holds a repetition"):
         parse(query)
@@ -83,19 +83,20 @@ def test_a_repeated_group_holding_a_repetition_is_refused_before_searching(query
 
 @pytest.mark.parametrize("query", ["/(ab)*/", "/a*b*/", "/(a{2})*/", "/(a*)?/", r"/\(a*\)*/"])
 def test_repetitions_that_cannot_explode_are_accepted(query):
-    from accounts.search.parser import parse
+    from accounts.search.language.parser import parse
 
     assert parse(query) is not None
 
 
 def test_a_regular_expression_past_the_search_deadline_answers_with_an_error(shared_book, db, monkeypatch):
-    from accounts.search import index as index_module
-    from accounts.search.errors import SearchQueryError
+    from accounts.search.engine import index as index_module
+    from accounts.search.engine import searching
+    from accounts.search.language.errors import SearchQueryError
 
-    monkeypatch.setattr(index_module, "REGEX_SECONDS", -1.0)  # the deadline has passed at once
+    monkeypatch.setattr(searching, "REGEX_SECONDS", -1.0)  # the deadline has passed at once
     with pytest.raises(SearchQueryError, match="takes too long"):
         index_module.get_index().search("/.*1.*/")
-    monkeypatch.setattr(index_module, "REGEX_SECONDS", 60.0)
+    monkeypatch.setattr(searching, "REGEX_SECONDS", 60.0)
     assert index_module.get_index().search("/.*1.*/")
 
 
@@ -105,7 +106,7 @@ def test_a_group_given_to_the_operator_during_a_search_adds_nothing_to_its_excep
     the operator's scope before the database lists the result, a result said by its exceptions
     would list that group's accounts, none of which were asked about."""
     from accounts.models import Account
-    from accounts.search import index as index_module
+    from accounts.search.engine import index as index_module
     from accounts.search.results import search_within
 
     monkeypatch.setattr(index_module, "SHORT_RESULT", 0)

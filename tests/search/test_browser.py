@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from accounts.search.index import Patience
+from accounts.search.engine.index_files import Patience
 from tests.conftest import DESKTOP, PHONE, log_in, make_operator, screenshot
 from tests.search.conftest import create_account
 
@@ -46,7 +46,7 @@ def test_a_phrase_search_and_a_busy_index_on_a_desktop_and_a_phone(browser_page,
     holds the index for longer than a search waits, the page says so instead of failing."""
     from console.models import Operator
 
-    monkeypatch.setattr("accounts.search.results.WITHIN_A_REQUEST", Patience(lock_wait=0.2, rebuild_limit=None))
+    monkeypatch.setattr("accounts.search.results.WITHIN_A_REQUEST", Patience(lock_wait=0.2, work_limit=None))
     make_operator("oscar", Operator.Role.OPERATOR, [book.sales, book.support])
     for size, label, username in ((DESKTOP, "desktop", "400021"), (PHONE, "phone", "400022")):
         page = browser_page(size)

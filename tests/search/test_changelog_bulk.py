@@ -47,13 +47,13 @@ def _roll_back_an_import_and_a_creation(book) -> None:
 
 
 def test_a_large_backlog_applied_in_bulk_answers_like_one_by_one(book, tmp_path, monkeypatch):
-    from accounts.search import index
-    from accounts.search.index import SearchIndex
+    from accounts.search.engine import sync as syncing
+    from accounts.search.engine.index import SearchIndex
 
     one_by_one, in_bulk = SearchIndex(tmp_path / "one-by-one"), SearchIndex(tmp_path / "in-bulk")
     one_by_one.sync()
     in_bulk.sync()
-    monkeypatch.setattr(index, "BULK_APPLY_DOCS_PER_PROCESS", 15)  # several pieces (processes on PostgreSQL)
+    monkeypatch.setattr(syncing, "BULK_APPLY_DOCS_PER_PROCESS", 15)  # several pieces (processes on PostgreSQL)
 
     for round_number, change in enumerate((
         lambda: _import_rows(book.sales, 40),
@@ -62,9 +62,9 @@ def test_a_large_backlog_applied_in_bulk_answers_like_one_by_one(book, tmp_path,
         lambda: _import_rows(book.support, 25, first=100),
     )):
         change()
-        monkeypatch.setattr(index, "BULK_APPLY_MIN_ACCOUNTS", 10 ** 9)
+        monkeypatch.setattr(syncing, "BULK_APPLY_MIN_ACCOUNTS", 10 ** 9)
         applied_one_by_one = one_by_one.sync()
-        monkeypatch.setattr(index, "BULK_APPLY_MIN_ACCOUNTS", 1)
+        monkeypatch.setattr(syncing, "BULK_APPLY_MIN_ACCOUNTS", 1)
         assert in_bulk.sync() == applied_one_by_one, round_number
         for query in QUERIES:
             assert sorted(in_bulk.search(query)) == sorted(one_by_one.search(query)), (round_number, query)
@@ -79,11 +79,11 @@ def test_bulk_apply_folds_segments_left_mostly_deleted(book, tmp_path, monkeypat
     """Re-indexing most accounts of a segment drops the segment and writes its other accounts
     again, so deleted documents do not pile up in the index."""
     from accounts.models import Account
-    from accounts.search import index
     from accounts.search.changelog import record_account_changes
-    from accounts.search.index import SearchIndex
+    from accounts.search.engine import sync as syncing
+    from accounts.search.engine.index import SearchIndex
 
-    monkeypatch.setattr(index, "BULK_APPLY_MIN_ACCOUNTS", 1)
+    monkeypatch.setattr(syncing, "BULK_APPLY_MIN_ACCOUNTS", 1)
     _import_rows(book.sales, 40)
     search_index = SearchIndex(tmp_path / "index")
     search_index.sync()
@@ -92,7 +92,7 @@ def test_bulk_apply_folds_segments_left_mostly_deleted(book, tmp_path, monkeypat
         record_account_changes(imported[:30])
     assert search_index.sync() == 30
 
-    whoosh = search_index._open(search_index._read_state()["generation"])
+    whoosh = search_index.files.open(search_index.files.read_state()["generation"])
     segments = whoosh._segments()
     assert sum(segment.doc_count() for segment in segments) == Account.objects.count()
     assert [segment.deleted_count() for segment in segments] == [0]

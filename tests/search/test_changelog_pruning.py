@@ -41,15 +41,15 @@ def test_an_index_applied_after_the_pruned_checkpoint_is_not_rebuilt(book, searc
     settings.SEARCH_CHANGE_LOG_RETENTION = 3600
     search_changes_prune()
     search_index.sync()
-    generation = search_index._read_state()["generation"]
+    generation = search_index.files.read_state()["generation"]
     _prune_later(settings, 3601)
     assert usernames_matching("rossi") == ["100001", "100002", "100005"]
-    assert search_index._read_state()["generation"] == generation
+    assert search_index.files.read_state()["generation"] == generation
 
 
 def test_an_index_behind_the_pruned_rows_rebuilds_and_matches_the_database(book, search_index, settings, tmp_path):
     from accounts.search.changelog import search_changes_prune
-    from accounts.search.index import SearchIndex
+    from accounts.search.engine.index import SearchIndex
     from accounts.services import account_delete, account_update
     from console.audit import Actor
 
@@ -57,7 +57,7 @@ def test_an_index_behind_the_pruned_rows_rebuilds_and_matches_the_database(book,
     behind = SearchIndex(tmp_path / "idle-node")
     behind.sync()
     assert sorted(behind.search("rossi")) == sorted(book.accounts[u].pk for u in ("100001", "100002", "100005"))
-    generation = behind._read_state()["generation"]
+    generation = behind.files.read_state()["generation"]
 
     verdi = book.accounts["200003"]
     account_update(actor=Actor.system(), account_id=verdi.pk, expected_version=verdi.version,
@@ -69,7 +69,7 @@ def test_an_index_behind_the_pruned_rows_rebuilds_and_matches_the_database(book,
     assert added.pk not in _logged_account_ids() and verdi.pk not in _logged_account_ids()
 
     assert sorted(behind.search("pruned OR idle OR rossini")) == sorted([verdi.pk, added.pk])
-    assert behind._read_state()["generation"] != generation
+    assert behind.files.read_state()["generation"] != generation
     assert behind.check().difference_count == 0
 
 

@@ -6,12 +6,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
-from accounts.search import docmaps, query as q
-from accounts.search.lexicon import LexiconCache, load_lexicon, read_lexicon, save_lexicon
+from accounts.search.engine import docsets
+from accounts.search.engine.evaluate import SegmentContext, docs
+from accounts.search.engine.lexicon import (
+    LexiconCache,
+    load_lexicon,
+    read_lexicon,
+    save_lexicon,
+)
+from accounts.search.language import nodes as q
 
 ALPHABET = "abé日"
 words = st.text(alphabet=ALPHABET, min_size=1, max_size=5)
@@ -54,14 +62,14 @@ def whoosh_docs(reader, accept) -> set[int]:
 def lexicon_docs(reader, node, tmp_path) -> set[int]:
     """The node's documents through lexicons: read from the segment, then saved and cached, then
     loaded from the saved file."""
-    from_segment = node.docs(q.SegmentContext(reader, cache=None))
+    from_segment = docs(node, SegmentContext(reader, cache=None))
     directory = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example, like an index generation
-    context = q.SegmentContext(reader, cache=LexiconCache(), lexicon_directory=directory)
-    assert node.docs(context) == from_segment
-    assert node.docs(context) == from_segment
-    loaded = q.SegmentContext(reader, cache=LexiconCache(), lexicon_directory=directory)
-    assert node.docs(loaded) == from_segment
-    return set(docmaps.docs(from_segment, reader.doc_count_all()))
+    context = SegmentContext(reader, cache=LexiconCache(), lexicon_directory=directory)
+    assert docs(node, context) == from_segment
+    assert docs(node, context) == from_segment
+    loaded = SegmentContext(reader, cache=LexiconCache(), lexicon_directory=directory)
+    assert docs(node, loaded) == from_segment
+    return set(docsets.docs(from_segment, reader.doc_count_all()))
 
 
 @SETTINGS
@@ -175,4 +183,4 @@ def test_a_saved_lexicon_loads_as_it_was(make_segment, tmp_path, texts):
 def test_a_field_without_terms_has_an_empty_lexicon(make_segment):
     reader = make_segment(["a"])
     assert len(read_lexicon(reader, "no_such_field")) == 0
-    assert not q.PrefixNode("no_such_field", "a").docs(q.SegmentContext(reader, cache=None))
+    assert not docs(q.PrefixNode("no_such_field", "a"), SegmentContext(reader, cache=None))

@@ -2,7 +2,7 @@
 with a message, the position of the problem and a hint (S3)."""
 import pytest
 
-from accounts.search.parser import QuerySyntaxError, parse
+from accounts.search.language.parser import QuerySyntaxError, parse
 
 MALFORMED = [
     # (query, 0-based position reported, words of the message)
@@ -46,7 +46,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("query", "position", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_malformed_query_is_rejected_with_position_and_hint(query, position, message):
-    from accounts.search.query import SearchQueryError
+    from accounts.search.language.errors import SearchQueryError
 
     with pytest.raises(SearchQueryError) as caught:
         parse(query)
@@ -72,14 +72,14 @@ def test_query_lucene_accepts_is_accepted(query):
 
 
 def test_query_of_words_the_analyzer_drops_matches_nothing():
-    from accounts.search.query import MatchNone
+    from accounts.search.language.nodes import MatchNone
 
     assert parse("@@ ##") == MatchNone()
     assert parse("+ @") == MatchNone()
 
 
 def test_fuzzy_edit_distance_follows_lucene():
-    from accounts.search.query import BooleanNode, FuzzyNode
+    from accounts.search.language.nodes import BooleanNode, FuzzyNode
 
     def edits(query):
         node = parse(f"owner:{query}")

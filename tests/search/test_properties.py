@@ -1,7 +1,8 @@
 """Any string typed in a search box gives results or a clear query error, never another exception."""
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from accounts.search.query import SearchQueryError
+from accounts.search.language.errors import SearchQueryError
 
 SYNTAX = list('+-&|!(){}[]^"~*?:\\/ ') + ["AND ", "OR ", "NOT ", "TO ", "owner:", "created:", "group:",
                                           "status:", "number:", "rossi", "jose", "1", "0.5", "\\u00", "é", "日"]
@@ -14,7 +15,7 @@ PROPERTY_SETTINGS = settings(max_examples=300, deadline=None,
 
 
 def search_or_error(query: str):
-    from accounts.search.index import search_account_ids
+    from accounts.search.engine.index import search_account_ids
 
     try:
         ids = search_account_ids(query)

@@ -1,20 +1,29 @@
-"""Two-word phrases are answered from the word pair fields (query.PhraseNode): on random texts,
+"""Two-word phrases are answered from the word pair fields (evaluate._phrase): on random texts,
 written by the bulk segment writer and by Whoosh's own writer, they find exactly the accounts
 whose field holds the two words next to each other, as comparing positions does. And an index
 built before the pair fields existed is rebuilt before it answers."""
 import dataclasses
+import itertools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from accounts.search import docmaps, query as q
-from accounts.search.analyzer import analyze
-from accounts.search.bulk import commit_segments, write_segment
-from accounts.search.fields import FIELDS
-from accounts.search.documents import account_document, search_schema
-from accounts.search.index import INDEX_FORMAT
+from accounts.search.engine import docsets, evaluate
+from accounts.search.engine.documents import account_document
+from accounts.search.engine.evaluate import (
+    SegmentContext,
+    docs,
+    phrase_docs_by_positions,
+)
+from accounts.search.engine.index_files import INDEX_FORMAT
+from accounts.search.engine.schema import PAIRS_OF, search_schema
+from accounts.search.engine.segment_writer import commit_segments, write_segment
+from accounts.search.language import nodes as q
+from accounts.search.language.analyzer import analyze
+from accounts.search.language.fields import FIELDS
 from tests.search.conftest import create_account, usernames_matching
 
 WORDS = ["anna", "rossi", "léa", "giulia", "o'neil", "rossi-bianchi", "1001"]
@@ -29,7 +38,7 @@ def account_row(number: int, owner: str) -> dict:
         "id": number + 1, "group_id": 1, "username": f"{100000 + number}", "owner": owner,
         "caller_id": "", "email": "", "description": owner, "virtual_number": "", "secondary_number": "",
         "account_type": "generic", "status": "created", "enabled": True,
-        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
 
 
@@ -48,7 +57,7 @@ def written_by_both_writers(directory, owners: list[str]):
 
 def adjacent(text: str, first: str, second: str) -> bool:
     terms = analyze(text)
-    return any(pair == (first, second) for pair in zip(terms, terms[1:]))
+    return (first, second) in itertools.pairwise(terms)
 
 
 @SETTINGS
@@ -61,12 +70,12 @@ def test_a_two_word_phrase_finds_the_accounts_holding_the_words_side_by_side(tmp
     with ix.reader() as reader:
         found, by_positions = set(), set()
         for leaf, offset in reader.leaf_readers():
-            ctx = q.SegmentContext(leaf, cache=None)
+            ctx = SegmentContext(leaf, cache=None)
             for field in ("owner", "description"):
                 node = q.PhraseNode(field, tuple(phrase_terms), 0)
-                found |= {offset + docnum for docnum in docmaps.docs(node.docs(ctx), ctx.size)}
+                found |= {offset + docnum for docnum in docsets.docs(docs(node, ctx), ctx.size)}
                 by_positions |= {offset + docnum
-                                 for docnum in docmaps.docs(node._docs_by_positions(ctx), ctx.size)}
+                                 for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
     expected = {number for number, owner in enumerate(owners) if adjacent(owner, *phrase_terms)}
     expected |= {number + len(owners) for number in expected}
     assert found == expected
@@ -108,13 +117,68 @@ def refuse(*arguments, **options):
 
 
 def test_a_two_word_phrase_is_answered_without_comparing_positions(book, monkeypatch):
-    monkeypatch.setattr(q.PhraseNode, "_docs_by_positions", refuse)
+    monkeypatch.setattr(evaluate, "phrase_docs_by_positions", refuse)
     assert usernames_matching('owner:"giulia rossi"') == ["100002"]
     assert usernames_matching('description:"rossi is"') == ["100005"]
 
 
 def test_a_term_is_answered_from_the_lexicons_without_reading_its_postings(book, monkeypatch):
-    monkeypatch.setattr(q.SegmentContext, "postings", refuse)
-    monkeypatch.setattr(q.SegmentContext, "term_postings", refuse)
+    monkeypatch.setattr(SegmentContext, "postings", refuse)
+    monkeypatch.setattr(SegmentContext, "term_postings", refuse)
     assert usernames_matching("rossi") == ["100001", "100002", "100005"]
     assert usernames_matching("type:snom") == ["200003"]
+
+
+def holds_phrase(text: str, phrase: list[str]) -> bool:
+    terms = analyze(text)
+    return any(terms[start:start + len(phrase)] == phrase for start in range(len(terms)))
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil"]), min_size=0, max_size=7)
+                       .map(" ".join), min_size=1, max_size=40),
+       phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna"]), min_size=3, max_size=5),
+       few=st.sampled_from([0, 1, 256]))
+def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_positions(tmp_path_factory, owners, phrase,
+                                                                                 few):
+    """Three to five words, repeated ones included ("de la de la"), where holding every pair is
+    not holding the phrase ("de la x la cruz"); `few` makes positions be compared after the first
+    pair, after some pairs, or after every pair."""
+    evaluate.FEW_PHRASE_CANDIDATES, saved = few, evaluate.FEW_PHRASE_CANDIDATES
+    try:
+        ix = written_by_both_writers(tmp_path_factory.mktemp("long-phrases"), owners)
+        with ix.reader() as reader:
+            found, by_positions = set(), set()
+            for leaf, offset in reader.leaf_readers():
+                ctx = SegmentContext(leaf, cache=None)
+                node = q.PhraseNode("owner", tuple(phrase), 0)
+                found |= {offset + docnum for docnum in docsets.docs(docs(node, ctx), ctx.size)}
+                by_positions |= {offset + docnum
+                                 for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
+    finally:
+        evaluate.FEW_PHRASE_CANDIDATES = saved
+    expected = {number for number, owner in enumerate(owners) if holds_phrase(owner, phrase)}
+    expected |= {number + len(owners) for number in expected}
+    assert found == expected
+    assert by_positions == expected
+
+
+def test_a_longer_phrase_reads_the_positions_of_its_candidates_only(book, monkeypatch):
+    create_account(book.support, "400003", "+41440000403", owner="Maria de la Cruz",
+                   description="head of customer care")
+    create_account(book.support, "400004", "+41440000404", owner="Cruz de la Maria",
+                   description="head of care customer")
+    read_within = []
+    real_term_postings = SegmentContext.term_postings
+
+    def term_postings(self, fieldname, btext, within=None):
+        if within is None and fieldname in PAIRS_OF:  # a field keeping word pairs
+            raise AssertionError("a whole posting list of a word read to compare positions")
+        if within is not None:
+            read_within.append(len(within))
+        return real_term_postings(self, fieldname, btext, within)
+
+    monkeypatch.setattr(SegmentContext, "term_postings", term_postings)
+    assert usernames_matching('owner:"maria de la cruz"') == ["400003"]
+    assert usernames_matching('"head of customer care"') == ["400003"]
+    assert read_within and max(read_within) <= 2

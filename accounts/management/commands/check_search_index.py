@@ -1,7 +1,7 @@
 """`manage.py check_search_index`: compare the search index with the database."""
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.search.index import get_index
+from accounts.search.engine.index import get_index
 
 SHOWN_PER_KIND = 20
 

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from accounts.search.index import get_index
+from accounts.search.engine.index import get_index
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
-from accounts.search.errors import SearchIndexBusy
-from accounts.search.index import search_account_ids
-from accounts.search.query import SearchQueryError
+from accounts.search.engine.index_files import SearchIndexBusy
+from accounts.search.engine.index import search_account_ids
+from accounts.search.language.errors import SearchQueryError
 from groups.models import Group
 
 MALFORMED_QUERY_EXIT_STATUS = 2

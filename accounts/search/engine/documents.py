@@ -1,0 +1,95 @@
+"""What the search index holds of each account: the document of an account (with the fingerprint
+that tells a stale document) and the account rows as the index reads them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.search.engine.schema import HAS_FIELD
+from accounts.search.language.fields import (
+    ALWAYS_PRESENT,
+    FIELDS,
+    FieldKind,
+    keyword_value,
+)
+
+REBUILD_BATCH = 5000  # account rows read per query
+
+# The account columns the index reads (account_rows).
+ACCOUNT_COLUMNS = (
+    "id", "group_id", "username", "owner", "caller_id", "email", "description",
+    "virtual_number", "secondary_number", "account_type", "status", "enabled", "created_at",
+)
+
+
+def _field_values(row: dict) -> dict[str, str]:
+    """The searchable text of each field for one account row (see ACCOUNT_COLUMNS)."""
+    numbers = " ".join(n for n in (row["virtual_number"], row["secondary_number"]) if n)
+    return {
+        "owner": row["owner"] or "",
+        "username": row["username"] or "",
+        "callerid": row["caller_id"] or "",
+        "email": row["email"] or "",
+        "description": row["description"] or "",
+        "number": numbers,
+        "status": row["status"] or "",
+        "enabled": "true" if row["enabled"] else "false",
+        "type": row["account_type"] or "",
+        "created": timezone.localtime(row["created_at"]).date().isoformat(),
+    }
+
+
+def account_fingerprint(row: dict) -> int:
+    """A 63-bit digest of everything the index holds for the account, to detect drift."""
+    values = _field_values(row)
+    text = "\x1f".join([str(row["id"]), str(row["group_id"])] + [values[k] for k in sorted(values)])
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def account_document(row: dict) -> dict:
+    """The Whoosh document of one account row."""
+    values = _field_values(row)
+    document: dict = {
+        "account_id": str(row["id"]),
+        "pk": row["id"],
+        "fingerprint": account_fingerprint(row),
+        "group_id": str(row["group_id"]),
+    }
+    present = []
+    for name, value in values.items():
+        search_field = FIELDS[name]
+        if not value:
+            continue
+        if name not in ALWAYS_PRESENT:
+            present.append(name)
+        if search_field.kind is FieldKind.TEXT:
+            document[name] = value
+            if search_field.reversed_terms:
+                document[search_field.reversed_name] = value
+            if search_field.word_pairs:
+                document[search_field.pairs_name] = value
+        else:
+            document[name] = keyword_value(search_field, value)
+    document[HAS_FIELD] = " ".join(present)
+    return document
+
+
+def account_rows(account_ids: Iterable[int] | None = None, *,
+                 id_range: tuple[int, int] | None = None) -> Iterator[dict]:
+    """Account rows as the index needs them, streamed in id order (optionally low <= id < high)."""
+    queryset = Account.objects.order_by("id").values(*ACCOUNT_COLUMNS)
+    if id_range is not None:
+        queryset = queryset.filter(id__gte=id_range[0], id__lt=id_range[1])
+    if account_ids is None:
+        return queryset.iterator(chunk_size=REBUILD_BATCH)
+    return _rows_of(queryset, sorted(account_ids))
+
+
+def _rows_of(queryset, sorted_ids: list[int]) -> Iterator[dict]:
+    """The rows of `sorted_ids`, one query per REBUILD_BATCH ids (a backlog may name 100,000)."""
+    for start in range(0, len(sorted_ids), REBUILD_BATCH):
+        yield from queryset.filter(id__in=sorted_ids[start:start + REBUILD_BATCH])

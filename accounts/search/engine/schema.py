@@ -1,0 +1,58 @@
+"""The Whoosh schema of the account index: the searchable fields of language/fields.py, the
+reversed and word pair fields derived from them, and the bookkeeping fields."""
+
+from __future__ import annotations
+
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+
+from accounts.search.engine.tokenizer import AccountTextTokenizer
+from accounts.search.language.fields import FIELDS, FieldKind
+
+# The field listing, per document, the searchable fields holding a value (for `field:*`).
+HAS_FIELD = "has_value"
+# The forward field of each reversed one.
+FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values() if field.reversed_terms}
+# The word pair field of each field keeping one (see evaluate._phrase).
+PAIRS_OF = {field.name: field.pairs_name for field in FIELDS.values() if field.word_pairs}
+PAIR_FIELDS = frozenset(PAIRS_OF.values())
+# Fields with no lexicon of their own: looked up one term at a time.
+BOOKKEEPING_FIELDS = frozenset({"account_id", "group_id", HAS_FIELD})
+
+
+def keeps_postings(fieldname: str) -> bool:
+    """Whether the field's lexicons keep the posting lists of frequent terms (not a reversed
+    field's: its terms have the documents of their forward spelling)."""
+    return fieldname not in FORWARD_FIELDS
+
+
+def search_schema() -> Schema:
+    """The Whoosh schema: every field of fields.FIELDS, plus bookkeeping fields."""
+    forward = AccountTextTokenizer()
+    backward = AccountTextTokenizer(reverse=True)
+    pairs = AccountTextTokenizer(pairs=True)
+    spec = {
+        "account_id": ID(unique=True),
+        "pk": COLUMN(columns.NumericColumn("q")),
+        "fingerprint": COLUMN(columns.NumericColumn("q")),
+        "group_id": ID(),
+        HAS_FIELD: KEYWORD(),
+    }
+    for search_field in FIELDS.values():
+        if search_field.name == "group":
+            continue  # resolved against group names at query time, see group_names.py
+        if search_field.kind is FieldKind.TEXT:
+            spec[search_field.name] = TEXT(analyzer=forward, phrase=True)
+            if search_field.reversed_terms:
+                spec[search_field.reversed_name] = TEXT(analyzer=backward, phrase=False)
+            if search_field.word_pairs:
+                spec[search_field.pairs_name] = TEXT(analyzer=pairs, phrase=False)
+        else:
+            spec[search_field.name] = ID()
+    return Schema(**spec)
+
+
+def lexicon_fields() -> list[str]:
+    """The fields whose term lexicons are saved beside each segment (see lexicon.py)."""
+    return [name for name, kind in search_schema().items() if kind.indexed
+            and name not in BOOKKEEPING_FIELDS and name not in PAIR_FIELDS]

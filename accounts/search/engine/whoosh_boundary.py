@@ -1,0 +1,155 @@
+"""Every private part of Whoosh the engine relies on, why, and the check that they are there.
+
+The engine reads Whoosh's files faster than Whoosh's public API can (term lexicons, posting
+lists and the id column in one piece each) and writes segments without its per-token path. That
+relies on names and binary layouts Whoosh does not promise to keep, listed in PRIVATE_NAMES. The
+console refuses to start on a Whoosh version not in CHECKED_VERSIONS (`refuse_unchecked_whoosh`,
+called from AccountsConfig.ready); a new version is added there once the oracle tests
+(tests/search/test_whoosh_boundary.py, test_lexicon.py, test_word_pairs.py), which compare every
+private read with Whoosh's public answer, pass on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from array import array
+from dataclasses import dataclass
+
+import whoosh
+
+# Whoosh versions the private reads and writes below were checked against.
+CHECKED_VERSIONS = frozenset({"2.7.5"})
+
+
+@dataclass(frozen=True)
+class PrivateName:
+    owner: str  # the Whoosh class (module.Class) holding it
+    name: str
+    on_instances: bool  # set in __init__ (checked on a live object by the tests), else on the class
+    used_in: str  # engine module
+    why: str
+
+
+PRIVATE_NAMES: tuple[PrivateName, ...] = (
+    PrivateName("whoosh.reading.SegmentReader", "_terms", True, "evaluate, lexicon",
+                "the segment's term reader, to read a field's terms and a term's postings in one piece"),
+    PrivateName("whoosh.codec.whoosh3.W3TermsReader", "_fieldmap", True, "lexicon",
+                "field name to field number, the first two bytes of every term key"),
+    PrivateName("whoosh.codec.whoosh3.W3TermsReader", "_tindex", True, "lexicon",
+                "the ordered hash file of terms, read as one byte range per field"),
+    PrivateName("whoosh.codec.whoosh3.W3TermsReader", "_postfile", True, "lexicon",
+                "the postings file, read as one byte range per term"),
+    PrivateName("whoosh.filedb.filetables.OrderedHashReader", "closest_key_pos", False, "lexicon",
+                "where a field's first term key starts in the term file"),
+    PrivateName("whoosh.filedb.filetables.HashReader", "endofdata", True, "lexicon",
+                "where the term records end (the last field's byte range)"),
+    PrivateName("whoosh.filedb.filetables.HashReader", "dbfile", True, "lexicon",
+                "the term file's structured file, read with get(position, length)"),
+    PrivateName("whoosh.index.FileIndex", "_read_toc", False, "segment_writer",
+                "the segments of the latest commit, to mark a backlog's old documents deleted"),
+    PrivateName("whoosh.writing.SegmentWriter", "_finalize_segment", False, "segment_writer",
+                "closes a segment written without committing it (segments written in parallel)"),
+    PrivateName("whoosh.writing.SegmentWriter", "_flush_segment", False, "segment_writer",
+                "overridden: writes the postings the bulk writer collected, sorted once"),
+    PrivateName("whoosh.writing.SegmentWriter", "_commit_toc", False, "segment_writer",
+                "publishes segments written elsewhere in one commit"),
+    PrivateName("whoosh.writing.SegmentWriter", "_finish", False, "segment_writer",
+                "releases a writer's temporary files without committing"),
+    PrivateName("whoosh.writing.SegmentWriter", "_added", True, "segment_writer",
+                "marks that the bulk writer added documents, as add_document does"),
+    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_terminfo", True, "segment_writer",
+                "the term info being written, which an inlined posting list goes into"),
+    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_ids", True, "segment_writer",
+                "the current block's ids, inlined when short enough"),
+    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_weights", True, "segment_writer",
+                "the current block's weights, inlined with the ids"),
+    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_values", True, "segment_writer",
+                "the current block's values, inlined with the ids"),
+    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_inlinelimit", True, "segment_writer",
+                "the codec's inline limit, which Whoosh 2.7 never applies"),
+    PrivateName("whoosh.codec.whoosh3.W3Codec", "_blocklimit", True, "segment_writer",
+                "passed on to the inlining postings writer"),
+    PrivateName("whoosh.codec.whoosh3.W3Codec", "_compression", True, "segment_writer",
+                "passed on to the inlining postings writer"),
+    PrivateName("whoosh.codec.whoosh3.W3Codec", "_inlinelimit", True, "segment_writer",
+                "passed on to the inlining postings writer"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_typecode", True, "whoosh_boundary",
+                "the id column's struct type code ('q': 8-byte big-endian)"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_dbfile", True, "whoosh_boundary",
+                "the column file, read as one byte range"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_basepos", True, "whoosh_boundary",
+                "where the column's values start"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_count", True, "whoosh_boundary",
+                "how many values the column wrote (trailing defaults are not written)"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_fixedlen", True, "whoosh_boundary",
+                "bytes per value"),
+    PrivateName("whoosh.columns.NumericColumn.Reader", "_default", True, "whoosh_boundary",
+                "the value of the documents the column did not write"),
+)
+
+# Binary layouts read without Whoosh's code (each has an oracle test against the public API):
+# - the term file (W3 codec's ordered hash file): records of (key length, value length), key,
+#   value, in key order; a key is the field number (unsigned short) and the term's bytes; a
+#   value starts with the term info header (lexicon._TERM_INFO);
+# - a posting list: a 4-byte magic, then blocks of a signed length (negative for the last), the
+#   pickled block info (its fourth item the compression level), the pickled (delta-coded ids,
+#   weights, values), zlib-compressed if compressed (lexicon.read_postings);
+# - a numeric column: its big-endian values in document order (read_id_column).
+
+
+def _resolve(dotted: str):
+    module_name = dotted.partition(".")[0]
+    target = __import__(module_name)
+    parts = dotted.split(".")[1:]
+    for index, part in enumerate(parts):
+        if not hasattr(target, part):
+            __import__(".".join(dotted.split(".")[:index + 2]))
+        target = getattr(target, part)
+    return target
+
+
+def unchecked_whoosh(version: str | None = None) -> str | None:
+    """Why the installed Whoosh (or `version`) cannot be used, or None when it can: a version
+    not in CHECKED_VERSIONS, or a private class-level name of PRIVATE_NAMES missing."""
+    version = whoosh.versionstring() if version is None else version
+    if version not in CHECKED_VERSIONS:
+        return (f"Whoosh {version} is installed, but account search reads Whoosh's private internals "
+                f"and was checked only against Whoosh {', '.join(sorted(CHECKED_VERSIONS))} "
+                "(accounts/search/engine/whoosh_boundary.py). Install a checked version "
+                "(pyproject.toml pins it), or run the search oracle tests on this one and add it "
+                "to CHECKED_VERSIONS.")
+    missing = [f"{item.owner}.{item.name}" for item in PRIVATE_NAMES
+               if not item.on_instances and not hasattr(_resolve(item.owner), item.name)]
+    if missing:
+        return f"Whoosh {version} lacks {', '.join(missing)}, which account search relies on."
+    return None
+
+
+def refuse_unchecked_whoosh() -> None:
+    """Raise ImproperlyConfigured when the installed Whoosh is not one search was checked on."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    problem = unchecked_whoosh()
+    if problem:
+        raise ImproperlyConfigured(problem)
+
+
+def read_id_column(leaf, name: str) -> array:
+    """A numeric column of 64-bit ints of a segment (the account ids) as an array, in one piece.
+
+    Whoosh's column reader unpacks one value per Python call (a second for a 250,000-document
+    segment); its numeric column is the big-endian 64-bit values of the documents in order,
+    the trailing documents left at the default (0) not written.
+    """
+    from whoosh import columns
+
+    reader = leaf.column_reader(name, translate=False)
+    if not isinstance(reader, columns.NumericColumn.Reader) or reader._typecode != "q":
+        return array("q", reader)
+    values = array("q")
+    values.frombytes(reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen))
+    if sys.byteorder == "little":
+        values.byteswap()
+    values.extend(itertools.repeat(reader._default, leaf.doc_count_all() - len(values)))
+    return values

@@ -1,0 +1,81 @@
+"""Who is calling the API: an operator's token, sent as `Authorization: Bearer sipc_...`.
+
+Only tokens are accepted (no session cookies, so no CSRF to get right). A missing, unknown,
+revoked or expired token, or one of a deactivated operator, is 401; a valid token used from
+outside its allowed networks is 403. The request acts as the token's operator: their role and
+groups decide everything else, exactly as on the pages.
+"""
+import ipaddress
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from console.api.models import ApiToken
+from console.api.services import secret_matches, token_parts
+from console.audit import Actor
+from console.models import AuditEntry
+from console.sessions import client_ip
+
+KEYWORD = "Bearer"
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        keyword, _space, text = header.partition(" ")
+        if not header:
+            return None
+        if keyword != KEYWORD or not text.strip():
+            raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
+        token = self._find(text.strip())
+        if token is None:
+            raise exceptions.AuthenticationFailed("The API token is not valid.")
+        if token.is_revoked:
+            raise exceptions.AuthenticationFailed("The API token was revoked.")
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed("The API token has expired.")
+        if not token.operator.is_active:
+            raise exceptions.AuthenticationFailed("The operator of this API token is deactivated.")
+        source = client_ip(request._request)
+        if not source_allowed(token, source):
+            raise exceptions.PermissionDenied(f"This API token may not be used from {source or 'an unknown address'}.")
+        request._request.api_source = source
+        return token.operator, token
+
+    @staticmethod
+    def _find(text: str) -> ApiToken | None:
+        parts = token_parts(text)
+        if parts is None:
+            return None
+        prefix, secret = parts
+        token = ApiToken.objects.select_related("operator").filter(prefix=prefix).first()
+        return token if token is not None and secret_matches(token, secret) else None
+
+    def authenticate_header(self, request) -> str:
+        return f'{KEYWORD} realm="api"'
+
+
+def source_allowed(token: ApiToken, source: str | None) -> bool:
+    """Whether a request from `source` may use `token` (any source when it lists no network)."""
+    if not token.allowed_networks:
+        return True
+    try:
+        address = ipaddress.ip_address(source or "")
+    except ValueError:
+        return False
+    networks = (ipaddress.ip_network(network) for network in token.allowed_networks.split())
+    return any(address.version == network.version and address in network for network in networks)
+
+
+def api_actor(request) -> Actor:
+    """The audit log's actor of an API request: the operator, through which token."""
+    token = request.auth
+    return Actor(AuditEntry.ActorKind.OPERATOR, f"{request.user.get_username()} (API token “{token.name}”)", request.user)
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "console.api.authentication.TokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "sipc_<prefix>_<secret>"}

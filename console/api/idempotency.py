@@ -1,0 +1,101 @@
+"""`Idempotency-Key` on creating POSTs: the first request with a key claims it in the same
+transaction as what it creates and keeps its answer; a retry with the same key and request gets
+that answer again (header `Idempotent-Replayed: true`) and creates nothing; the same key with a
+different request is 422. Only successful answers are kept: a refused request created nothing,
+so sending it again is harmless. A twin sent while the first is still running waits for it (the
+key's unique index) and then gets its answer."""
+import hashlib
+import json
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from console.api.models import IdempotentRequest
+from console.api.problems import UnprocessableRequest
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+KEPT_HEADERS = ("Location", "ETag")
+
+
+def _plain(value):
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{digest.hexdigest()}"
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def request_fingerprint(request, kwargs: dict) -> str:
+    data = request.data
+    data = {key: data.getlist(key) for key in data} if hasattr(data, "getlist") else data
+    text = json.dumps([request.method, request.path, kwargs, _plain(data)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _key(request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise exceptions.ValidationError({HEADER: [f"An {HEADER} is 1 to {MAX_KEY_LENGTH} printable characters."]})
+    return key
+
+
+def _replay(stored: IdempotentRequest, fingerprint: str) -> Response:
+    if stored.fingerprint != fingerprint:
+        raise UnprocessableRequest(f"This {HEADER} was already used for a different request: use a new key for a new request.")
+    return Response(stored.body, status=stored.status_code, headers={**stored.headers, "Idempotent-Replayed": "true"})
+
+
+def idempotent(post):
+    """Decorate an APIView's `post` that creates something."""
+
+    @wraps(post)
+    def wrapper(view, request, *args, **kwargs):
+        key = _key(request)
+        if key is None:
+            return post(view, request, *args, **kwargs)
+        fingerprint = request_fingerprint(request, kwargs)
+        stored = IdempotentRequest.objects.filter(operator=request.user, key=key).first()
+        if stored is not None:
+            return _replay(stored, fingerprint)
+        try:
+            with transaction.atomic():
+                claim = IdempotentRequest.objects.create(
+                    operator=request.user, key=key, fingerprint=fingerprint, status_code=0, body={},
+                )
+                response = post(view, request, *args, **kwargs)
+                if not 200 <= response.status_code < 300:
+                    transaction.set_rollback(True)
+                    return response
+                claim.status_code, claim.body = response.status_code, response.data
+                claim.headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+                claim.save(update_fields=["status_code", "body", "headers"])
+        except IntegrityError:
+            stored = IdempotentRequest.objects.filter(operator=request.user, key=key).first()
+            if stored is None:
+                raise
+            return _replay(stored, fingerprint)
+        return response
+
+    return wrapper
+
+
+def idempotent_requests_prune() -> int:
+    """Forget answers older than API_IDEMPOTENCY_SECONDS (a worker task); returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.API_IDEMPOTENCY_SECONDS)
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

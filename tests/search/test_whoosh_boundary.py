@@ -1,0 +1,191 @@
+"""The boundary between search and Whoosh: the query language imports without Whoosh, the console
+refuses to start on a Whoosh version search was not checked against, every private name listed
+exists on Whoosh's live objects, and every private read answers like Whoosh's public API."""
+import io
+import re
+import subprocess
+import sys
+import textwrap
+from array import array
+from datetime import UTC, datetime
+from pathlib import Path
+
+import whoosh
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import formats
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3TermInfo
+
+from accounts.search.engine.documents import account_document
+from accounts.search.engine.lexicon import read_postings
+from accounts.search.engine.schema import search_schema
+from accounts.search.engine.segment_writer import commit_segments, write_segment
+from accounts.search.engine.whoosh_boundary import (
+    CHECKED_VERSIONS,
+    PRIVATE_NAMES,
+    read_id_column,
+    unchecked_whoosh,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def run_python(code: str, **environment) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, check=False,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", **environment})
+
+
+def test_the_query_language_imports_and_parses_with_whoosh_blocked():
+    result = run_python("""
+        import sys
+
+        class RefuseWhoosh:
+            def find_spec(self, name, path=None, target=None):
+                if name == "whoosh" or name.startswith("whoosh."):
+                    raise ImportError(f"blocked: {name}")
+
+        sys.meta_path.insert(0, RefuseWhoosh())
+        from accounts.search.language import analyzer, errors, fields, lexer, lucene_regex, nodes, parser
+        try:
+            parser.parse('owner:"giulia rossi" AND NOT rossi~1 OR (desc* AND created:[2024-01-01 TO *])')
+            parser.parse("owner:(rossi")
+        except errors.SearchQueryError as error:
+            print("query error at", error.position)
+        import whoosh
+    """)
+    assert "query error at 12" in result.stdout, result.stderr
+    assert "ImportError: blocked: whoosh" in result.stderr  # the block held: nothing imported Whoosh
+
+
+def test_the_console_refuses_to_start_on_an_unchecked_whoosh_version(tmp_path):
+    result = run_python("""
+        import os, whoosh
+        whoosh.__version__ = (2, 8, 0)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings"
+        import django
+        django.setup()
+        print("started")
+    """, VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "started" not in result.stdout
+    assert "ImproperlyConfigured: Whoosh 2.8.0 is installed, but account search" in result.stderr
+    assert "was checked only against Whoosh 2.7.5" in result.stderr
+
+
+def test_the_installed_whoosh_is_a_checked_one():
+    assert whoosh.versionstring() in CHECKED_VERSIONS
+    assert unchecked_whoosh() is None
+    assert "checked only against" in unchecked_whoosh("3.0.0")
+
+
+def account_row(number: int, owner: str) -> dict:
+    return {
+        "id": 1000 + 7 * number, "group_id": 1, "username": f"{100000 + number}", "owner": owner,
+        "caller_id": "", "email": "", "description": owner, "virtual_number": "", "secondary_number": "",
+        "account_type": "generic", "status": "created", "enabled": True,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+
+
+def bulk_written(directory, owners: list[str]):
+    ix = whoosh_index.create_in(str(directory), search_schema())
+    commit_segments(ix, [write_segment(ix, map(account_document, (account_row(n, o) for n, o in enumerate(owners))))])
+    return ix
+
+
+def test_every_private_name_listed_exists_on_whoosh_objects(tmp_path):
+    ix = bulk_written(tmp_path, ["giulia rossi", "anna rossi"])
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        terms = leaf._terms
+        postings_writer = W3PostingsWriter(io.BytesIO(), 128, inlinelimit=2)
+        postings_writer.start_postings(formats.Positions(), W3TermInfo())
+        live = {
+            "whoosh.reading.SegmentReader": leaf, "whoosh.codec.whoosh3.W3TermsReader": terms,
+            "whoosh.filedb.filetables.HashReader": terms._tindex,
+            "whoosh.filedb.filetables.OrderedHashReader": terms._tindex,
+            "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": ix.writer(),
+            "whoosh.codec.whoosh3.W3PostingsWriter": postings_writer, "whoosh.codec.whoosh3.W3Codec": W3Codec(),
+            "whoosh.columns.NumericColumn.Reader": leaf.column_reader("pk", translate=False),
+        }
+        try:
+            for item in PRIVATE_NAMES:
+                assert hasattr(live[item.owner], item.name), f"{item.owner}.{item.name}"
+        finally:
+            live["whoosh.writing.SegmentWriter"].cancel()
+
+
+@SETTINGS
+@given(owners=st.lists(st.sampled_from(["anna", "rossi", "léa", "giulia", "o'neil", "", "de la cruz"]).map(str),
+                       min_size=1, max_size=300))
+def test_the_id_column_read_in_one_piece_is_whoosh_s_column(tmp_path_factory, owners):
+    ix = bulk_written(tmp_path_factory.mktemp("ids"), owners)
+    with ix.reader() as reader:
+        for leaf, _offset in reader.leaf_readers():
+            assert read_id_column(leaf, "pk") == array("q", leaf.column_reader("pk"))
+            assert read_id_column(leaf, "fingerprint") == array("q", leaf.column_reader("fingerprint"))
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["anna", "rossi", "léa", "de", "la", "cruz"]), max_size=6)
+                       .map(" ".join), min_size=1, max_size=400),
+       codec=st.sampled_from(["whoosh", "inlining"]))
+def test_a_posting_list_read_in_one_piece_is_whoosh_s_posting_list(tmp_path_factory, owners, codec):
+    """Ids of every term of every kind of field, and the position values of the positional fields
+    (the only values the engine decodes), against Whoosh's matcher, for segments written by
+    Whoosh's writer (block postings) and by the bulk writer (inlined ones)."""
+    directory = tmp_path_factory.mktemp("postings")
+    if codec == "whoosh":
+        ix = whoosh_index.create_in(str(directory), search_schema())
+        with ix.writer() as writer:
+            for number, owner in enumerate(owners):
+                writer.add_document(**account_document(account_row(number, owner)))
+    else:
+        ix = bulk_written(directory, owners)
+    with ix.reader() as reader:
+        for leaf, _offset in reader.leaf_readers():
+            for fieldname in ("owner", "owner_pairs", "owner_rev", "description", "group_id", "has_value"):
+                positional = isinstance(leaf.schema[fieldname].format, formats.Positions)
+                for btext in leaf.lexicon(fieldname):
+                    id_blocks, value_blocks = read_postings(leaf._terms, fieldname, btext)
+                    matcher = leaf.postings(fieldname, btext)
+                    expected_ids, expected_positions = [], []
+                    while matcher.is_active():
+                        expected_ids.append(matcher.id())
+                        if positional:
+                            expected_positions.append(matcher.value_as("positions"))
+                        matcher.next()
+                    assert [docnum for ids in id_blocks for docnum in ids] == expected_ids
+                    if positional:
+                        decode = leaf.schema[fieldname].format.decode_positions
+                        assert [decode(value) for values in value_blocks for value in values] == expected_positions
+
+
+def test_the_tokenizer_is_pickled_from_the_path_the_index_format_records(tmp_path):
+    """Whoosh pickles the tokenizer's class path into every index: moving the class without a new
+    INDEX_FORMAT would make every deployed index unreadable (see engine/tokenizer.py)."""
+    from accounts.search.engine.index_files import PICKLED_TOKENIZER
+    from accounts.search.engine.tokenizer import AccountTextTokenizer
+
+    assert f"{AccountTextTokenizer.__module__}.{AccountTextTokenizer.__qualname__}" == PICKLED_TOKENIZER
+    bulk_written(tmp_path, ["anna"])
+    toc = next(tmp_path.glob("_MAIN_*.toc")).read_bytes()
+    module, _, name = PICKLED_TOKENIZER.rpartition(".")
+    assert module.encode() in toc and name.encode() in toc
+
+
+def test_every_private_name_the_engine_reaches_for_is_listed():
+    """Attribute reads such as `reader._terms` in the engine's modules, and the private names the
+    bulk writer uses on the Whoosh classes it extends, all stand in PRIVATE_NAMES."""
+    listed = {item.name for item in PRIVATE_NAMES}
+    engine = ROOT / "accounts" / "search" / "engine"
+    reached = set()
+    for path in engine.glob("*.py"):
+        code = re.sub(r"#.*", "", re.sub(r'""".*?"""', "", path.read_text(), flags=re.DOTALL))
+        reached |= set(re.findall(r"(?<!self)\.(_[a-z]\w*)", code))
+    writer_code = (engine / "segment_writer.py").read_text()
+    own = set(re.findall(r"def (_\w+)", writer_code)) | {"_postings"}  # the bulk writer's own
+    reached |= set(re.findall(r"self\.(_[a-z]\w*)", writer_code)) - own
+    assert reached - listed == set()
+    assert {"_terms", "_tindex", "_read_toc", "_terminfo", "_dbfile"} <= reached
