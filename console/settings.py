@@ -198,7 +198,7 @@ SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6)
 SMS_RETRY_BASE_SECONDS = float(env_str("SMS_RETRY_BASE_SECONDS", "5"))
 SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)
 SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 20)
-WORKER_TASKS.append("activation.sms.outbox.send_due_sms")
+WORKER_TASKS.append("activation.sms.outbox.send_due_sms_in_background")
 
 LOGGING = {
     "version": 1,

@@ -6,8 +6,11 @@ connection to the gateway, then records every outcome and commits: one transacti
 holds the row locks from the claim to the recorded outcomes. Several threads (SMS_SEND_THREADS) and
 several workers run at once, each with rows of its own, so the gateway round trips overlap; the
 batch (at most SMS_BATCH_SIZE messages) spreads the database's statements and commit over its
-messages instead of paying them for each one.
+messages instead of paying them for each one. In `manage.py run_worker` on PostgreSQL the threads
+run beside the worker's loop (`send_due_sms_in_background`) and keep their connections; tests and
+SQLite send a round at a time (`send_due_sms`).
 
+A worker stopped with Ctrl-C or SIGTERM lets each thread finish and record the batch in hand.
 A worker that dies at any point releases its claim: the rows are still queued and the next round
 sends them. The one window in which a message can go out twice runs from the gateway accepting it
 to the commit of its batch: the rest of the batch's sends (at most SMS_BATCH_SIZE - 1, each bounded
@@ -75,6 +78,64 @@ class _Budget:
             granted = max(0, min(wanted, self.left))
             self.left -= granted
             return granted
+
+
+def send_due_sms_in_background() -> int:
+    """Worker task (settings.WORKER_TASKS): on PostgreSQL, keep this worker's SMS_SEND_THREADS
+    sending threads running and wake them when messages are due; elsewhere, `send_due_sms`.
+
+    The threads send on while the worker's loop runs its other tasks (after a bulk send, applying
+    the search change log of its status changes takes about a third of the worker's time), no
+    thread waits at the end of a round for the slowest one, and each keeps its database connection
+    and its keep-alive gateway connection from one batch to the next. Each batch is claimed, sent
+    and recorded in one transaction as `send_due_sms` does. Returns 0: the threads' work is their
+    own, so the loop rests as it would with nothing to do. When the worker stops (Ctrl-C, SIGTERM),
+    each thread finishes the batch it holds, so a stop never re-sends what the gateway took.
+    """
+    if connection.vendor != "postgresql":
+        return send_due_sms()
+    _senders.keep_running()
+    return 0
+
+
+class _Senders:
+    """The background sending threads of one worker process."""
+
+    def __init__(self):
+        self.threads: list[threading.Thread] = []
+        self.due = threading.Event()
+
+    def keep_running(self) -> None:
+        self.threads = [thread for thread in self.threads if thread.is_alive()]
+        for _ in range(max(1, settings.SMS_SEND_THREADS) - len(self.threads)):
+            thread = threading.Thread(target=self._send_while_the_worker_runs, name="sms-sender")
+            thread.start()
+            self.threads.append(thread)
+        if SmsMessage.objects.due(timezone.now()).exists():
+            self.due.set()
+
+    def _send_while_the_worker_runs(self) -> None:
+        """Send one due batch after the other until none is left, then wait to be woken (or
+        WORKER_IDLE_SECONDS); stop once the worker's main thread has ended, after the batch in hand."""
+        config = gateway = None
+        try:
+            while threading.main_thread().is_alive():
+                try:
+                    if (latest := sms_config()) != config:  # the Services page changed: a new gateway connection
+                        config, gateway = latest, gateway_for(latest)
+                    handled = send_batch(gateway, config, max(1, settings.SMS_BATCH_SIZE))
+                except Exception:
+                    logger.exception("an SMS sending thread failed; it tries again")
+                    connection.close()
+                    handled = 0
+                if not handled:
+                    self.due.wait(settings.WORKER_IDLE_SECONDS)
+                    self.due.clear()
+        finally:
+            connection.close()
+
+
+_senders = _Senders()
 
 
 def _drain(budget: _Budget, batch_size: int) -> int:

@@ -1,6 +1,7 @@
 """Integration with a real Kannel (bearerbox, smsbox, fakesmsc on loopback ports of their own):
 sending, delivery reports, gateway faults and workers killed mid-send (M2, DESIGN 6)."""
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -214,15 +215,7 @@ def kill_worker_at(point: str, settings, sends: int = 1, batch_size: int = 1) ->
     at `point`: "claimed" (rows locked, nothing sent) or "sent" (the gateway accepted `sends`
     messages of the batch, the outcomes not yet committed). The pause there is injected into the
     worker process; nothing else about the worker or Kannel is faked."""
-    from django.db import connection
-
-    database = connection.settings_dict
-    env = {
-        "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings", "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "SECRET_KEY": settings.SECRET_KEY, "VAR_DIR": str(ROOT / "var"), "LOG_LEVEL": "WARNING",
-        "SMS_SEND_THREADS": "1", "SMS_BATCH_SIZE": str(batch_size),
-    }
+    env = worker_environment(settings, SMS_SEND_THREADS="1", SMS_BATCH_SIZE=str(batch_size))
     worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, point, str(sends)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = worker.stdout.readline().strip()
@@ -347,3 +340,63 @@ def test_sending_threads_and_two_workers_send_each_queued_sms_exactly_once(via_k
     received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 30 and found, 10, "30 SMS")
     time.sleep(0.5)
     assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted(numbers) == sorted(received)
+
+
+def worker_environment(settings, **values: str) -> dict[str, str]:
+    """The environment of a worker process on the test database."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    return {
+        "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings", "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "SECRET_KEY": settings.SECRET_KEY, "VAR_DIR": str(ROOT / "var"), "LOG_LEVEL": "WARNING", **values,
+    }
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_worker_stopped_while_its_threads_send_finishes_their_batches_and_sends_nothing_twice(via_kannel, personas, profile, settings, stop_signal):
+    from tests.conftest import make_account
+
+    numbers = [f"+3934900001{n:02d}" for n in range(80)]
+    messages = [queue(make_account(personas.group, number=number)) for number in numbers]
+    env = worker_environment(settings, SMS_SEND_THREADS="4", SMS_BATCH_SIZE="10", WORKER_IDLE_SECONDS="0.1")
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        sent = SmsMessage.objects.filter(pk__in=[sms.pk for sms in messages], sent_at__isnull=False)
+        wait_for(sent.exists, 30, "the worker's first batch")
+        worker.send_signal(stop_signal)  # while its threads hold batches that the gateway is taking
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+        worker.wait()
+    assert sent.count() < len(numbers), "the worker was stopped before it had sent everything"
+    for sms in messages:
+        run_rounds_until(sms.pk, ("sent", "delivered"))
+    received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= len(numbers) and found,
+                        10, f"{len(numbers)} SMS")
+    time.sleep(0.5)
+    assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted(numbers) == sorted(received)
+    assert SmsMessage.objects.filter(pk__in=[sms.pk for sms in messages], attempts=1).count() == len(numbers)
+
+
+def test_a_running_worker_sends_every_queued_sms_once_through_its_sending_threads(via_kannel, personas, profile, settings):
+    from tests.conftest import make_account
+
+    numbers = [f"+3934900002{n:02d}" for n in range(30)]
+    messages = SmsMessage.objects.filter(pk__in=[queue(make_account(personas.group, number=number)).pk for number in numbers])
+    env = worker_environment(settings, SMS_SEND_THREADS="3", SMS_BATCH_SIZE="4", WORKER_IDLE_SECONDS="0.1")
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: messages.filter(state__in=["sent", "delivered"]).count() == len(numbers), 60, "the worker to send them all")
+        late = queue(make_account(personas.group, number="+393490000300"))  # the threads, idle by now, are woken for it
+        wait_state(late.pk, "delivered", timeout=20)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+        worker.wait()
+    assert messages.filter(attempts=1).count() == len(numbers)
+    received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 31 and found, 10, "31 SMS")
+    time.sleep(0.5)
+    assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted([*numbers, "+393490000300"]) == sorted(received)
