@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -220,6 +221,7 @@ def main() -> int:
     if args.work:
         work(args.work, args.index)
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped from outside: still stop the Kamailio started here
     ensure_database()
     world = prepare(args)
     print(f"Group {world['group'].name}: {world['size']:,} accounts, {args.registered:,} of them registered.", flush=True)
