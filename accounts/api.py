@@ -69,7 +69,7 @@ def visible_group(request, group_id: int) -> Group:
 
 
 def visible_account(request, account_id: int, queryset=None) -> Account:
-    account = (queryset or Account.objects.all()).visible_to(request.user).filter(pk=account_id).first()
+    account = (Account.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=account_id).first()
     if account is None:
         raise Http404
     return account

@@ -266,6 +266,23 @@ def test_a_list_page_costs_the_same_queries_for_one_account_and_for_twenty(perso
     assert queries() == one
 
 
+def test_reading_one_account_never_reads_the_whole_table(personas, account):
+    """Every query of an account's read, write or action names the rows it wants (an unfiltered
+    SELECT would fetch every account: a million rows in production)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    administrator = ApiClient(issue_token(personas.administrator))
+    url = f"/api/v1/accounts/{account.pk}/"
+    with CaptureQueriesContext(connection) as captured:
+        etag = administrator.get(url)["ETag"]
+        administrator.patch(url, {"owner": "Someone"}, headers={"If-Match": etag})
+        administrator.post(url + "disable/")
+        administrator.post(url + "licence/revoke-keys/")
+    reads = [query["sql"] for query in captured if query["sql"].startswith("SELECT") and 'FROM "accounts_account"' in query["sql"]]
+    assert reads and all("WHERE" in sql for sql in reads)
+
+
 def _directives(response) -> list[str]:
     """The Cache-Control directives of an answer (the operator middleware adds never-cache ones)."""
     return [part.strip() for part in response.get("Cache-Control", "").split(",")]
