@@ -82,9 +82,12 @@ def _visible_account(request, account_id: int) -> Account:
 def account_detail(request, account_id: int):
     account = get_visible_or_404(Account.objects.for_list().select_related("profile"), request.user, pk=account_id)
     address_check = _address_check(account, request.GET.get("address"))
+    timeline = account_timeline(account)
+    # The page opens on the tab that has something to show: the activity when there is any.
+    opening_tab = "activity" if timeline and address_check is None else "configuration"
     return render(request, "accounts/account_detail.html", {
-        "account": account, "access_rules": account.access_rules.all(), "timeline": account_timeline(account),
-        "address_check": address_check, "tab": request.GET.get("tab", "activity" if address_check is None else "configuration"),
+        "account": account, "access_rules": account.access_rules.all(), "timeline": timeline,
+        "address_check": address_check, "tab": request.GET.get("tab", opening_tab),
     })
 
 

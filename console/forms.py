@@ -105,3 +105,40 @@ class ServiceSettingsForm(forms.ModelForm):
         if url and not url.startswith(("https://", "http://")):
             raise forms.ValidationError("Give a full address starting with https://.")
         return url
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, all optional: action (a prefix), actor and object (part of the name),
+    and a date range (inclusive, in the console's time zone). A malformed date is reported and
+    left out of the filter."""
+
+    action = forms.CharField(required=False, max_length=100)
+    actor = forms.CharField(required=False, max_length=150)
+    object = forms.CharField(required=False, max_length=200)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            error_messages={"invalid": "Enter the start date as YYYY-MM-DD."})
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            error_messages={"invalid": "Enter the end date as YYYY-MM-DD."})
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in ("action", "actor", "object"):
+            if name in cleaned:
+                cleaned[name] = cleaned[name].replace("\x00", "")
+        return cleaned
+
+    def filtered(self, entries):
+        """`entries` narrowed to the valid filters given."""
+        self.is_valid()
+        values = self.cleaned_data
+        if values.get("action"):
+            entries = entries.filter(action__startswith=values["action"])
+        if values.get("actor"):
+            entries = entries.filter(actor_label__icontains=values["actor"])
+        if values.get("object"):
+            entries = entries.filter(object_repr__icontains=values["object"])
+        if values.get("since"):
+            entries = entries.filter(at__date__gte=values["since"])
+        if values.get("until"):
+            entries = entries.filter(at__date__lte=values["until"])
+        return entries

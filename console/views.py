@@ -13,12 +13,13 @@ from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.feedback import report_update
 from console.forms import (
+    AuditFilterForm,
     OperatorForm,
     PasswordChangeForm,
     ServiceSettingsForm,
     SignInPolicyForm,
 )
-from console.listing import paginate, text_filter
+from console.listing import paginate
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
 from console.services import (
     generate_one_time_password,
@@ -131,12 +132,9 @@ def operator_reset_password(request, operator_id: int):
 
 @administrator_required
 def audit_list(request):
-    entries = AuditEntry.objects.select_related("actor")
-    action = text_filter(request, "action")
-    if action:
-        entries = entries.filter(action__startswith=action)
-    page = paginate(request, entries)
-    return render(request, "console/audit_list.html", {"page": page, "action": action})
+    filters = AuditFilterForm(request.GET)
+    page = paginate(request, filters.filtered(AuditEntry.objects.select_related("actor")))
+    return render(request, "console/audit_list.html", {"page": page, "filters": filters})
 
 
 @administrator_required
