@@ -173,6 +173,7 @@ class AccountEditForm(PasswordFieldsMixin, AccountSettingsForm):
     def __init__(self, account: Account, *args, **kwargs):
         self.account = account
         super().__init__(*args, **kwargs)
+        self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label(account.group)
 
     def clean_account_type(self) -> str:
         account_type = self.cleaned_data["account_type"]

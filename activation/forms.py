@@ -51,12 +51,12 @@ class WizardForm(forms.Form):
     def __init__(self, *args, group, **kwargs):
         super().__init__(*args, **kwargs)
         self.group = group
-        if group.profile is None:
+        if ProvisioningProfile.objects.for_group(group) is None:
             self.fields["profile"].required = True
             self.fields["profile"].empty_label = None
-            self.fields["profile"].help_text = "The group has no profile of its own, so choose one."
+            self.fields["profile"].help_text = "Neither the group nor the system has a profile, so choose one."
         else:
-            self.fields["profile"].empty_label = f"The group's profile ({group.profile.name})"
+            self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label(group)
 
     def clean_virtual_number(self) -> str:
         number = self.cleaned_data["virtual_number"].strip()

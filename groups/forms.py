@@ -15,6 +15,10 @@ class GroupForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label()
+
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
         if not name:
