@@ -4,6 +4,7 @@ from django import forms
 from accounts.forms import text_without_controls
 from accounts.models import NUMBER_VALIDATOR, Account
 from activation.models import ProvisioningProfile
+from console.form_fields import SpecificErrors
 
 PROFILE_FIELDS = [
     "name", "sip_host", "sip_port", "transport", "support_phone", "support_email", "client_logging",
@@ -11,7 +12,7 @@ PROFILE_FIELDS = [
 ]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(SpecificErrors, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     ios_download_url = forms.URLField(label="iOS download address", required=False, assume_scheme="https")
     android_download_url = forms.URLField(label="Android download address", required=False, assume_scheme="https")
@@ -31,7 +32,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["is_default"].initial = self.instance.is_default
 
 
-class WizardForm(forms.Form):
+class WizardForm(SpecificErrors, forms.Form):
     owner = forms.CharField(max_length=100)
     email = forms.EmailField(label="E-mail", required=False)
     virtual_number = forms.CharField(

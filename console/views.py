@@ -11,7 +11,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_secret, report_update
 from console.forms import (
     AuditFilterForm,
     OperatorForm,
@@ -83,7 +83,7 @@ def operator_create_view(request):
         except ServiceError as error:
             form.add_error("username", error.message)
         else:
-            messages.success(request, f"Operator {operator.username} created. One-time password (shown once): {password}")
+            report_secret(request, f"Operator {operator.username} created. One-time password (shown once):", password)
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "creating": True})
 
@@ -126,7 +126,7 @@ def operator_reset_password(request, operator_id: int):
         )
     password = generate_one_time_password()
     operator_set_password(actor=Actor.of(request.user), operator_id=operator.pk, password=password, must_change=True)
-    messages.success(request, f"New one-time password for {operator.username} (shown once): {password}")
+    report_secret(request, f"New one-time password for {operator.username} (shown once):", password)
     return redirect("operator_list")
 
 

@@ -2,10 +2,10 @@
 from django import forms
 
 from activation.models import ProvisioningProfile
-from console.form_fields import MultilineTextField
+from console.form_fields import MultilineTextField, SpecificErrors
 
 
-class GroupForm(forms.Form):
+class GroupForm(SpecificErrors, forms.Form):
     name = forms.CharField(max_length=100, strip=True)
     admin_email = forms.EmailField(label="Admin contact (IT e-mail)", required=False)
     description = MultilineTextField(max_length=500, required=False)

@@ -36,7 +36,7 @@ def test_the_wizard_refuses_national_numbers_and_a_group_without_profile_needs_o
     operator = client_for(personas.operator)
     page = operator.post(wizard_url(personas.group), {"owner": "G", "virtual_number": "0212345678", "security_model": "end_to_end"})
     content = page.content.decode()
-    assert "international number" in content and "This field is required." in content
+    assert "international number" in content and "Choose the provisioning profile." in content
     assert not Account.objects.exists()
 
 
