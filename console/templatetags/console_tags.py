@@ -4,7 +4,11 @@ import functools
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
@@ -100,6 +104,8 @@ def audit_value(entry, key: str, value) -> str:
     field = _audited_field(entry, key) or _related_field(entry, key)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str) and parse_datetime(value):
+        return date_format(timezone.localtime(parse_datetime(value)), "Y-m-d H:i:s")
     return str(value)
 
 

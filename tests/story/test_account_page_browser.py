@@ -138,3 +138,12 @@ def test_the_audit_log_names_an_auditors_and_a_removed_operators_role(client_for
     page = client_for(personas.administrator).get("/audit/", {"object": "700001"}).content.decode()
     assert "oscar (operator since removed)" in page
     assert "alice (Administrator)" in page
+
+
+def test_a_recorded_moment_prints_in_the_console_date_format(db):
+    from console.models import AuditEntry
+    from console.templatetags.console_tags import audit_value
+
+    entry = AuditEntry(object_type="licence", action="licence.check")
+    assert audit_value(entry, "last_checked_at", "2026-12-06T23:05:38.123456+00:00") == "2026-12-06 23:05:38"
+    assert audit_value(entry, "state", "conflict") == "Conflict"
