@@ -2,7 +2,7 @@
 summary at the top linked to the fields, specific messages, copy buttons for passwords shown once
 and the public key, consistent labels, and one date format."""
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from django.template import Context, Template
 from playwright.sync_api import expect
@@ -84,5 +84,5 @@ def test_the_services_audit_names_sms_fields_as_the_form_does(client_for, person
 
 def test_dates_print_in_one_format_everywhere():
     rendered = Template("{{ day }}|{{ moment }}|{{ day|date }}|{{ moment|date:'SHORT_DATETIME_FORMAT' }}").render(
-        Context({"day": date(2026, 12, 6), "moment": datetime(2026, 12, 6, 23, 5, tzinfo=timezone.utc)}))
+        Context({"day": date(2026, 12, 6), "moment": datetime(2026, 12, 6, 23, 5, tzinfo=UTC)}))
     assert rendered == "2026-12-06|2026-12-06 23:05|2026-12-06|2026-12-06 23:05"
