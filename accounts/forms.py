@@ -5,7 +5,7 @@ from django import forms
 from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, parse_entries
 from accounts.models import NUMBER_VALIDATOR, USERNAME_VALIDATOR, Account
 from activation.models import ProvisioningProfile
-from console.form_fields import DateInput, MultilineTextField
+from console.form_fields import DateInput, MultilineTextField, SpecificErrors
 from licensing.models import Licence
 
 PASSWORD_MIN_LENGTH = 8
@@ -25,7 +25,7 @@ def text_without_controls(value: str, label: str) -> str:
     return value
 
 
-class AccountSettingsForm(forms.Form):
+class AccountSettingsForm(SpecificErrors, forms.Form):
     """The fields that may change during an account's life; shared by the create and edit forms."""
 
     account_type = forms.ChoiceField(label="Account type", choices=Account.AccountType.choices, initial=Account.AccountType.PGSM)
@@ -173,6 +173,7 @@ class AccountEditForm(PasswordFieldsMixin, AccountSettingsForm):
     def __init__(self, account: Account, *args, **kwargs):
         self.account = account
         super().__init__(*args, **kwargs)
+        self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label(account.group)
 
     def clean_account_type(self) -> str:
         account_type = self.cleaned_data["account_type"]

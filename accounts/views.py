@@ -14,6 +14,7 @@ from accounts.search.results import search_context, search_within
 from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
 from accounts.templatetags.account_tags import enable_confirmation
 from accounts.timeline import account_timeline
+from activation.models import ProvisioningProfile
 from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
@@ -82,9 +83,13 @@ def _visible_account(request, account_id: int) -> Account:
 def account_detail(request, account_id: int):
     account = get_visible_or_404(Account.objects.for_list().select_related("profile"), request.user, pk=account_id)
     address_check = _address_check(account, request.GET.get("address"))
+    timeline = account_timeline(account)
+    # The page opens on the tab that has something to show: the activity when there is any.
+    opening_tab = "activity" if timeline and address_check is None else "configuration"
     return render(request, "accounts/account_detail.html", {
-        "account": account, "access_rules": account.access_rules.all(), "timeline": account_timeline(account),
-        "address_check": address_check, "tab": request.GET.get("tab", "activity" if address_check is None else "configuration"),
+        "account": account, "access_rules": account.access_rules.all(), "timeline": timeline,
+        "address_check": address_check, "tab": request.GET.get("tab", opening_tab),
+        "profile_fallback": "" if account.profile_id else ProvisioningProfile.objects.fallback_label(account.group),
     })
 
 

@@ -4,6 +4,7 @@ from django import forms
 from accounts.forms import text_without_controls
 from accounts.models import NUMBER_VALIDATOR, Account
 from activation.models import ProvisioningProfile
+from console.form_fields import SpecificErrors
 
 PROFILE_FIELDS = [
     "name", "sip_host", "sip_port", "transport", "support_phone", "support_email", "client_logging",
@@ -11,7 +12,7 @@ PROFILE_FIELDS = [
 ]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(SpecificErrors, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     ios_download_url = forms.URLField(label="iOS download address", required=False, assume_scheme="https")
     android_download_url = forms.URLField(label="Android download address", required=False, assume_scheme="https")
@@ -31,7 +32,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["is_default"].initial = self.instance.is_default
 
 
-class WizardForm(forms.Form):
+class WizardForm(SpecificErrors, forms.Form):
     owner = forms.CharField(max_length=100)
     email = forms.EmailField(label="E-mail", required=False)
     virtual_number = forms.CharField(
@@ -51,12 +52,12 @@ class WizardForm(forms.Form):
     def __init__(self, *args, group, **kwargs):
         super().__init__(*args, **kwargs)
         self.group = group
-        if group.profile is None:
+        if ProvisioningProfile.objects.for_group(group) is None:
             self.fields["profile"].required = True
             self.fields["profile"].empty_label = None
-            self.fields["profile"].help_text = "The group has no profile of its own, so choose one."
+            self.fields["profile"].help_text = "Neither the group nor the system has a profile, so choose one."
         else:
-            self.fields["profile"].empty_label = f"The group's profile ({group.profile.name})"
+            self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label(group)
 
     def clean_virtual_number(self) -> str:
         number = self.cleaned_data["virtual_number"].strip()

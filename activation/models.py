@@ -3,6 +3,24 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+class ProfileQuerySet(models.QuerySet):
+    def system_default(self) -> "ProvisioningProfile | None":
+        return self.filter(is_default=True).first()
+
+    def for_group(self, group) -> "ProvisioningProfile | None":
+        """The profile an account of `group` gets when it names none (P1): the group's own, else
+        the system default, as the profiles page promises."""
+        return group.profile or self.system_default()
+
+    def fallback_label(self, group=None) -> str:
+        """The "no profile of its own" choice in words, naming the profile it stands for: the
+        group's (of `group`, when given), else the system default."""
+        if group is not None and group.profile is not None:
+            return f"The group's profile ({group.profile.name})"
+        default = self.system_default()
+        return f"The system default ({default.name})" if default else "None (no profile is the system default)"
+
+
 class ProvisioningProfile(models.Model):
     """Server address, transport and client settings handed to a client app at activation (P1)."""
 
@@ -25,6 +43,8 @@ class ProvisioningProfile(models.Model):
     is_default = models.BooleanField("system default", default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

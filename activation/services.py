@@ -34,7 +34,7 @@ ATTEMPT_FIELDS = ["state", "attempts", "last_error", "next_attempt_at", "backend
 
 
 def default_profile() -> ProvisioningProfile | None:
-    return ProvisioningProfile.objects.filter(is_default=True).first()
+    return ProvisioningProfile.objects.system_default()
 
 
 def profile_for(account: Account) -> ProvisioningProfile | None:
@@ -132,10 +132,11 @@ def links_retire(*, account_ids: Iterable[int], purpose: str | None = None) -> i
 
 def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
     """Create a PGSM account the wizard way (A3): username and password generated, disabled until
-    the customer activates it. It needs an international number and a profile (own or group's)."""
+    the customer activates it. It needs an international number and a profile: its own, the
+    group's, or the system default."""
     _require_international(fields["virtual_number"])
-    if not (fields.get("profile") or group.profile):
-        raise ServiceError(f"Group “{group.name}” has no provisioning profile: choose one for the account.")
+    if not (fields.get("profile") or ProvisioningProfile.objects.for_group(group)):
+        raise ServiceError(f"Neither group “{group.name}” nor the system has a provisioning profile: choose one for the account.")
     fields = {**fields, "account_type": Account.AccountType.PGSM}
     return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
 

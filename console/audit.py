@@ -12,6 +12,54 @@ CHANGED = "[changed]"
 SECRET_FIELDS = frozenset({"ha1", "ha1_sha256", "password", "password1", "password2", "sms_password", "token", "token_hash"})
 BOOKKEEPING_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "status_changed_at"})
 
+# What each recorded action is called on the pages (the account's timeline, the audit log).
+ACTION_LABELS = {
+    "account.create": "Account created",
+    "account.update": "Settings changed",
+    "account.password": "Password changed",
+    "account.enable": "Account enabled",
+    "account.disable": "Account disabled",
+    "account.status": "Status changed",
+    "account.move": "Moved to another group",
+    "account.delete": "Account deleted",
+    "accounts.import": "Accounts imported",
+    "sms.queue": "SMS queued",
+    "sms.sent": "SMS sent",
+    "sms.delivered": "SMS delivered",
+    "sms.failed": "SMS failed",
+    "sms.unknown": "SMS outcome unknown",
+    "link.open": "Customer opened the link",
+    "licence.check": "Licence checked by the app",
+    "licence.clear": "Licence cleared",
+    "licence.expire": "Licence expired",
+    "licence.revoke_keys": "Licence keys revoked",
+    "group.create": "Group created",
+    "group.update": "Group changed",
+    "group.delete": "Group deleted",
+    "profile.create": "Profile created",
+    "profile.update": "Profile changed",
+    "profile.delete": "Profile deleted",
+    "operator.create": "Operator created",
+    "operator.update": "Operator changed",
+    "operator.reset_password": "Operator's password reset",
+    "operator.enrol_two_factor": "Two-factor sign-in set up",
+    "operator.reset_two_factor": "Two-factor sign-in reset",
+    "services.update": "Services settings changed",
+    "login_throttle.clear": "Sign-in lock cleared",
+    "apitoken.create": "API token created",
+    "apitoken.revoke": "API token revoked",
+    "bulk.finish": "Bulk action finished",
+    "demo_data.generate": "Demo data generated",
+}
+
+
+def action_label(action: str) -> str:
+    """An action in words ("account.update": "Settings changed"); an action without a label of its
+    own reads as its name in words ("bulk.enable": "Bulk enable")."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
 
 @dataclass(frozen=True)
 class Actor:

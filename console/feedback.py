@@ -1,5 +1,6 @@
 """What an edit page says after a save (Post/Redirect/Get feedback)."""
 from django.contrib import messages
+from django.utils.html import format_html
 
 
 def report_update(request, *, saved, expected_version: int, subject: str) -> None:
@@ -10,3 +11,16 @@ def report_update(request, *, saved, expected_version: int, subject: str) -> Non
         messages.info(request, f"No changes: {subject} already had these values.")
     else:
         messages.success(request, f"{subject} updated.")
+
+
+def copy_button(target: str, label: str = "Copy") -> str:
+    """A button that copies the text (or value) of the element `target` (a CSS selector) to the
+    clipboard (console.js, "Copy buttons")."""
+    return format_html('<button type="button" class="btn btn-sm btn-outline-secondary copy-button" data-copy="{}">'
+                       '<i class="bi bi-clipboard" aria-hidden="true"></i> {}</button>', target, label)
+
+
+def report_secret(request, text: str, secret: str) -> None:
+    """A success message that shows `secret` once (a one-time password), with a copy button."""
+    messages.success(request, format_html('{} <code id="shown-secret" class="user-select-all">{}</code> {}',
+                                          text, secret, copy_button("#shown-secret")))

@@ -24,3 +24,49 @@ class MultilineTextField(forms.CharField):
 
     def to_python(self, value) -> str:
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _label_in_sentence(label: str) -> str:
+    """"Virtual phone number" reads "virtual phone number" inside a sentence; "SIP server port"
+    keeps its capitals, a second one showing an acronym."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+class SpecificErrors:
+    """Form mixin: Django's generic field messages ("This field is required.", "Enter a valid
+    URL.") become ones that name the field and say what to type; messages a form sets itself stay."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            label = _label_in_sentence(str(self[name].label))
+            choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
+            specific = {
+                "required": f"{'Choose' if choose else 'Enter'} the {label}.",
+                "max_length": f"The {label} can be at most %(limit_value)d characters long (it has %(show_value)d).",
+                "min_length": f"The {label} needs at least %(limit_value)d characters (it has %(show_value)d).",
+                "invalid_choice": f"Choose the {label} from the list: that choice is not one of them.",
+                "max_value": f"The {label} can be at most %(limit_value)s.",
+                "min_value": f"The {label} must be at least %(limit_value)s.",
+            }
+            if isinstance(field, forms.EmailField):
+                specific["invalid"] = f"Enter the {label} as an address like name@example.com."
+            elif isinstance(field, forms.URLField):
+                specific["invalid"] = f"Enter the {label} as a full address, like https://example.com/."
+            elif isinstance(field, forms.IntegerField):
+                specific["invalid"] = f"Enter the {label} as a whole number."
+            elif isinstance(field, forms.DateField):
+                specific["invalid"] = f"Enter the {label} as a date, YYYY-MM-DD."
+            generic = _default_messages(type(field))
+            for code, message in specific.items():
+                if field.error_messages.get(code) == generic.get(code):
+                    field.error_messages[code] = message
+
+
+def _default_messages(field_class: type) -> dict:
+    messages = {}
+    for klass in reversed(field_class.__mro__):
+        messages.update(getattr(klass, "default_error_messages", {}))
+    return messages

@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
+from console.form_fields import DateInput, SpecificErrors
 from console.models import Operator, ServiceSettings
 from console.passwords import PASSWORD_MAX_LENGTH
 from groups.models import Group
@@ -63,7 +64,7 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
-class OperatorForm(forms.Form):
+class OperatorForm(SpecificErrors, forms.Form):
     username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
                                 error_messages={"invalid": "Letters, digits and @ . + - _ only."})
     first_name = forms.CharField(max_length=150, required=False)
@@ -78,7 +79,7 @@ class OperatorForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class ServiceSettingsForm(forms.ModelForm):
+class ServiceSettingsForm(SpecificErrors, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     public_base_url = forms.URLField(
         label="Public base URL of the client web service", required=False, assume_scheme="https",
@@ -96,12 +97,44 @@ class ServiceSettingsForm(forms.ModelForm):
         model = ServiceSettings
         fields = ["public_base_url", "sip_server_host", "sip_server_port", "sms_backend", "sms_gateway_url",
                   "sms_username", "sms_password", "sms_sender", "kamailio_rpc_url"]
-        labels = {"public_base_url": "Public base URL of the client web service", "sip_server_host": "SIP server address",
-                  "sip_server_port": "SIP server port", "sms_backend": "SMS gateway", "sms_gateway_url": "SMS gateway URL",
-                  "kamailio_rpc_url": "Kamailio JSON-RPC address"}
 
     def clean_public_base_url(self) -> str:
         url = self.cleaned_data["public_base_url"].rstrip("/")
         if url and not url.startswith(("https://", "http://")):
             raise forms.ValidationError("Give a full address starting with https://.")
         return url
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, all optional: action (a prefix), actor and object (part of the name),
+    and a date range (inclusive, in the console's time zone). A malformed date is reported and
+    left out of the filter."""
+
+    action = forms.CharField(required=False, max_length=100)
+    actor = forms.CharField(required=False, max_length=150)
+    object = forms.CharField(required=False, max_length=200)
+    since = forms.DateField(required=False, widget=DateInput, error_messages={"invalid": "Enter the start date as YYYY-MM-DD."})
+    until = forms.DateField(required=False, widget=DateInput, error_messages={"invalid": "Enter the end date as YYYY-MM-DD."})
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in ("action", "actor", "object"):
+            if name in cleaned:
+                cleaned[name] = cleaned[name].replace("\x00", "")
+        return cleaned
+
+    def filtered(self, entries):
+        """`entries` narrowed to the valid filters given."""
+        self.is_valid()
+        values = self.cleaned_data
+        if values.get("action"):
+            entries = entries.filter(action__startswith=values["action"])
+        if values.get("actor"):
+            entries = entries.filter(actor_label__icontains=values["actor"])
+        if values.get("object"):
+            entries = entries.filter(object_repr__icontains=values["object"])
+        if values.get("since"):
+            entries = entries.filter(at__date__gte=values["since"])
+        if values.get("until"):
+            entries = entries.filter(at__date__lte=values["until"])
+        return entries

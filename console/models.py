@@ -179,15 +179,15 @@ class ServiceSettings(models.Model):
         KANNEL = "kannel", "Kannel sendsms"
         HTTP = "http", "Generic JSON over HTTP"
 
-    public_base_url = models.URLField(blank=True, default="", help_text="Public HTTPS address of the client web service, used in SMS links and configuration files.")
-    sip_server_host = models.CharField(max_length=255, blank=True, default="")
-    sip_server_port = models.PositiveIntegerField(null=True, blank=True)
-    sms_backend = models.CharField(max_length=16, choices=SmsBackend.choices, blank=True, default="")
-    sms_gateway_url = models.URLField(blank=True, default="")
-    sms_username = models.CharField(max_length=100, blank=True, default="")
-    sms_password = models.CharField(max_length=200, blank=True, default="")
-    sms_sender = models.CharField(max_length=20, blank=True, default="")
-    kamailio_rpc_url = models.URLField(blank=True, default="")
+    public_base_url = models.URLField("public base URL of the client web service", blank=True, default="", help_text="Public HTTPS address of the client web service, used in SMS links and configuration files.")
+    sip_server_host = models.CharField("SIP server address", max_length=255, blank=True, default="")
+    sip_server_port = models.PositiveIntegerField("SIP server port", null=True, blank=True)
+    sms_backend = models.CharField("SMS gateway", max_length=16, choices=SmsBackend.choices, blank=True, default="")
+    sms_gateway_url = models.URLField("SMS gateway URL", blank=True, default="")
+    sms_username = models.CharField("SMS username", max_length=100, blank=True, default="")
+    sms_password = models.CharField("SMS gateway password", max_length=200, blank=True, default="")
+    sms_sender = models.CharField("SMS sender", max_length=20, blank=True, default="")
+    kamailio_rpc_url = models.URLField("Kamailio JSON-RPC address", blank=True, default="")
     require_two_factor = models.BooleanField(
         default=False, help_text="Every operator signs in with a code from an authenticator app; those without one enrol at their next login.",
     )

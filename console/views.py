@@ -11,14 +11,15 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_secret, report_update
 from console.forms import (
+    AuditFilterForm,
     OperatorForm,
     PasswordChangeForm,
     ServiceSettingsForm,
     SignInPolicyForm,
 )
-from console.listing import paginate, text_filter
+from console.listing import paginate
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
 from console.services import (
     generate_one_time_password,
@@ -82,7 +83,7 @@ def operator_create_view(request):
         except ServiceError as error:
             form.add_error("username", error.message)
         else:
-            messages.success(request, f"Operator {operator.username} created. One-time password (shown once): {password}")
+            report_secret(request, f"Operator {operator.username} created. One-time password (shown once):", password)
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "creating": True})
 
@@ -125,18 +126,15 @@ def operator_reset_password(request, operator_id: int):
         )
     password = generate_one_time_password()
     operator_set_password(actor=Actor.of(request.user), operator_id=operator.pk, password=password, must_change=True)
-    messages.success(request, f"New one-time password for {operator.username} (shown once): {password}")
+    report_secret(request, f"New one-time password for {operator.username} (shown once):", password)
     return redirect("operator_list")
 
 
 @administrator_required
 def audit_list(request):
-    entries = AuditEntry.objects.select_related("actor")
-    action = text_filter(request, "action")
-    if action:
-        entries = entries.filter(action__startswith=action)
-    page = paginate(request, entries)
-    return render(request, "console/audit_list.html", {"page": page, "action": action})
+    filters = AuditFilterForm(request.GET)
+    page = paginate(request, filters.filtered(AuditEntry.objects.select_related("actor")))
+    return render(request, "console/audit_list.html", {"page": page, "filters": filters})
 
 
 @administrator_required

@@ -2,10 +2,10 @@
 from django import forms
 
 from activation.models import ProvisioningProfile
-from console.form_fields import MultilineTextField
+from console.form_fields import MultilineTextField, SpecificErrors
 
 
-class GroupForm(forms.Form):
+class GroupForm(SpecificErrors, forms.Form):
     name = forms.CharField(max_length=100, strip=True)
     admin_email = forms.EmailField(label="Admin contact (IT e-mail)", required=False)
     description = MultilineTextField(max_length=500, required=False)
@@ -14,6 +14,10 @@ class GroupForm(forms.Form):
         help_text="Default settings for the group's accounts; an account may override it.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].empty_label = ProvisioningProfile.objects.fallback_label()
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]

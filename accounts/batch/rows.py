@@ -56,9 +56,9 @@ class BatchRowForm(AccountCreateForm):
     profile = forms.CharField(max_length=100, required=False)
     password_required = False
 
-    def __init__(self, *args, profiles: dict[str, ProvisioningProfile], group_profile, **kwargs):
+    def __init__(self, *args, profiles: dict[str, ProvisioningProfile], fallback_profile, **kwargs):
         self.profiles = profiles
-        self.group_profile = group_profile
+        self.fallback_profile = fallback_profile
         super().__init__(*args, **kwargs)
 
     def rebind(self, data: dict[str, Any]) -> "BatchRowForm":
@@ -101,9 +101,9 @@ class BatchRowForm(AccountCreateForm):
         # No password: the wizard way (A3), PGSM only, with a profile and an international number.
         if cleaned.get("account_type") == Account.AccountType.SNOM:
             self.add_error("account_type", "SNOM accounts can only be created the plain way: give the row a password.")
-        if "profile" in cleaned and not (cleaned["profile"] or self.group_profile):
+        if "profile" in cleaned and not (cleaned["profile"] or self.fallback_profile):
             self.add_error("profile", "A row without a password is created the wizard way and needs a provisioning "
-                                      "profile: name one, or give the group a profile.")
+                                      "profile: name one, give the group a profile, or make one the system default.")
         number = cleaned.get("virtual_number")
         if number and not number.startswith("+"):
             self.add_error("virtual_number", f"A row without a password is created the wizard way and needs an "
@@ -142,7 +142,8 @@ class RowValidator:
     def __init__(self, group):
         self.group = group
         self.profiles = {profile.name.lower(): profile for profile in ProvisioningProfile.objects.all()}
-        self.form = BatchRowForm({}, profiles=self.profiles, group_profile=group.profile)
+        system_default = next((profile for profile in self.profiles.values() if profile.is_default), None)
+        self.form = BatchRowForm({}, profiles=self.profiles, fallback_profile=group.profile or system_default)
 
     def clean(self, line: int, cells: dict[str, str]) -> CleanRow | list[RowProblem]:
         data, cell_problems = form_data(cells)

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from accounts.models import Account
 from console.templatetags.console_tags import confirm_button
 
 register = template.Library()
@@ -23,6 +24,54 @@ def registration_indicator(account) -> str:
             reverse("accounts:registration_list"),
         )
     return NOT_REGISTERED
+
+
+# Each lifecycle step has a colour and an icon of its own, so no two read alike; the solid green
+# stays for "Registered" (right now), the solid red for "Disabled".
+STATUS_BADGES = {
+    Account.Status.CREATED: ("bg-secondary-subtle text-secondary-emphasis border-secondary-subtle", "bi-plus-circle"),
+    Account.Status.INSTALLATION_SMS_SENT: ("bg-info-subtle text-info-emphasis border-info-subtle", "bi-envelope"),
+    Account.Status.INSTALLATION_CLICKED: ("bg-info-subtle text-info-emphasis border-info", "bi-hand-index"),
+    Account.Status.INSTALLED: ("bg-primary-subtle text-primary-emphasis border-primary-subtle", "bi-box-arrow-in-down"),
+    Account.Status.ACTIVATION_SMS_SENT: ("bg-warning-subtle text-warning-emphasis border-warning-subtle", "bi-envelope-check"),
+    Account.Status.ACTIVATED: ("text-bg-primary border-primary", "bi-check-circle"),
+    Account.Status.CONNECTED: ("bg-success-subtle text-success-emphasis border-success", "bi-telephone"),
+}
+ENABLED_BADGE = SafeString('<span class="badge border border-success text-success-emphasis bg-body enabled-badge">'
+                           '<i class="bi bi-toggle-on" aria-hidden="true"></i> Enabled</span>')
+DISABLED_BADGE = SafeString('<span class="badge text-bg-danger enabled-badge"><i class="bi bi-slash-circle" aria-hidden="true">'
+                            '</i> Disabled</span>')
+# A licence state the operator must act on, shown in the account page's header (L3).
+LICENCE_ALERTS = {"conflict": "Licence in conflict", "expired": "Licence expired"}
+
+
+@register.simple_tag
+def status_badge(account) -> str:
+    """The account's last lifecycle status (A9) as a badge of its own colour and icon."""
+    classes, icon = STATUS_BADGES[account.status]
+    return format_html('<span class="badge border status-badge status-{} {}" title="Last status">'
+                       '<i class="bi {}" aria-hidden="true"></i> {}</span>',
+                       account.status, classes, icon, account.get_status_display())
+
+
+@register.simple_tag
+def enabled_badge(account) -> str:
+    """Enabled (outlined green) or Disabled (solid red) (A8)."""
+    if account.enabled:
+        return ENABLED_BADGE
+    return DISABLED_BADGE
+
+
+@register.simple_tag
+def licence_alert(account) -> str:
+    """A badge when the account's licence is in conflict or expired, linking to the licence's
+    details; nothing otherwise."""
+    licence = getattr(account, "licence", None)
+    if licence is None or licence.state not in LICENCE_ALERTS:
+        return ""
+    return format_html('<a href="?tab=configuration#licence" class="badge text-bg-warning border border-warning '
+                       'text-decoration-none licence-alert"><i class="bi bi-exclamation-triangle" aria-hidden="true"></i> {}</a>',
+                       LICENCE_ALERTS[licence.state])
 
 
 def enable_confirmation(account, enabled: bool) -> dict:

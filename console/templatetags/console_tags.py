@@ -4,8 +4,16 @@ import functools
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+
+from console.audit import action_label
+from console.models import AuditEntry
 
 register = template.Library()
 
@@ -63,6 +71,18 @@ def _audited_field(entry, key: str):
         return None
 
 
+def _related_field(entry, key: str):
+    """The field a kept-alongside value names as `<relation>_<field>` ("licence_state": the
+    licence's state), or None."""
+    model = _models_by_name().get(entry.object_type)
+    relation, _, name = key.partition("_")
+    try:
+        related = model._meta.get_field(relation).related_model if model else None
+        return related._meta.get_field(name) if related else None
+    except FieldDoesNotExist:
+        return None
+
+
 @register.filter
 def audit_label(key: str, entry) -> str:
     """The label of a key of `entry`'s before/after: its model field's name ("Caller ID"), else
@@ -81,10 +101,56 @@ def audit_value(entry, key: str, value) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    field = _audited_field(entry, key)
+    field = _audited_field(entry, key) or _related_field(entry, key)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str) and parse_datetime(value):
+        return date_format(timezone.localtime(parse_datetime(value)), "Y-m-d H:i:s")
     return str(value)
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """A recorded action in words: "account.update" reads "Settings changed"."""
+    return action_label(action)
+
+
+@register.filter
+def audit_actor(entry) -> str:
+    """Who made the change, as the pages name them: an operator with their role ("admin
+    (Administrator)"), anyone else by name ("worker", "customer")."""
+    if entry.actor_kind != AuditEntry.ActorKind.OPERATOR:
+        return capfirst(entry.actor_label)
+    if entry.actor is None:
+        return f"{entry.actor_label} (operator since removed)"
+    return f"{entry.actor_label} ({entry.actor.get_role_display()})"
+
+
+# The page of each kind of audited object, by the entry's object type; other objects (a licence,
+# an SMS) lead to their account's page. URL names only: the ground floor imports no app.
+OBJECT_PAGES = {
+    "account": "accounts:account_detail",
+    "group": "accounts:account_list",
+    "provisioningprofile": "activation:profile_edit",
+    "operator": "operator_edit",
+}
+
+
+@register.simple_tag
+def audit_object(entry) -> str:
+    """The entry's object, linked to its page while it may still exist (not after its deletion)."""
+    model = _models_by_name().get(entry.object_type)
+    kind = capfirst(model._meta.verbose_name) if model else entry.object_type
+    text = f"{kind} {entry.object_repr}".strip()
+    url = None
+    if entry.object_type in OBJECT_PAGES and entry.object_id and not entry.action.endswith(".delete"):
+        try:
+            url = reverse(OBJECT_PAGES[entry.object_type], args=[entry.object_id])
+        except NoReverseMatch:
+            url = None
+    elif entry.account_id:
+        url = reverse(OBJECT_PAGES["account"], args=[entry.account_id])
+    return format_html('<a href="{}">{}</a>', url, text) if url else text
 
 
 @register.filter

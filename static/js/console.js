@@ -105,3 +105,24 @@ document.getElementById("search-help")?.addEventListener("show.bs.modal", (event
   const content = document.getElementById("search-help-content");
   if (!body.childElementCount && content) body.append(content.content.cloneNode(true));
 });
+
+// Copy buttons (story): data-copy="#selector" copies that element's value or text, then says so.
+// The Clipboard API needs a secure context; on plain http the selection and execCommand still work.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.querySelector(button.dataset.copy);
+  if (!source) return;
+  const text = "value" in source ? source.value : source.textContent;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    if (source.select) source.select(); else { getSelection().removeAllRanges(); getSelection().addRange(range); }
+    copied = document.execCommand("copy");
+  }
+  button.lastChild.textContent = copied ? " Copied" : " Press Ctrl+C to copy";
+});

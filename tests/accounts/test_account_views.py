@@ -125,14 +125,14 @@ def test_the_create_form_suggests_an_unused_username(personas, operator_client):
     ({"username": "12345"}, "6 to 16 digits"),
     ({"username": "12345678901234567"}, "16"),
     ({"username": "abc123456"}, "6 to 16 digits"),
-    ({"virtual_number": ""}, "required"),
+    ({"virtual_number": ""}, "Enter the virtual phone number."),
     ({"virtual_number": "call-me"}, "digits"),
     ({"password2": "something-else"}, "differ"),
     ({"password1": "", "password2": ""}, "Type a password"),
     ({"password1": "short", "password2": "short"}, "at least 8"),
-    ({"email": "not-an-address"}, "valid email"),
+    ({"email": "not-an-address"}, "Enter the e-mail as an address like name@example.com."),
     ({"obfuscation_key": "nine"}, "whole number"),
-    ({"account_type": "landline"}, "valid choice"),
+    ({"account_type": "landline"}, "Choose the account type from the list"),
 ], ids=lambda value: "-".join(value) if isinstance(value, dict) else None)
 def test_a_create_form_with_a_bad_field_is_refused_naming_the_problem(personas, operator_client, typed, error):
     form = account_create_data(**typed)
@@ -157,7 +157,7 @@ def test_the_detail_page_has_the_configuration_and_activity_tabs_and_every_actio
     account = make_account(personas.group, owner="Marco Rossi", email="marco@example.com")
     page = operator_client.get(reverse("accounts:account_detail", args=[account.pk])).content.decode()
     for text in ("Configuration", "Activity", "Edit", "Refresh", "Disable account", "Delete", "marco@example.com",
-                 "account.create", "Test an address"):
+                 "Account created", "Test an address"):
         assert text in page, text
 
 

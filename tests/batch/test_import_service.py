@@ -57,6 +57,10 @@ def test_a_row_without_a_password_is_created_the_wizard_way_disabled(personas, p
 
 
 def test_wizard_rows_need_a_profile_an_international_number_and_pgsm(personas):
+    from activation.models import ProvisioningProfile
+
+    # Without a profile of the group's own, a row gets the system default: here there is none.
+    ProvisioningProfile.objects.filter(is_default=True).update(is_default=False)
     report = run(personas.group, csv_bytes([wizard_row(1), {"virtual_number": "0301234567", "account_type": "snom"}]))
     assert not report.ok
     assert set(problems(report)) == {(2, "profile"), (3, "profile"), (3, "virtual_number"), (3, "account_type")}

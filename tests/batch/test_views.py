@@ -40,7 +40,7 @@ def test_upload_shows_the_report_and_a_clean_file_is_imported_on_confirmation(pe
     client = client_for(personas.operator)
     bad = upload(client, personas.group, csv_bytes([plain_row(1), plain_row(2, email="nope")]), follow=True)
     page = bad.content.decode()
-    assert "1 of 2 rows cannot be imported" in page and "Enter a valid email address." in page
+    assert "1 of 2 rows cannot be imported" in page and "Enter the e-mail as an address like name@example.com." in page
     assert "Import 2 accounts" not in page and "Upload a corrected file" in page
     good = client.post(f"/accounts/group/{personas.group.pk}/import/",
                        {"file": SimpleUploadedFile("staff.csv", csv_bytes([plain_row(1), plain_row(2)]))}, follow=True)
