@@ -61,7 +61,7 @@ def test_a_plain_account_is_enabled_throughout_its_lifecycle(plain_account, clie
 def test_the_timeline_shows_the_sms_the_link_and_every_status_change(wizard_account, client, personas, client_for):
     walk_to_activated(wizard_account, client)
     page = client_for(personas.operator).get(f"/accounts/{wizard_account.pk}/?tab=activity").content.decode()
-    for text in ("sms.queue", "Installation SMS #", "accepted by the gateway", "download for ios followed",
+    for text in ("SMS queued", "Installation SMS #", "accepted by the gateway", "download for ios followed",
                  "the client app reported itself installed", "activated from the activation link"):
         assert text in page
 

@@ -87,6 +87,8 @@ def test_unknown_fields_and_nested_values_are_refused(personas, operator_api):
 
 def test_a_wizard_account_starts_disabled_and_needs_a_profile_when_its_group_has_none(personas, operator_api):
     url = f"/api/v1/groups/{personas.group.pk}/accounts/wizard/"
+    # A group without a profile of its own gets the system default: here there is none.
+    ProvisioningProfile.objects.filter(is_default=True).update(is_default=False)
     refused = operator_api.post(url, {"owner": "Wanda", "virtual_number": "+390299000001"})
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "profile"
     local = operator_api.post(url, {"owner": "Wanda", "virtual_number": "0299000001", "profile": ProvisioningProfile.objects.get().pk})
