@@ -71,10 +71,10 @@ class ProvisioningProfile(models.Model):
     def customer_gaps(self) -> list[str]:
         """What the customer's pages miss with this profile: a platform without a download
         address gets no download button, and without a contact the customer cannot ask for help."""
-        gaps = [f"no {platform} download address" for platform, url in
+        gaps = [gettext("no %(platform)s download address") % {"platform": platform} for platform, url in
                 (("iOS", self.ios_download_url), ("Android", self.android_download_url)) if not url]
         if not (self.support_phone or self.support_email):
-            gaps.append("no customer-service phone or e-mail")
+            gaps.append(gettext("no customer-service phone or e-mail"))
         return gaps
 
 
