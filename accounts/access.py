@@ -115,8 +115,11 @@ def decide(address: str, entries: Iterable[AccessEntry]) -> Decision:
     matches = [entry for entry in entries if entry.network.version == source.version and source in entry.network]
     if matches:
         best = max(matches, key=lambda entry: (entry.network.prefixlen, entry.action == DENY))
-        verb = "allowed" if best.action == ALLOW else "refused"
-        return Decision(best.action == ALLOW, f"{verb} by the {best.action} entry {best.as_typed} (most specific match)", best)
+        if best.action == ALLOW:
+            reason = gettext("allowed by the allow entry %(entry)s (most specific match)")
+        else:
+            reason = gettext("refused by the deny entry %(entry)s (most specific match)")
+        return Decision(best.action == ALLOW, reason % {"entry": best.as_typed}, best)
     if any(entry.action == ALLOW for entry in entries):
-        return Decision(False, "refused: the account has an allow list and no entry matches this address")
-    return Decision(True, "allowed: no entry matches this address")
+        return Decision(False, gettext("refused: the account has an allow list and no entry matches this address"))
+    return Decision(True, gettext("allowed: no entry matches this address"))
