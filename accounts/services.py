@@ -25,6 +25,7 @@ from console.audit import (
     audit_record,
     audit_record_many,
     changed_only,
+    in_console_language,
     snapshot,
 )
 from console.bulk import rows_update
@@ -444,7 +445,7 @@ def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> dic
         old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
         entries.append(audit_entry(
             actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
-            before=old, after=new, message=change.cause or account.get_status_display(),
+            before=old, after=new, message=change.cause or in_console_language(Account.Status(change.status).label),
         ))
     rows_update(list(accounts.values()), ["status", "status_changed_at", "enabled", "version", "updated_at"])
     StatusEvent.objects.bulk_create(events)

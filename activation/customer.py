@@ -72,7 +72,7 @@ def link_record_opened(*, token: str, purpose: str) -> bool:
     link.save(update_fields=["opened_at"])
     audit_record(
         actor=Actor.customer(), action="link.open", obj=link, account_id=link.account_id,
-        message=f"{in_console_language(link.get_purpose_display())} page opened on the phone",
+        message=f"{in_console_language(OneTimeLink.Purpose(link.purpose).label)} page opened on the phone",
     )
     return True
 

@@ -243,7 +243,7 @@ def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, confi
         audit_entry(
             actor=actor, action="sms.queue", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
             after={"purpose": purpose, "recipient": sms.recipient},
-            message=f"{in_console_language(sms.get_purpose_display())} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
+            message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
         )
         for sms in messages
     ])
@@ -354,7 +354,7 @@ def _link(attempt: SendAttempt, superseded_by: SendAttempt) -> OneTimeLink:
 def _sent_status_change(sms: SmsMessage, at: datetime) -> StatusChange:
     return StatusChange(
         account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
-        cause=f"{in_console_language(sms.get_purpose_display())} #{sms.pk} to {sms.recipient} accepted by the gateway",
+        cause=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} to {sms.recipient} accepted by the gateway",
     )
 
 
@@ -363,7 +363,7 @@ def _attempt_audit_entry(sms: SmsMessage) -> AuditEntry:
     return audit_entry(
         actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
         after={"state": sms.state, "attempts": sms.attempts},
-        message=f"{in_console_language(sms.get_purpose_display())} #{sms.pk}: {in_console_language(sms.get_state_display())}. "
+        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: {in_console_language(SmsMessage.State(sms.state).label)}. "
                 f"{sms.last_error}".strip(),
     )
 
@@ -402,8 +402,8 @@ def sms_record_delivery(*, sms_id: int, delivered: bool | None, detail: str = ""
     audit_record(
         actor=GATEWAY, action=f"sms.{sms.state}", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
         after={"state": sms.state},
-        message=f"{in_console_language(sms.get_purpose_display())} #{sms.pk}: "
-                f"{in_console_language(sms.get_state_display())}{' (' + detail + ')' if detail else ''}",
+        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: "
+                f"{in_console_language(SmsMessage.State(sms.state).label)}{' (' + detail + ')' if detail else ''}",
     )
     return sms
 

@@ -183,7 +183,7 @@ def _finish(batch: BulkBatch, state: str) -> None:
     audit_record(
         actor=actor, action="bulk.finish", obj=batch,
         after={"state": state, "done": batch.done, "skipped": batch.skipped},
-        message=f"Bulk action #{batch.pk} {in_console_language(batch.get_state_display()).lower()}: "
+        message=f"Bulk action #{batch.pk} {in_console_language(State(batch.state).label).lower()}: "
                 f"{in_console_language(action.past)} {batch.done:,} of "
                 f"{batch.total:,} accounts, {batch.skipped:,} skipped. {batch.note}".strip(),
     )

@@ -98,3 +98,24 @@ def test_an_api_problem_is_in_english_without_accept_language(personas, locale_m
     assert response.status_code == 400
     assert problem["title"] == "Bad Request"
     assert problem["detail"] == "The username 4100000002 is taken."
+
+
+def test_the_audit_log_stores_its_message_in_the_console_s_language_and_names_the_action_in_the_reader_s(personas):
+    from django.utils import timezone
+
+    from accounts.models import Account
+    from accounts.services import StatusChange, accounts_set_status
+    from console.audit import Actor, action_label
+    from console.models import AuditEntry
+    from console.templatetags.console_tags import audit_value
+
+    account = make_account(personas.group)
+    with translation.override("it"):  # an Italian operator's request
+        accounts_set_status(actor=Actor.of(personas.operator), changes=[
+            StatusChange(account_id=account.pk, status=Account.Status.INSTALLED, at=timezone.now())])
+    entry = AuditEntry.objects.get(action="account.status", account_id=account.pk)
+    assert entry.message == "Installed"
+    assert entry.after == {"status": "installed"}
+    with translation.override("it"):
+        assert (action_label(entry.action), audit_value(entry, "status", "installed")) == ("Stato modificato", "Installato")
+    assert (action_label(entry.action), audit_value(entry, "status", "installed")) == ("Status changed", "Installed")
