@@ -5,9 +5,12 @@ address (one host) or an IPv6 prefix. The decision for a source address: the mos
 matching entry wins, a tie goes to Deny, and when the account has any Allow entry an address
 matching none is refused. The SIP server applies the same rule in SQL (accounts/sipserver).
 """
+
 import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
+
+from django.utils.translation import gettext
 
 ALLOW = "allow"
 DENY = "deny"
@@ -40,11 +43,11 @@ def _netmask_prefix(entry: str, netmask: str) -> int:
     try:
         mask = ipaddress.IPv4Address(netmask)
     except ValueError:
-        raise AccessEntryError(f"{entry!r}: {netmask!r} is not a network mask.") from None
+        raise AccessEntryError(gettext("%(entry)s: %(netmask)s is not a network mask.") % {"entry": repr(entry), "netmask": repr(netmask)}) from None
     bits = int(mask)
     inverted = ~bits & 0xFFFFFFFF
     if inverted & (inverted + 1):
-        raise AccessEntryError(f"{entry!r}: the mask {netmask} is not contiguous (ones must come first).")
+        raise AccessEntryError(gettext("%(entry)s: the mask %(netmask)s is not contiguous (ones must come first).") % {"entry": repr(entry), "netmask": netmask})
     return 32 - inverted.bit_length()
 
 
@@ -52,19 +55,19 @@ def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """Parse one entry into a network; host bits set, bad masks and bad addresses raise AccessEntryError."""
     entry = text.strip()
     if not entry:
-        raise AccessEntryError("An empty entry is not a network.")
+        raise AccessEntryError(gettext("An empty entry is not a network."))
     if len(entry) > MAX_ENTRY_LENGTH:
-        raise AccessEntryError(f"{entry[:20]!r}...: an entry is at most {MAX_ENTRY_LENGTH} characters.")
+        raise AccessEntryError(gettext("%(entry)s...: an entry is at most %(limit)d characters.") % {"entry": repr(entry[:20]), "limit": MAX_ENTRY_LENGTH})
     address, slash, mask = entry.partition("/")
     address, mask = address.strip(), mask.strip()
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        raise AccessEntryError(f"{entry!r}: {address!r} is not an IP address.") from None
+        raise AccessEntryError(gettext("%(entry)s: %(address)s is not an IP address.") % {"entry": repr(entry), "address": repr(address)}) from None
     if getattr(ip, "scope_id", None):
         # fe80::1%eth0: a zone names an interface of one machine, and PostgreSQL's cidr type
         # (which the SIP server's decision uses) refuses it.
-        raise AccessEntryError(f"{entry!r}: a zone (%{ip.scope_id}) cannot be part of a network.")
+        raise AccessEntryError(gettext("%(entry)s: a zone (%%%(scope_id)s) cannot be part of a network.") % {"entry": repr(entry), "scope_id": ip.scope_id})
     if not slash:
         prefix = ip.max_prefixlen
     elif ip.version == 4 and "." in mask:
@@ -73,12 +76,13 @@ def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
         prefix = int(mask)
     else:
-        raise AccessEntryError(f"{entry!r}: {mask!r} is neither a network mask nor a prefix length 0-{ip.max_prefixlen}.")
+        raise AccessEntryError(gettext("%(entry)s: %(mask)s is neither a network mask nor a prefix length 0-%(max_prefixlen)s.") % {"entry": repr(entry), "mask": repr(mask), "max_prefixlen": ip.max_prefixlen})
     try:
         return ipaddress.ip_network(f"{ip}/{prefix}", strict=True)
     except ValueError:
         raise AccessEntryError(
-            f"{entry!r}: host bits are set; the network would be {ipaddress.ip_network(f'{ip}/{prefix}', strict=False)}."
+            gettext("%(entry)s: host bits are set; the network would be %(network)s.") % {
+                "entry": repr(entry), "network": ipaddress.ip_network(f"{ip}/{prefix}", strict=False)}
         ) from None
 
 
@@ -106,13 +110,16 @@ def decide(address: str, entries: Iterable[AccessEntry]) -> Decision:
     try:
         source = ipaddress.ip_address(address.strip())
     except ValueError:
-        raise AccessEntryError(f"{address.strip()!r} is not an IP address.") from None
+        raise AccessEntryError(gettext("%(address)s is not an IP address.") % {"address": repr(address.strip())}) from None
     entries = list(entries)
     matches = [entry for entry in entries if entry.network.version == source.version and source in entry.network]
     if matches:
         best = max(matches, key=lambda entry: (entry.network.prefixlen, entry.action == DENY))
-        verb = "allowed" if best.action == ALLOW else "refused"
-        return Decision(best.action == ALLOW, f"{verb} by the {best.action} entry {best.as_typed} (most specific match)", best)
+        if best.action == ALLOW:
+            reason = gettext("allowed by the allow entry %(entry)s (most specific match)")
+        else:
+            reason = gettext("refused by the deny entry %(entry)s (most specific match)")
+        return Decision(best.action == ALLOW, reason % {"entry": best.as_typed}, best)
     if any(entry.action == ALLOW for entry in entries):
-        return Decision(False, "refused: the account has an allow list and no entry matches this address")
-    return Decision(True, "allowed: no entry matches this address")
+        return Decision(False, gettext("refused: the account has an allow list and no entry matches this address"))
+    return Decision(True, gettext("allowed: no entry matches this address"))

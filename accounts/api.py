@@ -3,6 +3,7 @@
 export. Every write is the same service call, with the same form validation, as the pages'."""
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, renderers, serializers, status
@@ -185,13 +186,13 @@ def searched(request, accounts, group_ids: list[int] | None):
     for parameter, (_, allowed) in LIST_FILTERS.items():
         value = request.query_params.get(parameter)
         if value is not None and value not in allowed:
-            raise exceptions.ValidationError({parameter: [f"Unknown {parameter} {value!r}: one of {', '.join(allowed)}."]})
+            raise exceptions.ValidationError({parameter: [gettext("Unknown %(parameter)s %(value)s: one of %(items)s.") % {"parameter": parameter, "value": repr(value), "items": ', '.join(allowed)}]})
     accounts, _ = filter_accounts(request.query_params, accounts)
     query_text = request.query_params.get("q", "").replace("\x00", "").strip()
     if query_text:
         outcome = search_within(accounts, query_text, user=request.user, group_ids=group_ids)
         if isinstance(outcome.error, SearchIndexBusy):
-            raise ServiceUnavailable(f"{outcome.error.message}. {outcome.error.hint}")
+            raise ServiceUnavailable(str(outcome.error))
         if outcome.error:
             raise exceptions.ValidationError({"q": [str(outcome.error)]})
         accounts = outcome.accounts

@@ -1,6 +1,9 @@
 """Account forms: the plain way (A2) and edit (A5). Validation lives here and in the model;
 the writes themselves are accounts.services'."""
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, parse_entries
 from accounts.models import NUMBER_VALIDATOR, USERNAME_VALIDATOR, Account
@@ -13,7 +16,7 @@ SETTINGS_FIELDS = (
     "account_type", "security_model", "obfuscation", "obfuscation_key", "keepalive",
     "owner", "caller_id", "email", "description", "profile",
 )
-ACCESS_HELP = (
+ACCESS_HELP = _(
     "One entry per line: address/netmask (192.168.0.38/255.255.255.255), CIDR (10.0.0.0/8), "
     "a single address, or an IPv6 prefix."
 )
@@ -21,42 +24,42 @@ ACCESS_HELP = (
 
 def text_without_controls(value: str, label: str) -> str:
     if any(ord(character) < 32 and character not in "\t" for character in value):
-        raise forms.ValidationError(f"The {label} cannot contain control characters or line breaks.")
+        raise forms.ValidationError(gettext("The %(label)s cannot contain control characters or line breaks.") % {"label": label})
     return value
 
 
 class AccountSettingsForm(SpecificErrors, forms.Form):
     """The fields that may change during an account's life; shared by the create and edit forms."""
 
-    account_type = forms.ChoiceField(label="Account type", choices=Account.AccountType.choices, initial=Account.AccountType.PGSM)
-    security_model = forms.ChoiceField(choices=Account.SecurityModel.choices, initial=Account.SecurityModel.END_TO_END)
-    obfuscation = forms.BooleanField(label="Obfuscation mode", required=False, initial=True)
-    obfuscation_key = forms.IntegerField(initial=9, min_value=0, max_value=2_147_483_647)
-    keepalive = forms.BooleanField(label="Keep-alive (server pings the client's TCP connection every 3 minutes)", required=False)
-    owner = forms.CharField(max_length=100, required=False)
+    account_type = forms.ChoiceField(label=_("Account type"), choices=Account.AccountType.choices, initial=Account.AccountType.PGSM)
+    security_model = forms.ChoiceField(label=_("Security model"), choices=Account.SecurityModel.choices, initial=Account.SecurityModel.END_TO_END)
+    obfuscation = forms.BooleanField(label=_("Obfuscation mode"), required=False, initial=True)
+    obfuscation_key = forms.IntegerField(label=_("Obfuscation key"), initial=9, min_value=0, max_value=2_147_483_647)
+    keepalive = forms.BooleanField(label=_("Keep-alive (server pings the client's TCP connection every 3 minutes)"), required=False)
+    owner = forms.CharField(label=_("Owner"), max_length=100, required=False)
     caller_id = forms.CharField(
-        label="Caller ID", max_length=120, required=False,
-        help_text='Presented caller ID, e.g. "Marco Rossi" <+39021234567>. Empty: the virtual phone number.',
+        label=_("Caller ID"), max_length=120, required=False,
+        help_text=_('Presented caller ID, e.g. "Marco Rossi" <+39021234567>. Empty: the virtual phone number.'),
     )
-    email = forms.EmailField(label="E-mail", required=False)
-    description = MultilineTextField(max_length=500, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    description = MultilineTextField(label=_("Description"), max_length=500, required=False)
     profile = forms.ModelChoiceField(
-        label="Provisioning profile", queryset=ProvisioningProfile.objects.all(), required=False,
-        empty_label="The group's profile", help_text="Overrides the group's provisioning profile.",
+        label=_("Provisioning profile"), queryset=ProvisioningProfile.objects.all(), required=False,
+        empty_label=_("The group's profile"), help_text=_("Overrides the group's provisioning profile."),
     )
-    licence_edition = forms.ChoiceField(label="Licence edition", choices=Licence.Edition.choices, initial=Licence.Edition.PROFESSIONAL)
+    licence_edition = forms.ChoiceField(label=_("Licence edition"), choices=Licence.Edition.choices, initial=Licence.Edition.PROFESSIONAL)
     licence_valid_until = forms.DateField(
-        label="Licence valid until", required=False, widget=DateInput,
-        help_text="Empty: no end date.",
+        label=_("Licence valid until"), required=False, widget=DateInput,
+        help_text=_("Empty: no end date."),
     )
-    allow = MultilineTextField(label="Allow list", required=False, help_text=ACCESS_HELP)
-    deny = MultilineTextField(label="Deny list", required=False, help_text=ACCESS_HELP)
+    allow = MultilineTextField(label=_("Allow list"), required=False, help_text=ACCESS_HELP)
+    deny = MultilineTextField(label=_("Deny list"), required=False, help_text=ACCESS_HELP)
 
     def clean_owner(self) -> str:
-        return text_without_controls(self.cleaned_data["owner"], "owner")
+        return text_without_controls(self.cleaned_data["owner"], gettext("owner"))
 
     def clean_caller_id(self) -> str:
-        return text_without_controls(self.cleaned_data["caller_id"], "caller ID")
+        return text_without_controls(self.cleaned_data["caller_id"], gettext("caller ID"))
 
     def _clean_access(self, field: str, action: str) -> list[AccessEntry]:
         try:
@@ -75,7 +78,7 @@ class AccountSettingsForm(SpecificErrors, forms.Form):
         allowed = {entry.canonical for entry in cleaned.get("allow") or []}
         both = [entry.as_typed for entry in cleaned.get("deny") or [] if entry.canonical in allowed]
         if both:
-            self.add_error("deny", f"{', '.join(both)} cannot be in both lists.")
+            self.add_error("deny", gettext("%(entries)s cannot be in both lists.") % {"entries": ", ".join(both)})
         return cleaned
 
     def settings_fields(self) -> dict:
@@ -87,12 +90,13 @@ class AccountSettingsForm(SpecificErrors, forms.Form):
 
 class PasswordFieldsMixin(forms.Form):
     password1 = forms.CharField(
-        label="Password", strip=False, required=False,
+        label=_("Password"), strip=False, required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=f"At least {PASSWORD_MIN_LENGTH} characters. Stored only as SIP digests: it cannot be shown again.",
+        help_text=format_lazy(_("At least {count} characters. Stored only as SIP digests: it cannot be shown again."),
+                              count=PASSWORD_MIN_LENGTH),
     )
     password2 = forms.CharField(
-        label="Repeat password", strip=False, required=False,
+        label=_("Repeat password"), strip=False, required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     password_required = True
@@ -102,13 +106,13 @@ class PasswordFieldsMixin(forms.Form):
         first, second = cleaned.get("password1") or "", cleaned.get("password2") or ""
         if not first and not second:
             if self.password_required:
-                self.add_error("password1", "Type a password or generate one.")
+                self.add_error("password1", gettext("Type a password or generate one."))
         elif first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", gettext("The two passwords differ."))
         elif len(first) < PASSWORD_MIN_LENGTH:
-            self.add_error("password1", f"The password needs at least {PASSWORD_MIN_LENGTH} characters.")
+            self.add_error("password1", gettext("The password needs at least %(count)d characters.") % {"count": PASSWORD_MIN_LENGTH})
         elif any(ord(character) < 32 or ord(character) == 127 for character in first):
-            self.add_error("password1", "The password cannot contain control characters.")
+            self.add_error("password1", gettext("The password cannot contain control characters."))
         return cleaned
 
 
@@ -123,19 +127,19 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
 
     field_order = ["username", "password1", "password2", "virtual_number", "secondary_number"]
     username = forms.CharField(
-        max_length=16, required=False, validators=[USERNAME_VALIDATOR],
-        help_text="6 to 16 digits; a random unused number is suggested (left empty, one is generated).",
+        label=_("Username"), max_length=16, required=False, validators=[USERNAME_VALIDATOR],
+        help_text=_("6 to 16 digits; a random unused number is suggested (left empty, one is generated)."),
     )
     virtual_number = forms.CharField(
-        label="Virtual phone number", max_length=40,
-        help_text="International format (+ and digits) if the account is to receive SMS. Cannot change later.",
+        label=_("Virtual phone number"), max_length=40,
+        help_text=_("International format (+ and digits) if the account is to receive SMS. Cannot change later."),
     )
-    secondary_number = forms.CharField(label="Secondary number", max_length=40, required=False, help_text="Optional. Cannot change later.")
+    secondary_number = forms.CharField(label=_("Secondary number"), max_length=40, required=False, help_text=_("Optional. Cannot change later."))
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if username and Account.objects.filter(username=username).exists():
-            raise forms.ValidationError(f"The username {username} is taken.")
+            raise forms.ValidationError(gettext("The username %(username)s is taken.") % {"username": username})
         return username
 
     def clean_virtual_number(self) -> str:
@@ -148,14 +152,15 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
     @staticmethod
     def _unused_number(number: str) -> str:
         if Account.objects.holding_numbers([number]).exists():
-            raise forms.ValidationError(f"The number {number} already belongs to another account.")
+            raise forms.ValidationError(gettext("The number %(number)s already belongs to another account.") % {"number": number})
+
         return number
 
     def clean(self):
         cleaned = super().clean()
         primary, secondary = cleaned.get("virtual_number"), cleaned.get("secondary_number")
         if primary and secondary and primary == secondary:
-            self.add_error("secondary_number", "The secondary number must differ from the virtual phone number.")
+            self.add_error("secondary_number", gettext("The secondary number must differ from the virtual phone number."))
         return cleaned
 
     def create_fields(self) -> dict:
@@ -178,7 +183,7 @@ class AccountEditForm(PasswordFieldsMixin, AccountSettingsForm):
     def clean_account_type(self) -> str:
         account_type = self.cleaned_data["account_type"]
         if account_type == Account.AccountType.SNOM and self.account.is_wizard:
-            raise forms.ValidationError("SNOM accounts can only be created the plain way; this one was created by the wizard.")
+            raise forms.ValidationError(gettext("SNOM accounts can only be created the plain way; this one was created by the wizard."))
         return account_type
 
     @classmethod

@@ -1,10 +1,11 @@
 """SIP accounts, their allow/deny rules and their lifecycle events."""
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-USERNAME_VALIDATOR = RegexValidator(r"^[0-9]{6,16}$", "A username is 6 to 16 digits.")
+USERNAME_VALIDATOR = RegexValidator(r"^[0-9]{6,16}$", _("A username is 6 to 16 digits."))
 NUMBER_VALIDATOR = RegexValidator(
-    r"^\+?[0-9]{3,20}$", "A phone number is digits, optionally after a leading + (international format)."
+    r"^\+?[0-9]{3,20}$", _("A phone number is digits, optionally after a leading + (international format).")
 )
 
 
@@ -41,42 +42,42 @@ class Account(models.Model):
     """
 
     class AccountType(models.TextChoices):
-        PGSM = "pgsm", "PGSM (mobile client app)"
-        SNOM = "snom", "SNOM (desk phone)"
+        PGSM = "pgsm", _("PGSM (mobile client app)")
+        SNOM = "snom", _("SNOM (desk phone)")
 
     class SecurityModel(models.TextChoices):
-        END_TO_END = "end_to_end", "End to End"
-        END_TO_SITE = "end_to_site", "End to Site"
+        END_TO_END = "end_to_end", _("End to End")
+        END_TO_SITE = "end_to_site", _("End to Site")
 
     class CreationMethod(models.TextChoices):
-        PLAIN = "plain", "Plain"
-        WIZARD = "wizard", "Wizard"
+        PLAIN = "plain", _("Plain")
+        WIZARD = "wizard", _("Wizard")
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        INSTALLATION_SMS_SENT = "installation_sms_sent", "Installation SMS sent"
-        INSTALLATION_CLICKED = "installation_clicked", "Installation clicked"
-        INSTALLED = "installed", "Installed"
-        ACTIVATION_SMS_SENT = "activation_sms_sent", "Activation SMS sent"
-        ACTIVATED = "activated", "Activated"
-        CONNECTED = "connected", "Connected"
+        CREATED = "created", _("Created")
+        INSTALLATION_SMS_SENT = "installation_sms_sent", _("Installation SMS sent")
+        INSTALLATION_CLICKED = "installation_clicked", _("Installation clicked")
+        INSTALLED = "installed", _("Installed")
+        ACTIVATION_SMS_SENT = "activation_sms_sent", _("Activation SMS sent")
+        ACTIVATED = "activated", _("Activated")
+        CONNECTED = "connected", _("Connected")
 
     group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts")
     username = models.CharField(max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
     ha1 = models.CharField(max_length=32, editable=False)
     ha1_sha256 = models.CharField(max_length=64, editable=False)
-    virtual_number = models.CharField("virtual phone number", max_length=21, unique=True, validators=[NUMBER_VALIDATOR])
+    virtual_number = models.CharField(_("virtual phone number"), max_length=21, unique=True, validators=[NUMBER_VALIDATOR])
     secondary_number = models.CharField(
-        "secondary number", max_length=21, unique=True, null=True, blank=True, validators=[NUMBER_VALIDATOR]
+        _("secondary number"), max_length=21, unique=True, null=True, blank=True, validators=[NUMBER_VALIDATOR]
     )
-    account_type = models.CharField("type", max_length=8, choices=AccountType.choices, default=AccountType.PGSM)
+    account_type = models.CharField(_("type"), max_length=8, choices=AccountType.choices, default=AccountType.PGSM)
     security_model = models.CharField(max_length=16, choices=SecurityModel.choices, default=SecurityModel.END_TO_END)
-    obfuscation = models.BooleanField("obfuscation mode", default=True)
+    obfuscation = models.BooleanField(_("obfuscation mode"), default=True)
     obfuscation_key = models.IntegerField(default=9)
-    keepalive = models.BooleanField("keep-alive", default=False)
+    keepalive = models.BooleanField(_("keep-alive"), default=False)
     owner = models.CharField(max_length=100, blank=True, default="")
-    caller_id = models.CharField("caller ID", max_length=120, blank=True, default="")
-    email = models.EmailField("e-mail", blank=True, default="")
+    caller_id = models.CharField(_("caller ID"), max_length=120, blank=True, default="")
+    email = models.EmailField(_("e-mail"), blank=True, default="")
     description = models.CharField(max_length=500, blank=True, default="")
     profile = models.ForeignKey(
         "activation.ProvisioningProfile",
@@ -84,11 +85,11 @@ class Account(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="accounts",
-        verbose_name="provisioning profile",
+        verbose_name=_("provisioning profile"),
     )
     creation_method = models.CharField(max_length=8, choices=CreationMethod.choices, default=CreationMethod.PLAIN)
     enabled = models.BooleanField(default=True)
-    status = models.CharField("last status", max_length=24, choices=Status.choices, default=Status.CREATED)
+    status = models.CharField(_("last status"), max_length=24, choices=Status.choices, default=Status.CREATED)
     status_changed_at = models.DateTimeField("last status date")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -115,7 +116,7 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(account_type="snom") | models.Q(creation_method="plain"),
                 name="account_snom_only_plain",
-                violation_error_message="SNOM accounts can only be created the plain way.",
+                violation_error_message=_("SNOM accounts can only be created the plain way."),
             ),
         ]
 
@@ -145,8 +146,8 @@ class AccessRule(models.Model):
     """
 
     class Action(models.TextChoices):
-        ALLOW = "allow", "Allow"
-        DENY = "deny", "Deny"
+        ALLOW = "allow", _("Allow")
+        DENY = "deny", _("Deny")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_rules")
     action = models.CharField(max_length=5, choices=Action.choices)
@@ -161,7 +162,7 @@ class AccessRule(models.Model):
             models.UniqueConstraint(
                 fields=["account", "action", "network"],
                 name="accessrule_unique_per_account",
-                violation_error_message="This network is already in the list.",
+                violation_error_message=_("This network is already in the list."),
             ),
         ]
 

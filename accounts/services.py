@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.access import AccessEntry
 from accounts.digests import sip_digests
@@ -24,6 +25,7 @@ from console.audit import (
     audit_record,
     audit_record_many,
     changed_only,
+    in_console_language,
     snapshot,
 )
 from console.bulk import rows_update
@@ -48,7 +50,7 @@ def generate_username() -> str:
         candidate = str(secrets.randbelow(9 * 10 ** (USERNAME_DIGITS - 1)) + 10 ** (USERNAME_DIGITS - 1))
         if not Account.objects.filter(username=candidate).exists():
             return candidate
-    raise ServiceError("Could not find an unused username; type one instead.")
+    raise ServiceError(gettext("Could not find an unused username; type one instead."))
 
 
 def _account_values(account: Account, rules: Sequence[AccessRule]) -> dict[str, Any]:
@@ -88,12 +90,12 @@ def _replace_access_rules(account: Account, rows: list[AccessRule]) -> None:
 def _check_numbers_free(virtual_number: str, secondary_number: str | None) -> None:
     numbers = [number for number in (virtual_number, secondary_number) if number]
     if len(numbers) == 2 and numbers[0] == numbers[1]:
-        raise ServiceError("The secondary number must differ from the virtual phone number.")
+        raise ServiceError(gettext("The secondary number must differ from the virtual phone number."))
     clash = Account.objects.holding_numbers(numbers)
     taken = clash.values_list("virtual_number", "secondary_number").first()
     if taken:
         number = next(n for n in numbers if n in taken)
-        raise ServiceError(f"The number {number} already belongs to another account.")
+        raise ServiceError(gettext("The number %(number)s already belongs to another account.") % {"number": number})
 
 
 @transaction.atomic
@@ -115,11 +117,11 @@ def account_create(
     """
     is_wizard = creation_method == Account.CreationMethod.WIZARD
     if not is_wizard and not password:
-        raise ServiceError("A plain-way account needs a password.")
+        raise ServiceError(gettext("A plain-way account needs a password."))
     group_hold_for_new_accounts(group.pk)
     username = fields.get("username") or generate_username()
     if Account.objects.filter(username=username).exists():
-        raise ServiceError(f"The username {username} is taken.")
+        raise ServiceError(gettext("The username %(username)s is taken.") % {"username": username})
     _check_numbers_free(fields["virtual_number"], fields.get("secondary_number"))
     ha1, ha1_sha256 = sip_digests(username, password) if password else ("!", "!")
     now = timezone.now()
@@ -155,9 +157,9 @@ def _save_new(account: Account) -> None:
         with transaction.atomic():
             account.save()
     except IntegrityError:
-        raise ServiceError(
+        raise ServiceError(gettext(
             "The username or a number was taken by another account a moment ago. Nothing was saved: check the values and try again."
-        ) from None
+        )) from None
 
 
 def _validate(account: Account, exclude: list[str]) -> None:
@@ -171,10 +173,10 @@ def _validate(account: Account, exclude: list[str]) -> None:
 def _lock_current(account_id: int, expected_version: int | None) -> Account:
     account = Account.objects.select_for_update().select_related("group").get(pk=account_id)
     if expected_version is not None and account.version != expected_version:
-        raise StaleEditError(
-            f"Account {account.username} was changed by someone else while you were editing it. "
+        raise StaleEditError(gettext(
+            "Account %(username)s was changed by someone else while you were editing it. "
             "Nothing was saved: reload the page to see the current values, then make your change again."
-        )
+        ) % {"username": account.username})
     return account
 
 
@@ -198,7 +200,8 @@ def account_update(
     """
     forbidden = IMMUTABLE_FIELDS.intersection(fields)
     if forbidden:
-        raise ServiceError(f"These fields cannot change after creation: {', '.join(sorted(forbidden))}.")
+        raise ServiceError(gettext("These fields cannot change after creation: %(fields)s.")
+                           % {"fields": ", ".join(sorted(forbidden))})
     account = _lock_current(account_id, expected_version)
     rules = list(account.access_rules.all())
     before = _account_values(account, rules)
@@ -251,10 +254,11 @@ def account_set_enabled(*, actor: Actor, account_id: int, enabled: bool, reason:
     skipped = accounts_set_enabled(actor=actor, account_ids=[account_id], enabled=enabled, reason=reason)
     account = Account.objects.get(pk=account_id)
     if skipped.get(account_id) == AWAITS_ACTIVATION:
-        raise NotAllowedError(
-            f"Account {account.username} was created the wizard way: it is enabled when the customer activates it. "
+        raise NotAllowedError(gettext(
+            "Account %(username)s was created the wizard way: it is enabled when the customer activates it. "
             "Send the activation SMS instead."
-        )
+        ) % {"username": account.username})
+
     return account
 
 
@@ -441,7 +445,7 @@ def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> dic
         old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
         entries.append(audit_entry(
             actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
-            before=old, after=new, message=change.cause or account.get_status_display(),
+            before=old, after=new, message=change.cause or in_console_language(Account.Status(change.status).label),
         ))
     rows_update(list(accounts.values()), ["status", "status_changed_at", "enabled", "version", "updated_at"])
     StatusEvent.objects.bulk_create(events)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
@@ -70,7 +71,7 @@ def account_create_view(request, group_id: int):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Account {account.username} created and enabled.")
+            messages.success(request, gettext("Account %(username)s created and enabled.") % {"username": account.username})
             return redirect("accounts:account_detail", account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "group": group, "creating": True})
 
@@ -121,7 +122,7 @@ def account_edit(request, account_id: int):
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=f"Account {account.username}")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=gettext("Account %(username)s") % {"username": account.username})
             return redirect("accounts:account_detail", account.pk)
     return render(request, "accounts/account_form.html", {"form": form, "group": account.group, "account": account})
 
@@ -139,9 +140,9 @@ def account_set_enabled_view(request, account_id: int, enabled: bool):
         messages.error(request, error.message)
     else:
         if enabled:
-            messages.success(request, f"Account {account.username} enabled.")
+            messages.success(request, gettext("Account %(username)s enabled.") % {"username": account.username})
         else:
-            messages.warning(request, f"Account {account.username} disabled: it can neither place nor receive calls.")
+            messages.warning(request, gettext("Account %(username)s disabled: it can neither place nor receive calls.") % {"username": account.username})
     return redirect("accounts:account_detail", account.pk)
 
 
@@ -151,12 +152,12 @@ def account_delete_view(request, account_id: int):
     account = _visible_account(request, account_id)
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Delete account {account.username}",
-            body=f"Delete account {account.username} ({account.owner or account.virtual_number})? "
-                 "Its registrations are dropped and this cannot be undone.",
-            action_url=reverse("accounts:account_delete", args=[account.pk]), confirm="Delete account",
+            request, title=gettext("Delete account %(username)s") % {"username": account.username},
+            body=gettext("Delete account %(username)s (%(owner)s)? "
+                 "Its registrations are dropped and this cannot be undone.") % {"username": account.username, "owner": account.owner or account.virtual_number},
+            action_url=reverse("accounts:account_delete", args=[account.pk]), confirm=gettext("Delete account"),
             cancel_url=reverse("accounts:account_detail", args=[account.pk]), danger=True,
         )
     username, group_id = account_delete(actor=Actor.of(request.user), account_id=account.pk)
-    messages.warning(request, f"Account {username} was deleted.")
+    messages.warning(request, gettext("Account %(username)s was deleted.") % {"username": username})
     return redirect("accounts:account_list", group_id)

@@ -1,6 +1,7 @@
 """The activation app's REST resources: create an account the wizard way (A3), send its
 installation or activation SMS (P2, P3), the SMS log (M1). Same services and forms as the pages."""
 from django.db.models import Q
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -80,7 +81,7 @@ class ActivationSmsView(SmsSendView):
 def _choice(request, name: str, allowed: list[str]) -> str:
     value = request.query_params.get(name, "")
     if value and value not in allowed:
-        raise exceptions.ValidationError({name: [f"Unknown {name} {value!r}: one of {', '.join(allowed)}."]})
+        raise exceptions.ValidationError({name: [gettext("Unknown %(name)s %(value)s: one of %(items)s.") % {"name": name, "value": repr(value), "items": ', '.join(allowed)}]})
     return value
 
 

@@ -1,6 +1,7 @@
 """Live check of the SMS gateway for the Services page (X1): reachable, and what is wrong."""
 import requests
 from django.conf import settings
+from django.utils.translation import gettext
 
 from activation.models import ProvisioningProfile
 from activation.sms.config import sms_config
@@ -16,10 +17,10 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
     in headers, never in the URL."""
     config = sms_config(row)
     if config.backend == ServiceSettings.SmsBackend.CONSOLE:
-        return True, ("Console backend (for trials): nothing is sent to phones; the worker prints each SMS, link included, "
-                      "on its output, and the SMS log records it.")
+        return True, (gettext("Console backend (for trials): nothing is sent to phones; the worker prints each SMS, link included, "
+                      "on its output, and the SMS log records it."))
     if not config.gateway_url:
-        return False, "No gateway address is set: SMS cannot be sent."
+        return False, gettext("No gateway address is set: SMS cannot be sent.")
     try:
         if config.backend == ServiceSettings.SmsBackend.KANNEL:
             url = kannel_sendsms_url(config.gateway_url)
@@ -31,20 +32,20 @@ def check_sms_gateway(row: ServiceSettings) -> tuple[bool, str]:
         else:
             response = requests.head(config.gateway_url, timeout=CHECK_TIMEOUT, allow_redirects=False)
     except requests.Timeout:
-        return False, f"The gateway did not answer within {CHECK_TIMEOUT:g} s."
+        return False, gettext("The gateway did not answer within %(seconds)s s.") % {"seconds": format(CHECK_TIMEOUT, "g")}
     except requests.RequestException as exc:
         reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
-        return False, f"Cannot reach the gateway ({reason})."
+        return False, gettext("Cannot reach the gateway (%(reason)s).") % {"reason": reason}
     body = response.text.strip()[:100]
     if config.backend == ServiceSettings.SmsBackend.KANNEL:
         if response.status_code == 403 or "authori" in body.lower():
-            return False, f"Kannel answers but refuses the username or password: {body}"
+            return False, gettext("Kannel answers but refuses the username or password: %(body)s") % {"body": body}
         if response.status_code >= 500:
-            return False, f"Kannel answers {response.status_code}: {body}"
-        return True, f"Kannel answers and accepts the credentials (timeout for sending: {settings.SMS_GATEWAY_TIMEOUT:g} s)."
+            return False, gettext("Kannel answers %(status_code)s: %(body)s") % {"status_code": response.status_code, "body": body}
+        return True, gettext("Kannel answers and accepts the credentials (timeout for sending: %(seconds)s s).") % {"seconds": format(settings.SMS_GATEWAY_TIMEOUT, "g")}
     if response.status_code >= 500:
-        return False, f"The gateway answers {response.status_code}."
-    return True, f"The gateway answers (HTTP {response.status_code})."
+        return False, gettext("The gateway answers %(status_code)s.") % {"status_code": response.status_code}
+    return True, gettext("The gateway answers (HTTP %(status_code)s).") % {"status_code": response.status_code}
 
 
 def check_profiles() -> tuple[bool, str]:
@@ -53,6 +54,6 @@ def check_profiles() -> tuple[bool, str]:
     gaps = [f"“{profile.name}”: {', '.join(profile.customer_gaps)}" for profile in ProvisioningProfile.objects.all()
             if profile.customer_gaps]
     if not gaps:
-        return True, "Every profile has both download addresses and a customer-service contact."
-    return False, ("The installation page offers no download where an address is missing, and no help without a "
-                   "contact. " + "; ".join(gaps) + ".")
+        return True, gettext("Every profile has both download addresses and a customer-service contact.")
+    return False, gettext("The installation page offers no download where an address is missing, and no help without "
+                          "a contact. %(gaps)s.") % {"gaps": "; ".join(gaps)}

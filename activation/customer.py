@@ -15,7 +15,7 @@ from accounts.models import Account
 from accounts.services import account_set_password, account_set_status
 from activation.models import OneTimeLink, ProvisioningProfile
 from activation.services import profile_for
-from console.audit import Actor, audit_record
+from console.audit import Actor, audit_record, in_console_language
 
 LIFECYCLE = list(Account.Status.values)
 
@@ -72,7 +72,7 @@ def link_record_opened(*, token: str, purpose: str) -> bool:
     link.save(update_fields=["opened_at"])
     audit_record(
         actor=Actor.customer(), action="link.open", obj=link, account_id=link.account_id,
-        message=f"{link.get_purpose_display()} page opened on the phone",
+        message=f"{in_console_language(OneTimeLink.Purpose(link.purpose).label)} page opened on the phone",
     )
     return True
 

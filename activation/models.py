@@ -1,6 +1,8 @@
 """Provisioning profiles: the settings template a client receives at activation."""
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ProfileQuerySet(models.QuerySet):
@@ -16,31 +18,33 @@ class ProfileQuerySet(models.QuerySet):
         """The "no profile of its own" choice in words, naming the profile it stands for: the
         group's (of `group`, when given), else the system default."""
         if group is not None and group.profile is not None:
-            return f"The group's profile ({group.profile.name})"
+            return gettext("The group's profile (%(name)s)") % {"name": group.profile.name}
         default = self.system_default()
-        return f"The system default ({default.name})" if default else "None (no profile is the system default)"
+        if default:
+            return gettext("The system default (%(name)s)") % {"name": default.name}
+        return gettext("None (no profile is the system default)")
 
 
 class ProvisioningProfile(models.Model):
     """Server address, transport and client settings handed to a client app at activation (P1)."""
 
     class Transport(models.TextChoices):
-        TLS = "tls", "TLS"
-        TCP = "tcp", "TCP"
-        UDP = "udp", "UDP"
+        TLS = "tls", _("TLS")
+        TCP = "tcp", _("TCP")
+        UDP = "udp", _("UDP")
 
     name = models.CharField(max_length=100)
-    sip_host = models.CharField("SIP server host", max_length=255, blank=True, default="")
-    sip_port = models.PositiveIntegerField("SIP server port", default=5061)
+    sip_host = models.CharField(_("SIP server host"), max_length=255, blank=True, default="")
+    sip_port = models.PositiveIntegerField(_("SIP server port"), default=5061)
     transport = models.CharField(max_length=3, choices=Transport.choices, default=Transport.TLS)
-    support_phone = models.CharField("customer-service phone", max_length=32, blank=True, default="")
-    support_email = models.EmailField("customer-service e-mail", blank=True, default="")
+    support_phone = models.CharField(_("customer-service phone"), max_length=32, blank=True, default="")
+    support_email = models.EmailField(_("customer-service e-mail"), blank=True, default="")
     client_logging = models.BooleanField(default=False)
-    readonly_settings = models.BooleanField("read-only settings", default=True)
-    oem_licence_code = models.CharField("OEM licence code", max_length=64, blank=True, default="")
-    ios_download_url = models.URLField("iOS download address", blank=True, default="")
-    android_download_url = models.URLField("Android download address", blank=True, default="")
-    is_default = models.BooleanField("system default", default=False)
+    readonly_settings = models.BooleanField(_("read-only settings"), default=True)
+    oem_licence_code = models.CharField(_("OEM licence code"), max_length=64, blank=True, default="")
+    ios_download_url = models.URLField(_("iOS download address"), blank=True, default="")
+    android_download_url = models.URLField(_("Android download address"), blank=True, default="")
+    is_default = models.BooleanField(_("system default"), default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -50,13 +54,13 @@ class ProvisioningProfile(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), name="profile_name_ci_unique", violation_error_message="A profile with this name already exists."
+                Lower("name"), name="profile_name_ci_unique", violation_error_message=_("A profile with this name already exists.")
             ),
             models.UniqueConstraint(
                 fields=["is_default"],
                 condition=models.Q(is_default=True),
                 name="profile_single_default",
-                violation_error_message="Only one profile can be the system default.",
+                violation_error_message=_("Only one profile can be the system default."),
             ),
         ]
 
@@ -67,10 +71,10 @@ class ProvisioningProfile(models.Model):
     def customer_gaps(self) -> list[str]:
         """What the customer's pages miss with this profile: a platform without a download
         address gets no download button, and without a contact the customer cannot ask for help."""
-        gaps = [f"no {platform} download address" for platform, url in
+        gaps = [gettext("no %(platform)s download address") % {"platform": platform} for platform, url in
                 (("iOS", self.ios_download_url), ("Android", self.android_download_url)) if not url]
         if not (self.support_phone or self.support_email):
-            gaps.append("no customer-service phone or e-mail")
+            gaps.append(gettext("no customer-service phone or e-mail"))
         return gaps
 
 
@@ -90,8 +94,8 @@ class OneTimeLink(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        INSTALLATION = "installation", "Installation"
-        ACTIVATION = "activation", "Activation"
+        INSTALLATION = "installation", _("Installation")
+        ACTIVATION = "activation", _("Activation")
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="links")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -134,16 +138,16 @@ class SmsMessage(models.Model):
     """
 
     class Purpose(models.TextChoices):
-        INSTALLATION = "installation", "Installation SMS"
-        ACTIVATION = "activation", "Activation SMS"
-        TEST = "test", "Test SMS"
+        INSTALLATION = "installation", _("Installation SMS")
+        ACTIVATION = "activation", _("Activation SMS")
+        TEST = "test", _("Test SMS")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Unknown (gateway did not answer)"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown (gateway did not answer)")
 
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
@@ -157,7 +161,7 @@ class SmsMessage(models.Model):
     backend = models.CharField(max_length=16, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
-    gateway_id = models.CharField("gateway id", max_length=100, blank=True, default="")
+    gateway_id = models.CharField(_("gateway id"), max_length=100, blank=True, default="")
     last_error = models.CharField(max_length=300, blank=True, default="")
     requested_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(db_index=True)

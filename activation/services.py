@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import Account
 from accounts.services import StatusChange, account_create, accounts_set_status
@@ -16,7 +17,15 @@ from activation.sms.config import SmsConfig, sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
 from activation.tokens import token_hash
-from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
+from console.audit import (
+    Actor,
+    audit_entry,
+    audit_record,
+    audit_record_many,
+    changed_only,
+    in_console_language,
+    snapshot,
+)
 from console.bulk import rows_update
 from console.errors import NotAllowedError, ServiceError, StaleEditError
 from console.models import AuditEntry
@@ -47,7 +56,7 @@ def _ensure_profile_name_free(name: str, exclude_pk: int | None = None) -> None:
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ServiceError(f"A profile named “{name}” already exists.")
+        raise ServiceError(gettext("A profile named “%(name)s” already exists.") % {"name": name})
 
 
 def _take_default_from_others(profile: ProvisioningProfile) -> None:
@@ -72,12 +81,12 @@ def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fiel
     writes nothing); the default cannot be unset here (make another profile the default instead)."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
     if profile.version != expected_version:
-        raise StaleEditError(
-            f"Profile “{profile.name}” was changed by someone else while you were editing it. "
+        raise StaleEditError(gettext(
+            "Profile “%(name)s” was changed by someone else while you were editing it. "
             "Nothing was saved: reload the page to see the current values, then make your change again."
-        )
+        ) % {"name": profile.name})
     if profile.is_default and fields.get("is_default") is False:
-        raise NotAllowedError("There must be a system default profile: make another profile the default instead.")
+        raise NotAllowedError(gettext("There must be a system default profile: make another profile the default instead."))
     before = snapshot(profile)
     for field, value in fields.items():
         setattr(profile, field, value)
@@ -98,13 +107,17 @@ def profile_delete(*, actor: Actor, profile_id: int) -> str:
     """Delete a profile nobody uses; returns its name. The system default and profiles in use stay."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
     if profile.is_default:
-        raise NotAllowedError(f"Profile “{profile.name}” is the system default: make another profile the default first.")
+        raise NotAllowedError(gettext("Profile “%(name)s” is the system default: make another profile the default first.")
+                              % {"name": profile.name})
     groups, accounts = profile.groups.count(), profile.accounts.count()
     if groups or accounts:
-        raise NotAllowedError(
-            f"Profile “{profile.name}” is in use by {groups} group{'s' if groups != 1 else ''} and "
-            f"{accounts} account{'s' if accounts != 1 else ''}: choose another profile for them first."
-        )
+        raise NotAllowedError(gettext(
+            "Profile “%(name)s” is in use by %(groups)s and %(accounts)s: choose another profile for them first."
+        ) % {
+            "name": profile.name,
+            "groups": ngettext("%(count)d group", "%(count)d groups", groups) % {"count": groups},
+            "accounts": ngettext("%(count)d account", "%(count)d accounts", accounts) % {"count": accounts},
+        })
     name = profile.name
     audit_record(actor=actor, action="profile.delete", obj=profile, before=snapshot(profile))
     profile.delete()
@@ -113,10 +126,10 @@ def profile_delete(*, actor: Actor, profile_id: int) -> str:
 
 def _require_international(number: str) -> None:
     if not number.startswith("+") or not number[1:].isdigit():
-        raise ServiceError(
-            f"The number {number} is not in international format (+ and digits, e.g. +390212345678): "
+        raise ServiceError(gettext(
+            "The number %(number)s is not in international format (+ and digits, e.g. +390212345678): "
             "SMS go only to international numbers."
-        )
+        ) % {"number": number})
 
 
 @transaction.atomic
@@ -136,7 +149,8 @@ def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Acc
     group's, or the system default."""
     _require_international(fields["virtual_number"])
     if not (fields.get("profile") or ProvisioningProfile.objects.for_group(group)):
-        raise ServiceError(f"Neither group “{group.name}” nor the system has a provisioning profile: choose one for the account.")
+        raise ServiceError(gettext("Neither group “%(group)s” nor the system has a provisioning profile: choose one for "
+                                   "the account.") % {"group": group.name})
     fields = {**fields, "account_type": Account.AccountType.PGSM}
     return account_create(actor=actor, group=group, fields=fields, password=None, creation_method=Account.CreationMethod.WIZARD)
 
@@ -144,17 +158,18 @@ def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Acc
 def sms_service_refusal(config: SmsConfig) -> str | None:
     """Why no SMS can be sent with these settings (no gateway, no public base URL), or None."""
     if config.needs_gateway_url and not config.gateway_url:
-        return "No SMS gateway is configured: set the gateway address on the Services page."
+        return gettext("No SMS gateway is configured: set the gateway address on the Services page.")
     if not config.public_base_url:
-        return ("No public base URL of the client web service is configured (the SMS links need it): "
-                "set it on the Services page.")
+        return gettext("No public base URL of the client web service is configured (the SMS links need it): "
+                       "set it on the Services page.")
     return None
 
 
 def sms_number_refusal(account: Account) -> str | None:
     """Why this account cannot receive SMS (a SNOM desk phone, a number not international), or None."""
     if account.account_type == Account.AccountType.SNOM:
-        return f"Account {account.username} is a SNOM desk phone: SNOM accounts never receive SMS."
+        return gettext("Account %(username)s is a SNOM desk phone: SNOM accounts never receive SMS.") % {
+            "username": account.username}
     try:
         _require_international(account.virtual_number)
     except ServiceError as exc:
@@ -169,7 +184,8 @@ def sms_refusal(account: Account, purpose: str, config: SmsConfig | None = None)
     if refusal:
         return refusal
     if purpose == SmsMessage.Purpose.ACTIVATION and profile_for(account) is None:
-        return f"Account {account.username} has no provisioning profile (own, group's or system default)."
+        return gettext("Account %(username)s has no provisioning profile (own, group's or system default).") % {
+            "username": account.username}
     return None
 
 
@@ -202,7 +218,8 @@ def accounts_send_sms(*, actor: Actor, account_ids: Iterable[int], purpose: str,
     skipped = {pk: "deleted meanwhile" for pk in set(wanted) - {account.pk for account in accounts}}
     sending = []
     for account in accounts:
-        refusal = "an SMS of this kind is already waiting to be sent" if account.pk in waiting else sms_refusal(account, purpose, config)
+        refusal = (gettext("an SMS of this kind is already waiting to be sent") if account.pk in waiting
+                   else sms_refusal(account, purpose, config))
         if refusal:
             skipped[account.pk] = refusal
         else:
@@ -226,7 +243,7 @@ def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, confi
         audit_entry(
             actor=actor, action="sms.queue", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
             after={"purpose": purpose, "recipient": sms.recipient},
-            message=f"{sms.get_purpose_display()} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
+            message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
         )
         for sms in messages
     ])
@@ -238,7 +255,7 @@ def sms_send_test(*, actor: Actor, recipient: str) -> SmsMessage:
     """Queue a test SMS through the configured gateway (Services page)."""
     config = sms_config()
     if config.needs_gateway_url and not config.gateway_url:
-        raise NotAllowedError("No SMS gateway is configured: set the gateway address first.")
+        raise NotAllowedError(gettext("No SMS gateway is configured: set the gateway address first."))
     _require_international(recipient)
     now = timezone.now()
     sms = SmsMessage.objects.create(
@@ -337,7 +354,7 @@ def _link(attempt: SendAttempt, superseded_by: SendAttempt) -> OneTimeLink:
 def _sent_status_change(sms: SmsMessage, at: datetime) -> StatusChange:
     return StatusChange(
         account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
-        cause=f"{sms.get_purpose_display()} #{sms.pk} to {sms.recipient} accepted by the gateway",
+        cause=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} to {sms.recipient} accepted by the gateway",
     )
 
 
@@ -346,7 +363,8 @@ def _attempt_audit_entry(sms: SmsMessage) -> AuditEntry:
     return audit_entry(
         actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
         after={"state": sms.state, "attempts": sms.attempts},
-        message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}. {sms.last_error}".strip(),
+        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: {in_console_language(SmsMessage.State(sms.state).label)}. "
+                f"{sms.last_error}".strip(),
     )
 
 
@@ -383,7 +401,9 @@ def sms_record_delivery(*, sms_id: int, delivered: bool | None, detail: str = ""
             return sms
     audit_record(
         actor=GATEWAY, action=f"sms.{sms.state}", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
-        after={"state": sms.state}, message=f"{sms.get_purpose_display()} #{sms.pk}: {sms.get_state_display()}{' (' + detail + ')' if detail else ''}",
+        after={"state": sms.state},
+        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: "
+                f"{in_console_language(SmsMessage.State(sms.state).label)}{' (' + detail + ')' if detail else ''}",
     )
     return sms
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account
@@ -56,7 +57,7 @@ def profile_create_view(request):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Profile “{profile.name}” created.")
+            messages.success(request, gettext("Profile “%(name)s” created.") % {"name": profile.name})
             return redirect("activation:profile_list")
     return render(request, "activation/profile_form.html", {"form": form, "profile": None})
 
@@ -76,7 +77,7 @@ def profile_edit(request, profile_id: int):
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("activation:profile_edit", profile.pk)
-        report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Profile “{saved.name}”")
+        report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=gettext("Profile “%(name)s”") % {"name": saved.name})
         return redirect("activation:profile_list")
     return render(request, "activation/profile_form.html", {"form": form, "profile": profile})
 
@@ -87,7 +88,7 @@ def profile_delete_view(request, profile_id: int):
     profile = get_object_or_404(ProvisioningProfile, pk=profile_id)
     if request.method == "GET":
         return confirmation_page(
-            request, title="Delete profile", body=f"Delete profile “{profile.name}”?", confirm="Delete profile",
+            request, title=gettext("Delete profile"), body=gettext("Delete profile “%(name)s”?") % {"name": profile.name}, confirm=gettext("Delete profile"),
             action_url=request.path, cancel_url=reverse("activation:profile_list"), danger=True,
         )
     try:
@@ -95,7 +96,7 @@ def profile_delete_view(request, profile_id: int):
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.warning(request, f"Profile “{name}” deleted.")
+        messages.warning(request, gettext("Profile “%(name)s” deleted.") % {"name": name})
     return redirect("activation:profile_list")
 
 
@@ -111,8 +112,8 @@ def account_wizard(request, group_id: int):
             form.add_error(None, error.message)
         else:
             messages.success(
-                request, f"Account {account.username} created the wizard way. It stays disabled until the customer "
-                "activates it: send the installation SMS, then the activation SMS.",
+                request, gettext("Account %(username)s created the wizard way. It stays disabled until the customer "
+                "activates it: send the installation SMS, then the activation SMS.") % {"username": account.username},
             )
             return redirect("accounts:account_detail", account.pk)
     return render(request, "activation/account_wizard.html", {"form": form, "group": group})
@@ -134,7 +135,7 @@ def sms_send(request, account_id: int, purpose: str):
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{label} for account {account.username} queued to {sms.recipient}.")
+        messages.success(request, gettext("%(label)s for account %(username)s queued to %(recipient)s.") % {"label": label, "username": account.username, "recipient": sms.recipient})
     return redirect(_back_to(request, account))
 
 
@@ -168,12 +169,13 @@ def sms_list(request):
 def sms_test(request):
     form = TestSmsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Test SMS not sent: " + " ".join(form.errors.get("recipient", ["enter a mobile number."])))
+        messages.error(request, gettext("Test SMS not sent: %(errors)s") % {
+            "errors": " ".join(form.errors.get("recipient", [gettext("enter a mobile number.")]))})
         return redirect("services")
     try:
         sms = sms_send_test(actor=Actor.of(request.user), recipient=form.cleaned_data["recipient"])
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Test SMS #{sms.pk} queued for {sms.recipient}: follow it in the SMS log.")
+        messages.success(request, gettext("Test SMS #%(number)s queued for %(recipient)s: follow it in the SMS log.") % {"number": sms.pk, "recipient": sms.recipient})
     return redirect("services")

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -72,7 +73,7 @@ def installation_page(request, token: str):
     return _installation_page(request, token, detect_platform(request), profile_for(link.account))
 
 
-PLATFORMS = {"ios": ("iPhone", "an iPhone"), "android": ("Android", "an Android phone")}
+PLATFORMS = {"ios": ("iPhone", _("an iPhone")), "android": ("Android", _("an Android phone"))}
 
 
 def _installation_page(request, token: str, platform: str, profile, status: int = 200) -> HttpResponse:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 
 def get_visible_or_404(queryset: QuerySet, user, **lookup) -> Model:
@@ -15,7 +16,7 @@ def get_visible_or_404(queryset: QuerySet, user, **lookup) -> Model:
 def require_write(user) -> None:
     """Refuse (403) an operator whose role only reads."""
     if not user.can_write:
-        raise PermissionDenied("Your role can only read.")
+        raise PermissionDenied(gettext("Your role can only read."))
 
 
 def writer_required(view):
@@ -37,7 +38,7 @@ def administrator_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_administrator:
-            raise PermissionDenied("Only Administrators may do this.")
+            raise PermissionDenied(gettext("Only Administrators may do this."))
         return view(request, *args, **kwargs)
 
     return wrapper

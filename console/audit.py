@@ -4,7 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from console.models import AuditEntry, Operator
 
@@ -14,50 +17,64 @@ BOOKKEEPING_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "st
 
 # What each recorded action is called on the pages (the account's timeline, the audit log).
 ACTION_LABELS = {
-    "account.create": "Account created",
-    "account.update": "Settings changed",
-    "account.password": "Password changed",
-    "account.enable": "Account enabled",
-    "account.disable": "Account disabled",
-    "account.status": "Status changed",
-    "account.move": "Moved to another group",
-    "account.delete": "Account deleted",
-    "accounts.import": "Accounts imported",
-    "sms.queue": "SMS queued",
-    "sms.sent": "SMS sent",
-    "sms.delivered": "SMS delivered",
-    "sms.failed": "SMS failed",
-    "sms.unknown": "SMS outcome unknown",
-    "link.open": "Customer opened the link",
-    "licence.check": "Licence checked by the app",
-    "licence.clear": "Licence cleared",
-    "licence.expire": "Licence expired",
-    "licence.revoke_keys": "Licence keys revoked",
-    "group.create": "Group created",
-    "group.update": "Group changed",
-    "group.delete": "Group deleted",
-    "profile.create": "Profile created",
-    "profile.update": "Profile changed",
-    "profile.delete": "Profile deleted",
-    "operator.create": "Operator created",
-    "operator.update": "Operator changed",
-    "operator.reset_password": "Operator's password reset",
-    "operator.enrol_two_factor": "Two-factor sign-in set up",
-    "operator.reset_two_factor": "Two-factor sign-in reset",
-    "services.update": "Services settings changed",
-    "login_throttle.clear": "Sign-in lock cleared",
-    "apitoken.create": "API token created",
-    "apitoken.revoke": "API token revoked",
-    "bulk.finish": "Bulk action finished",
-    "demo_data.generate": "Demo data generated",
+    "account.create": _("Account created"),
+    "account.update": _("Settings changed"),
+    "account.password": _("Password changed"),
+    "account.enable": _("Account enabled"),
+    "account.disable": _("Account disabled"),
+    "account.status": _("Status changed"),
+    "account.move": _("Moved to another group"),
+    "account.delete": _("Account deleted"),
+    "accounts.import": _("Accounts imported"),
+    "sms.queue": _("SMS queued"),
+    "sms.sent": _("SMS sent"),
+    "sms.delivered": _("SMS delivered"),
+    "sms.failed": _("SMS failed"),
+    "sms.unknown": _("SMS outcome unknown"),
+    "link.open": _("Customer opened the link"),
+    "licence.check": _("Licence checked by the app"),
+    "licence.clear": _("Licence cleared"),
+    "licence.expire": _("Licence expired"),
+    "licence.revoke_keys": _("Licence keys revoked"),
+    "group.create": _("Group created"),
+    "group.update": _("Group changed"),
+    "group.delete": _("Group deleted"),
+    "profile.create": _("Profile created"),
+    "profile.update": _("Profile changed"),
+    "profile.delete": _("Profile deleted"),
+    "operator.create": _("Operator created"),
+    "operator.update": _("Operator changed"),
+    "operator.reset_password": _("Operator's password reset"),
+    "operator.enrol_two_factor": _("Two-factor sign-in set up"),
+    "operator.reset_two_factor": _("Two-factor sign-in reset"),
+    "services.update": _("Services settings changed"),
+    "login_throttle.clear": _("Sign-in lock cleared"),
+    "apitoken.create": _("API token created"),
+    "apitoken.revoke": _("API token revoked"),
+    "bulk.finish": _("Bulk action finished"),
+    "demo_data.generate": _("Demo data generated"),
 }
+
+
+def in_console_language(text) -> str:
+    """`text` (a lazily translated label, or an object whose name holds one) in the console's
+    default language: stored texts, such as an audit entry's message, are written once for every
+    reader, whoever's language is active."""
+    if isinstance(text, str):
+        return text
+    # Switching languages costs tens of microseconds: skip it when the console's language is
+    # already active (the worker's bulk changes, a request in that language).
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return str(text)
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def action_label(action: str) -> str:
     """An action in words ("account.update": "Settings changed"); an action without a label of its
     own reads as its name in words ("bulk.enable": "Bulk enable")."""
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
+        return str(ACTION_LABELS[action])
     return action.replace(".", " ").replace("_", " ").capitalize()
 
 
@@ -193,7 +210,7 @@ def audit_entry(
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
-        object_repr = object_repr or str(obj)
+        object_repr = object_repr or in_console_language(obj)
     return AuditEntry(
         actor_kind=actor.kind,
         actor=actor.operator,
@@ -206,7 +223,8 @@ def audit_entry(
         group_id=group_id,
         before=_without_secrets(before),
         after=_without_secrets(after),
-        message=message[:500],
+        message=in_console_language(message)[:500],
+
     )
 
 

@@ -1,6 +1,7 @@
 """What an edit page says after a save (Post/Redirect/Get feedback)."""
 from django.contrib import messages
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 
 def report_update(request, *, saved, expected_version: int, subject: str) -> None:
@@ -8,16 +9,17 @@ def report_update(request, *, saved, expected_version: int, subject: str) -> Non
     (the update services then write nothing and keep the version the form was opened at), that
     there were no changes."""
     if saved.version == expected_version:
-        messages.info(request, f"No changes: {subject} already had these values.")
+        messages.info(request, gettext("No changes: %(subject)s already had these values.") % {"subject": subject})
     else:
-        messages.success(request, f"{subject} updated.")
+        messages.success(request, gettext("%(subject)s updated.") % {"subject": subject})
 
 
-def copy_button(target: str, label: str = "Copy") -> str:
+def copy_button(target: str, label: str | None = None) -> str:
     """A button that copies the text (or value) of the element `target` (a CSS selector) to the
     clipboard (console.js, "Copy buttons")."""
     return format_html('<button type="button" class="btn btn-sm btn-outline-secondary copy-button" data-copy="{}">'
-                       '<i class="bi bi-clipboard" aria-hidden="true"></i> {}</button>', target, label)
+                       '<i class="bi bi-clipboard" aria-hidden="true"></i> {}</button>', target, label or gettext("Copy"))
+
 
 
 def report_secret(request, text: str, secret: str) -> None:

@@ -1,6 +1,7 @@
 """Form fields whose widgets show a stored value in the form the browser sends back unchanged
 (STYLE: a form round-trips), so saving a form untouched never changes what is stored."""
 from django import forms
+from django.utils.translation import gettext
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -43,22 +44,25 @@ class SpecificErrors:
         for name, field in self.fields.items():
             label = _label_in_sentence(str(self[name].label))
             choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
+            names = {"label": label}
             specific = {
-                "required": f"{'Choose' if choose else 'Enter'} the {label}.",
-                "max_length": f"The {label} can be at most %(limit_value)d characters long (it has %(show_value)d).",
-                "min_length": f"The {label} needs at least %(limit_value)d characters (it has %(show_value)d).",
-                "invalid_choice": f"Choose the {label} from the list: that choice is not one of them.",
-                "max_value": f"The {label} can be at most %(limit_value)s.",
-                "min_value": f"The {label} must be at least %(limit_value)s.",
+                "required": (gettext("Choose the %(label)s.") if choose else gettext("Enter the %(label)s.")) % names,
+                "max_length": gettext("The %(label)s can be at most %%(limit_value)d characters long (it has "
+                                      "%%(show_value)d).") % names,
+                "min_length": gettext("The %(label)s needs at least %%(limit_value)d characters (it has "
+                                      "%%(show_value)d).") % names,
+                "invalid_choice": gettext("Choose the %(label)s from the list: that choice is not one of them.") % names,
+                "max_value": gettext("The %(label)s can be at most %%(limit_value)s.") % names,
+                "min_value": gettext("The %(label)s must be at least %%(limit_value)s.") % names,
             }
             if isinstance(field, forms.EmailField):
-                specific["invalid"] = f"Enter the {label} as an address like name@example.com."
+                specific["invalid"] = gettext("Enter the %(label)s as an address like name@example.com.") % names
             elif isinstance(field, forms.URLField):
-                specific["invalid"] = f"Enter the {label} as a full address, like https://example.com/."
+                specific["invalid"] = gettext("Enter the %(label)s as a full address, like https://example.com/.") % names
             elif isinstance(field, forms.IntegerField):
-                specific["invalid"] = f"Enter the {label} as a whole number."
+                specific["invalid"] = gettext("Enter the %(label)s as a whole number.") % names
             elif isinstance(field, forms.DateField):
-                specific["invalid"] = f"Enter the {label} as a date, YYYY-MM-DD."
+                specific["invalid"] = gettext("Enter the %(label)s as a date, YYYY-MM-DD.") % names
             generic = _default_messages(type(field))
             for code, message in specific.items():
                 if field.error_messages.get(code) == generic.get(code):

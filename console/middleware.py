@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from console.models import LoginAttempt
 from console.sessions import client_ip, record_login_attempt
@@ -29,7 +30,7 @@ class OperatorSessionMiddleware:
             if self._superseded(request):
                 record_login_attempt(request, user.get_username(), user, LoginAttempt.Outcome.SUPERSEDED)
                 logout(request)
-                messages.warning(request, "You were logged out because you logged in somewhere else.")
+                messages.warning(request, gettext("You were logged out because you logged in somewhere else."))
                 return redirect(f"{reverse('login')}?{urlencode({'next': request.path}, safe='/')}")
             allowed = {reverse("password_change"), reverse("logout")}
             if user.must_change_password and request.path not in allowed:

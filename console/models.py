@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
@@ -30,13 +31,13 @@ class Operator(AbstractUser):
     """A person who logs in to the console, with one role and the groups assigned to them."""
 
     class Role(models.TextChoices):
-        ADMINISTRATOR = "administrator", "Administrator"
-        OPERATOR = "operator", "Operator"
-        AUDITOR = "auditor", "Auditor"
+        ADMINISTRATOR = "administrator", _("Administrator")
+        OPERATOR = "operator", _("Operator")
+        AUDITOR = "auditor", _("Auditor")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
     account_groups = models.ManyToManyField(
-        "groups.Group", blank=True, related_name="operators", verbose_name="groups"
+        "groups.Group", blank=True, related_name="operators", verbose_name=_("groups")
     )
     must_change_password = models.BooleanField(default=False)
     current_session_key = models.CharField(max_length=64, blank=True, default="")
@@ -48,7 +49,7 @@ class Operator(AbstractUser):
         ordering = ["username"]
         constraints = [
             models.UniqueConstraint(
-                Lower("username"), name="operator_username_ci_unique", violation_error_message="This username is taken."
+                Lower("username"), name="operator_username_ci_unique", violation_error_message=_("This username is taken.")
             ),
         ]
 
@@ -66,15 +67,15 @@ class LoginAttempt(models.Model):
     """One attempt to log in to the console (the web sessions log, O4)."""
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success", "Success"
-        BAD_CREDENTIALS = "bad_credentials", "Wrong username or password"
-        CODE_ASKED = "code_asked", "Password correct, code asked"
-        BAD_CODE = "bad_code", "Wrong two-factor code"
-        THROTTLED = "throttled", "Refused: too many failures"
-        INACTIVE = "inactive", "Refused: operator deactivated"
-        LOGOUT = "logout", "Logged out"
-        SUPERSEDED = "superseded", "Ended by a newer login"
-        EXPIRED = "expired", "Session expired"
+        SUCCESS = "success", _("Success")
+        BAD_CREDENTIALS = "bad_credentials", _("Wrong username or password")
+        CODE_ASKED = "code_asked", _("Password correct, code asked")
+        BAD_CODE = "bad_code", _("Wrong two-factor code")
+        THROTTLED = "throttled", _("Refused: too many failures")
+        INACTIVE = "inactive", _("Refused: operator deactivated")
+        LOGOUT = "logout", _("Logged out")
+        SUPERSEDED = "superseded", _("Ended by a newer login")
+        EXPIRED = "expired", _("Session expired")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=150)
@@ -95,8 +96,8 @@ class LoginThrottle(models.Model):
     failure."""
 
     class Scope(models.TextChoices):
-        PAIR = "pair", "Username from address"
-        ADDRESS = "address", "Address (any username)"
+        PAIR = "pair", _("Username from address")
+        ADDRESS = "address", _("Address (any username)")
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
     username = models.CharField(max_length=150, blank=True, default="", help_text="Lower-cased; empty for an address.")
@@ -124,7 +125,7 @@ class PasswordHistory(models.Model):
 
     class Meta:
         ordering = ["-set_at", "-id"]
-        verbose_name_plural = "password history"
+        verbose_name_plural = _("password history")
 
 
 class AuditEntry(models.Model):
@@ -136,13 +137,13 @@ class AuditEntry(models.Model):
     """
 
     class ActorKind(models.TextChoices):
-        OPERATOR = "operator", "Operator"
-        WORKER = "worker", "Worker"
-        COMMAND = "command", "Management command"
-        CUSTOMER = "customer", "Customer"
-        CLIENT = "client", "Client app"
-        SIP_SERVER = "sip_server", "SIP server"
-        SYSTEM = "system", "System"
+        OPERATOR = "operator", _("Operator")
+        WORKER = "worker", _("Worker")
+        COMMAND = "command", _("Management command")
+        CUSTOMER = "customer", _("Customer")
+        CLIENT = "client", _("Client app")
+        SIP_SERVER = "sip_server", _("SIP server")
+        SYSTEM = "system", _("System")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
@@ -175,27 +176,27 @@ class ServiceSettings(models.Model):
     environment (PUBLIC_BASE_URL, SMS_BACKEND, KAMAILIO_RPC_URL ...)."""
 
     class SmsBackend(models.TextChoices):
-        CONSOLE = "console", "Console (record only, shown in the SMS log)"
-        KANNEL = "kannel", "Kannel sendsms"
-        HTTP = "http", "Generic JSON over HTTP"
+        CONSOLE = "console", _("Console (record only, shown in the SMS log)")
+        KANNEL = "kannel", _("Kannel sendsms")
+        HTTP = "http", _("Generic JSON over HTTP")
 
-    public_base_url = models.URLField("public base URL of the client web service", blank=True, default="", help_text="Public HTTPS address of the client web service, used in SMS links and configuration files.")
-    sip_server_host = models.CharField("SIP server address", max_length=255, blank=True, default="")
-    sip_server_port = models.PositiveIntegerField("SIP server port", null=True, blank=True)
-    sms_backend = models.CharField("SMS gateway", max_length=16, choices=SmsBackend.choices, blank=True, default="")
-    sms_gateway_url = models.URLField("SMS gateway URL", blank=True, default="")
-    sms_username = models.CharField("SMS username", max_length=100, blank=True, default="")
-    sms_password = models.CharField("SMS gateway password", max_length=200, blank=True, default="")
-    sms_sender = models.CharField("SMS sender", max_length=20, blank=True, default="")
-    kamailio_rpc_url = models.URLField("Kamailio JSON-RPC address", blank=True, default="")
+    public_base_url = models.URLField(_("public base URL of the client web service"), blank=True, default="", help_text=_("Public HTTPS address of the client web service, used in SMS links and configuration files."))
+    sip_server_host = models.CharField(_("SIP server address"), max_length=255, blank=True, default="")
+    sip_server_port = models.PositiveIntegerField(_("SIP server port"), null=True, blank=True)
+    sms_backend = models.CharField(_("SMS gateway"), max_length=16, choices=SmsBackend.choices, blank=True, default="")
+    sms_gateway_url = models.URLField(_("SMS gateway URL"), blank=True, default="")
+    sms_username = models.CharField(_("SMS username"), max_length=100, blank=True, default="")
+    sms_password = models.CharField(_("SMS gateway password"), max_length=200, blank=True, default="")
+    sms_sender = models.CharField(_("SMS sender"), max_length=20, blank=True, default="")
+    kamailio_rpc_url = models.URLField(_("Kamailio JSON-RPC address"), blank=True, default="")
     require_two_factor = models.BooleanField(
-        default=False, help_text="Every operator signs in with a code from an authenticator app; those without one enrol at their next login.",
+        default=False, help_text=_("Every operator signs in with a code from an authenticator app; those without one enrol at their next login."),
     )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "service settings"
+        verbose_name_plural = _("service settings")
 
     @classmethod
     def load(cls) -> "ServiceSettings":

@@ -6,6 +6,7 @@ from difflib import SequenceMatcher
 
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # The login form takes passwords up to this length, so every password that can be set can be used.
 PASSWORD_MAX_LENGTH = 128
@@ -22,11 +23,11 @@ class MaximumLengthValidator:
     def validate(self, password: str, user=None) -> None:
         if len(password) > PASSWORD_MAX_LENGTH:
             raise ValidationError(
-                f"This password is too long: it may have at most {PASSWORD_MAX_LENGTH} characters.", code="password_too_long",
+                gettext("This password is too long: it may have at most %(limit)d characters.") % {"limit": PASSWORD_MAX_LENGTH}, code="password_too_long",
             )
 
     def get_help_text(self) -> str:
-        return f"Your password can’t have more than {PASSWORD_MAX_LENGTH} characters."
+        return gettext("Your password can’t have more than %(limit)d characters.") % {"limit": PASSWORD_MAX_LENGTH}
 
 
 def _letters(text: str) -> str:
@@ -52,10 +53,10 @@ class NotCloseToNamesValidator:
             similar = SequenceMatcher(a=letters, b=name_letters).ratio() >= self.max_similarity
             decorated = name_letters in letters and len(letters.replace(name_letters, "")) < MIN_OTHER_LETTERS
             if similar or decorated:
-                raise ValidationError(f"This password is too close to {label}.", code="password_close_to_name")
+                raise ValidationError(gettext("This password is too close to %(label)s.") % {"label": label}, code="password_close_to_name")
 
     def get_help_text(self) -> str:
-        return "Your password can’t be close to your username or to the product’s name."
+        return gettext("Your password can’t be close to your username or to the product’s name.")
 
 
 class PasswordReuseValidator:
@@ -74,7 +75,7 @@ class PasswordReuseValidator:
             return
         if any(check_password(password, encoded) for encoded in self._recent_hashes(user) if encoded):
             raise ValidationError(
-                f"You used this password recently: choose one that is not among your last {self.remember} passwords.",
+                gettext("You used this password recently: choose one that is not among your last %(remember)d passwords.") % {"remember": self.remember},
                 code="password_reused",
             )
 
@@ -92,4 +93,4 @@ class PasswordReuseValidator:
         user.password_history.filter(pk__in=list(stale)).delete()
 
     def get_help_text(self) -> str:
-        return f"Your password can’t be one of your last {self.remember} passwords."
+        return gettext("Your password can’t be one of your last %(remember)d passwords.") % {"remember": self.remember}

@@ -3,6 +3,7 @@ import secrets
 from binascii import unhexlify
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp import devices_for_user
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -33,7 +34,7 @@ def operator_create(*, actor: Actor, username: str, role: str, password: str, gr
                     first_name: str = "", last_name: str = "") -> Operator:
     """Create an operator who must change the given password at first login."""
     if Operator.objects.filter(username__iexact=username).exists():
-        raise ServiceError(f"An operator named “{username}” already exists.")
+        raise ServiceError(gettext("An operator named “%(username)s” already exists.") % {"username": username})
     operator = Operator.objects.create_user(
         username=username, password=password, role=role, email=email, first_name=first_name,
         last_name=last_name, must_change_password=True,
@@ -50,13 +51,13 @@ def operator_update(*, actor: Actor, operator_id: int, expected_version: int | N
     operator = Operator.objects.select_for_update().get(pk=operator_id)
     if expected_version is not None and operator.version != expected_version:
         raise StaleEditError(
-            f"Operator {operator.username} was changed by someone else while you were editing. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
+            gettext("Operator %(username)s was changed by someone else while you were editing. "
+            "Nothing was saved: reload the page to see the current values, then make your change again.") % {"username": operator.username}
         )
     if actor.operator and actor.operator.pk == operator.pk and (
         changes.get("role", operator.role) != Operator.Role.ADMINISTRATOR or changes.get("is_active") is False
     ):
-        raise ServiceError("You cannot take the Administrator role or access away from yourself.")
+        raise ServiceError(gettext("You cannot take the Administrator role or access away from yourself."))
     before = _operator_snapshot(operator)
     for field, value in changes.items():
         setattr(operator, field, value)
@@ -122,7 +123,7 @@ def service_settings_update(*, actor: Actor, expected_version: int, **changes) -
     ServiceSettings.load()
     row = ServiceSettings.objects.select_for_update().get(pk=1)
     if row.version != expected_version:
-        raise StaleEditError("The services settings were changed by someone else meanwhile. Nothing was saved: reload and try again.")
+        raise StaleEditError(gettext("The services settings were changed by someone else meanwhile. Nothing was saved: reload and try again."))
     before = snapshot(row)
     for field, value in changes.items():
         setattr(row, field, value)
@@ -143,7 +144,7 @@ def two_factor_enrol(*, actor: Actor, operator_id: int, key: str, code: str) -> 
     totp = TOTP(unhexlify(key))
     token = "".join(code.split())
     if not (token.isdigit() and totp.verify(int(token), tolerance=1)):
-        raise ServiceError("That code does not match: check the time on your phone and enter the code shown now.")
+        raise ServiceError(gettext("That code does not match: check the time on your phone and enter the code shown now."))
     had_two_factor = TOTPDevice.objects.filter(user=operator, confirmed=True).exists()
     for old in devices_for_user(operator, confirmed=None):
         old.delete()
@@ -165,7 +166,7 @@ def two_factor_reset(*, actor: Actor, operator_id: int) -> Operator:
     operator = Operator.objects.select_for_update().get(pk=operator_id)
     devices = list(devices_for_user(operator, confirmed=None))
     if not any(device.confirmed for device in devices):
-        raise ServiceError(f"{operator.username} has no second factor to reset.")
+        raise ServiceError(gettext("%(username)s has no second factor to reset.") % {"username": operator.username})
     for device in devices:
         device.delete()
     audit_record(actor=actor, action="operator.reset_two_factor", obj=operator,

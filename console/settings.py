@@ -155,6 +155,7 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 FORMAT_MODULE_PATH = ["console.formats"]  # one date format everywhere: ISO 8601
 

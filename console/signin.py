@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 
@@ -43,7 +44,7 @@ class SignIn:
 
 def _throttled(request: HttpRequest, username: str, operator: Operator | None, refused: Refused) -> SignIn:
     record_login_attempt(request, username, operator, LoginAttempt.Outcome.THROTTLED)
-    return SignIn(Step.REFUSED, f"Too many failed attempts. Wait {refused.retry_after} seconds and try again.",
+    return SignIn(Step.REFUSED, gettext("Too many failed attempts. Wait %(retry_after)s seconds and try again.") % {"retry_after": refused.retry_after},
                   retry_after=refused.retry_after)
 
 
@@ -65,9 +66,9 @@ def sign_in_with_password(*, request: HttpRequest, username: str, password: str)
             known = Operator.objects.filter(username__iexact=username).first()
             if known is not None and not known.is_active and known.check_password(password):
                 record_login_attempt(request, username, known, LoginAttempt.Outcome.INACTIVE)
-                return Attempt(Verdict.NEUTRAL, SignIn(Step.REFUSED, "This operator is deactivated: ask an Administrator."))
+                return Attempt(Verdict.NEUTRAL, SignIn(Step.REFUSED, gettext("This operator is deactivated: ask an Administrator.")))
             record_login_attempt(request, username, known, LoginAttempt.Outcome.BAD_CREDENTIALS)
-            return Attempt(Verdict.FAILURE, SignIn(Step.REFUSED, "Wrong username or password."))
+            return Attempt(Verdict.FAILURE, SignIn(Step.REFUSED, gettext("Wrong username or password.")))
         if user_has_device(operator):
             request.session.cycle_key()
             request.session[PENDING_KEY] = {"operator": operator.pk, "username": username, "until": time.time() + SECOND_FACTOR_SECONDS}
@@ -97,7 +98,7 @@ def sign_in_with_code(*, request: HttpRequest, code: str) -> SignIn:
     pending = pending_operator(request)
     if pending is None:
         request.session.pop(PENDING_KEY, None)
-        return SignIn(Step.START_AGAIN, "Your sign-in took too long: enter your username and password again.")
+        return SignIn(Step.START_AGAIN, gettext("Your sign-in took too long: enter your username and password again."))
     operator, username = pending
     token = "".join(code.split()).replace("-", "").lower()
 
@@ -105,13 +106,13 @@ def sign_in_with_code(*, request: HttpRequest, code: str) -> SignIn:
         device = match_token(operator, token) if token else None
         if device is None:
             record_login_attempt(request, username, operator, LoginAttempt.Outcome.BAD_CODE)
-            return Attempt(Verdict.FAILURE, SignIn(Step.REFUSED, "Wrong code. Enter the current code of your authenticator app, or a recovery code."))
+            return Attempt(Verdict.FAILURE, SignIn(Step.REFUSED, gettext("Wrong code. Enter the current code of your authenticator app, or a recovery code.")))
         del request.session[PENDING_KEY]
         _log_in(request, operator, username)
         if isinstance(device, StaticDevice):
             left = device.token_set.count()
-            return Attempt(Verdict.SUCCESS, SignIn(Step.LOGGED_IN, f"You used a recovery code; {left} left. "
-                                                   "Enrol again from your menu to get new ones if you lost your authenticator app."))
+            return Attempt(Verdict.SUCCESS, SignIn(Step.LOGGED_IN, gettext("You used a recovery code; %(left)s left. "
+                                                   "Enrol again from your menu to get new ones if you lost your authenticator app.") % {"left": left}))
         return Attempt(Verdict.SUCCESS, SignIn(Step.LOGGED_IN))
 
     result = attempt_throttled(username=username, address=client_ip(request), attempt=attempt)

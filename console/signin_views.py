@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -105,7 +106,7 @@ def two_factor(request):
             enrolment.finish(request)
             request.session.pop(MUST_ENROL_KEY, None)
             request.session[RECOVERY_CODES_KEY] = codes
-            messages.success(request, "Two-factor sign-in is on: from now on you log in with a code from your app.")
+            messages.success(request, gettext("Two-factor sign-in is on: from now on you log in with a code from your app."))
             return redirect("two_factor_recovery_codes")
     return render(request, "console/two_factor.html", {
         "form": form, "enrolment": enrolment, "enrolled": enrolment.enrolled, "required": MUST_ENROL_KEY in request.session,
@@ -124,10 +125,10 @@ def operator_reset_two_factor(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Reset the second factor of {operator.username}",
-            body="Their authenticator app and recovery codes stop working; they log in with their password and "
-                 "enrol again (at once, when two-factor sign-in is required).",
-            action_url=reverse("operator_reset_two_factor", args=[operator.pk]), confirm="Reset second factor",
+            request, title=gettext("Reset the second factor of %(username)s") % {"username": operator.username},
+            body=gettext("Their authenticator app and recovery codes stop working; they log in with their password and "
+                 "enrol again (at once, when two-factor sign-in is required)."),
+            action_url=reverse("operator_reset_two_factor", args=[operator.pk]), confirm=gettext("Reset second factor"),
             cancel_url=reverse("operator_list"), danger=True,
         )
     try:
@@ -135,7 +136,7 @@ def operator_reset_two_factor(request, operator_id: int):
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The second factor of {operator.username} was reset.")
+        messages.success(request, gettext("The second factor of %(username)s was reset.") % {"username": operator.username})
     return redirect("operator_list")
 
 
@@ -146,8 +147,8 @@ def sign_in_policy(request):
     form.is_valid()  # a single optional checkbox: always valid
     required = form.cleaned_data["require_two_factor"]
     sign_in_policy_update(actor=Actor.of(request.user), require_two_factor=required)
-    messages.success(request, "Two-factor sign-in is now required for every operator: those without it enrol at their next login."
-                     if required else "Two-factor sign-in is now optional.")
+    messages.success(request, gettext("Two-factor sign-in is now required for every operator: those without it enrol at their next login.")
+                     if required else gettext("Two-factor sign-in is now optional."))
     return redirect("operator_list")
 
 
@@ -163,9 +164,9 @@ def login_throttle_clear_view(request, throttle_id: int):
     throttle = get_object_or_404(login_throttles_active(), pk=throttle_id)
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Clear the throttle of {throttle}", body="Its failures are forgotten: the next attempt is checked at once.",
-            action_url=reverse("login_throttle_clear", args=[throttle.pk]), confirm="Clear", cancel_url=reverse("login_throttle_list"),
+            request, title=gettext("Clear the throttle of %(throttle)s") % {"throttle": throttle}, body=gettext("Its failures are forgotten: the next attempt is checked at once."),
+            action_url=reverse("login_throttle_clear", args=[throttle.pk]), confirm=gettext("Clear"), cancel_url=reverse("login_throttle_list"),
         )
     login_throttle_clear(actor=Actor.of(request.user), throttle_id=throttle.pk)
-    messages.success(request, f"The throttle of {throttle} was cleared.")
+    messages.success(request, gettext("The throttle of %(throttle)s was cleared.") % {"throttle": throttle})
     return redirect("login_throttle_list")

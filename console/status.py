@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from accounts.sipserver.rpc import check_rpc
 from activation.checks import check_profiles, check_sms_gateway
@@ -23,8 +24,8 @@ def service_checks(row: ServiceSettings) -> list[Check]:
     public_url = row.public_base_url or settings.PUBLIC_BASE_URL
     rpc_url = row.kamailio_rpc_url or settings.KAMAILIO_RPC_URL
     return [
-        Check("Client web service (public base URL)", *check_public_base_url(public_url)),
-        Check("SMS gateway", *check_sms_gateway(row)),
-        Check("Kamailio JSON-RPC", *check_rpc(rpc_url)),
-        Check("Provisioning profiles", *check_profiles()),
+        Check(gettext("Client web service (public base URL)"), *check_public_base_url(public_url)),
+        Check(gettext("SMS gateway"), *check_sms_gateway(row)),
+        Check(gettext("Kamailio JSON-RPC"), *check_rpc(rpc_url)),
+        Check(gettext("Provisioning profiles"), *check_profiles()),
     ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import segno
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
@@ -32,7 +33,7 @@ class Enrolment:
     @property
     def qr_svg(self) -> SafeString:
         # segno writes the SVG from the otpauth: URL alone; no outside input reaches the markup.
-        svg = segno.make(self.device.config_url, error="m").svg_inline(scale=5, title="Two-factor QR code")
+        svg = segno.make(self.device.config_url, error="m").svg_inline(scale=5, title=gettext("Two-factor QR code"))
         return mark_safe(svg)
 
     @property

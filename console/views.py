@@ -4,6 +4,7 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,7 +39,7 @@ def logout_view(request):
     if request.user.is_authenticated:
         record_login_attempt(request, request.user.get_username(), request.user, LoginAttempt.Outcome.LOGOUT)
     logout(request)
-    messages.info(request, "You are logged out.")
+    messages.info(request, gettext("You are logged out."))
     return redirect("login")
 
 
@@ -56,7 +57,7 @@ def password_change(request):
         # update_session_auth_hash gave the session a new key: remember it as the operator's
         # live session, or the single-session rule would end it at the next request.
         operator_note_login(operator=operator, session_key=request.session.session_key)
-        messages.success(request, "Your password was changed.")
+        messages.success(request, gettext("Your password was changed."))
         return redirect("groups:group_list")
     return render(request, "console/password_change.html", {"form": form})
 
@@ -83,7 +84,7 @@ def operator_create_view(request):
         except ServiceError as error:
             form.add_error("username", error.message)
         else:
-            report_secret(request, f"Operator {operator.username} created. One-time password (shown once):", password)
+            report_secret(request, gettext("Operator %(username)s created. One-time password (shown once):") % {"username": operator.username}, password)
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "creating": True})
 
@@ -108,7 +109,7 @@ def operator_edit(request, operator_id: int):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            report_update(request, saved=saved, expected_version=expected_version, subject=f"Operator {operator.username}")
+            report_update(request, saved=saved, expected_version=expected_version, subject=gettext("Operator %(username)s") % {"username": operator.username})
             return redirect("operator_list")
     return render(request, "console/operator_form.html", {"form": form, "operator": operator})
 
@@ -119,14 +120,14 @@ def operator_reset_password(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Reset the password of {operator.username}",
-            body="A new one-time password will be shown once; the operator must change it at next login.",
-            action_url=reverse("operator_reset_password", args=[operator.pk]), confirm="Reset password",
+            request, title=gettext("Reset the password of %(username)s") % {"username": operator.username},
+            body=gettext("A new one-time password will be shown once; the operator must change it at next login."),
+            action_url=reverse("operator_reset_password", args=[operator.pk]), confirm=gettext("Reset password"),
             cancel_url=reverse("operator_list"),
         )
     password = generate_one_time_password()
     operator_set_password(actor=Actor.of(request.user), operator_id=operator.pk, password=password, must_change=True)
-    report_secret(request, f"New one-time password for {operator.username} (shown once):", password)
+    report_secret(request, gettext("New one-time password for %(username)s (shown once):") % {"username": operator.username}, password)
     return redirect("operator_list")
 
 
@@ -161,7 +162,7 @@ def services(request):
         except ServiceError as error:
             messages.error(request, error.message)
         else:
-            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject="Services settings")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=gettext("Services settings"))
         return redirect("services")
     # A rejected form has written its typed values onto `row`: the checks describe what is saved.
     return render(request, "console/services.html", {"form": form, "checks": service_checks(ServiceSettings.load())})

@@ -4,6 +4,8 @@ accounts it left as they were with the reason (accounts.services.Skipped)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.services import accounts_delete, accounts_move, accounts_set_enabled, accounts_set_profile
 from activation.models import ProvisioningProfile, SmsMessage
 from activation.services import accounts_send_sms
@@ -54,27 +56,27 @@ def _enabled(enabled: bool) -> Run:
 
 
 ACTIONS = {action.key: action for action in (
-    BulkAction("enable", "Enable", "Enable", "enabled", "they can register and place calls again.", _enabled(True)),
-    BulkAction("disable", "Disable", "Disable", "disabled",
-               "their registrations are dropped, they can neither place nor receive calls, and their unused SMS links stop working.",
+    BulkAction("enable", _("Enable"), _("Enable"), _("enabled"), _("they can register and place calls again."), _enabled(True)),
+    BulkAction("disable", _("Disable"), _("Disable"), _("disabled"),
+               _("their registrations are dropped, they can neither place nor receive calls, and their unused SMS links stop working."),
                _enabled(False)),
-    BulkAction("send_installation_sms", "Send installation SMS", "Send the installation SMS to", "sent the installation SMS to",
-               "each gets an SMS with a link to the app at its virtual number. Accounts that cannot receive SMS "
-               "(SNOM desk phones, numbers not in international format) are skipped.", _sms(SmsMessage.Purpose.INSTALLATION)),
-    BulkAction("send_activation_sms", "Send activation SMS", "Send the activation SMS to", "sent the activation SMS to",
-               "each gets an SMS with its activation link at its virtual number; older unused activation links stop "
-               "working. Accounts that cannot receive SMS are skipped.", _sms(SmsMessage.Purpose.ACTIVATION)),
-    BulkAction("clear_licence", "Clear licence status", "Clear the licence status of", "cleared the licence status of",
-               "the device binding, conflicts and revoked keys are lifted; the next device that validates each licence is bound.",
+    BulkAction("send_installation_sms", _("Send installation SMS"), _("Send the installation SMS to"), _("sent the installation SMS to"),
+               _("each gets an SMS with a link to the app at its virtual number. Accounts that cannot receive SMS "
+               "(SNOM desk phones, numbers not in international format) are skipped."), _sms(SmsMessage.Purpose.INSTALLATION)),
+    BulkAction("send_activation_sms", _("Send activation SMS"), _("Send the activation SMS to"), _("sent the activation SMS to"),
+               _("each gets an SMS with its activation link at its virtual number; older unused activation links stop "
+               "working. Accounts that cannot receive SMS are skipped."), _sms(SmsMessage.Purpose.ACTIVATION)),
+    BulkAction("clear_licence", _("Clear licence status"), _("Clear the licence status of"), _("cleared the licence status of"),
+               _("the device binding, conflicts and revoked keys are lifted; the next device that validates each licence is bound."),
                lambda actor, ids, parameters, reason: licences_clear(actor=actor, account_ids=ids, reason=reason)),
-    BulkAction("change_profile", "Change provisioning profile", "Change the provisioning profile of", "changed the provisioning profile of",
-               "their clients receive the chosen profile at their next activation.", _set_profile, parameter="profile"),
-    BulkAction("move", "Move to another group", "Move", "moved",
-               "their licence, their own provisioning profile and their activity history go with them; their numbers "
-               "and credentials stay, and the SIP server sees no change.", _move, parameter="group"),
-    BulkAction("delete", "Delete", "Delete", "deleted",
-               "they are deleted with their licence, allow/deny lists and history; their registrations are dropped. "
-               "This cannot be undone.", lambda actor, ids, parameters, reason: accounts_delete(actor=actor, account_ids=ids, reason=reason),
+    BulkAction("change_profile", _("Change provisioning profile"), _("Change the provisioning profile of"), _("changed the provisioning profile of"),
+               _("their clients receive the chosen profile at their next activation."), _set_profile, parameter="profile"),
+    BulkAction("move", _("Move to another group"), _("Move"), _("moved"),
+               _("their licence, their own provisioning profile and their activity history go with them; their numbers "
+               "and credentials stay, and the SIP server sees no change."), _move, parameter="group"),
+    BulkAction("delete", _("Delete"), _("Delete"), _("deleted"),
+               _("they are deleted with their licence, allow/deny lists and history; their registrations are dropped. "
+               "This cannot be undone."), lambda actor, ids, parameters, reason: accounts_delete(actor=actor, account_ids=ids, reason=reason),
                danger=True, typed_count=True),
-    BulkAction("export", "Export CSV", "Export", "exported", "a CSV file of their settings is downloaded (never a password).", None),
+    BulkAction("export", _("Export CSV"), _("Export"), _("exported"), _("a CSV file of their settings is downloaded (never a password)."), None),
 )}

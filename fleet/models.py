@@ -1,6 +1,7 @@
 """Bulk actions: one batch per action an operator applies to a selection of accounts (F1, F2)."""
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BulkBatchQuerySet(models.QuerySet):
@@ -25,11 +26,11 @@ class BulkBatch(models.Model):
     """
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting for the worker"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
 
     action = models.CharField(max_length=32)
     parameters = models.JSONField(default=dict)
@@ -71,9 +72,9 @@ class BulkItem(models.Model):
     an account is acted on at most once per batch."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
 
     batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="items")
     account_id = models.BigIntegerField()

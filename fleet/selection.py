@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from accounts.filters import LIST_FILTERS, filter_accounts
 from accounts.models import Account
@@ -78,7 +79,7 @@ def selection_accounts(selection: Selection, user) -> QuerySet:
         group_ids = [selection.group_id] if selection.group_id is not None else None
         outcome = search_within(accounts, selection.q, user=user, group_ids=group_ids)
         if outcome.error:
-            raise ServiceError(f"Nothing was done: {outcome.refusal}.")
+            raise ServiceError(gettext("Nothing was done: %(refusal)s.") % {"refusal": outcome.refusal})
         accounts = outcome.accounts
     accounts, _ = filter_accounts(selection.filters, accounts)
     if selection.account_ids is not None:

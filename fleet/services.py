@@ -15,10 +15,11 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile
-from console.audit import Actor, audit_record
+from console.audit import Actor, audit_record, in_console_language
 from console.errors import NotAllowedError, ServiceError
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
 from fleet.models import BulkBatch, BulkItem
@@ -49,14 +50,14 @@ def bulk_parameters(*, operator, action: str, group_id: str = "", profile_id: st
     if parameter == "group":
         group = Group.objects.visible_to(operator).filter(pk=int(group_id) if group_id.isdigit() else 0).first()
         if group is None:
-            raise ServiceError("Choose the group to move the accounts to.")
+            raise ServiceError(gettext("Choose the group to move the accounts to."))
         return {"group_id": group.pk, "group_name": group.name}
     if parameter == "profile":
         if not profile_id:
             return {"profile_id": None, "profile_name": "the group's profile"}
         profile = ProvisioningProfile.objects.filter(pk=int(profile_id) if profile_id.isdigit() else 0).first()
         if profile is None:
-            raise ServiceError("Choose the provisioning profile to give the accounts.")
+            raise ServiceError(gettext("Choose the provisioning profile to give the accounts."))
         return {"profile_id": profile.pk, "profile_name": profile.name}
     return {}
 
@@ -71,9 +72,9 @@ def bulk_start(
     batch has emptied it."""
     bulk_action = ACTIONS.get(action)
     if bulk_action is None or bulk_action.run is None:
-        raise ServiceError("Choose one of the listed actions.")
+        raise ServiceError(gettext("Choose one of the listed actions."))
     if not operator.can_write:
-        raise NotAllowedError("Your role can only read.")
+        raise NotAllowedError(gettext("Your role can only read."))
     accounts = selection_accounts(selection, operator)  # before the transaction: the search index syncs outside one
     with transaction.atomic():
         batch = BulkBatch.objects.create(
@@ -82,17 +83,18 @@ def bulk_start(
         )
         batch.total = _insert_items(batch, accounts)
         if batch.total == 0:
-            raise ServiceError("No account matches the selection now: nothing was done.")
+            raise ServiceError(gettext("No account matches the selection now: nothing was done."))
         # Deleting a group with its accounts is confirmed by typing the group's name instead.
         if bulk_action.typed_count and batch.total > TYPED_COUNT_ABOVE and not then_delete_group and typed_count != batch.total:
-            raise ServiceError(
-                f"The selection holds {batch.total:,} accounts, and the number typed was not {batch.total}: nothing was done."
-            )
+            raise ServiceError(gettext(
+                "The selection holds %(count)s accounts, and the number typed was not %(total)d: nothing was done."
+            ) % {"count": f"{batch.total:,}", "total": batch.total})
         batch.save(update_fields=["total"])
         audit_record(
             actor=Actor.of(operator), action=f"bulk.{action}", obj=batch,
             after={"accounts": batch.total, **{k: v for k, v in parameters.items() if v is not None}, "selection": selection.as_json()},
-            message=f"{bulk_action.label} {batch.total:,} account{'s' if batch.total != 1 else ''} (bulk action #{batch.pk}).",
+            message=f"{in_console_language(bulk_action.label)} {batch.total:,} account{'s' if batch.total != 1 else ''} "
+                    f"(bulk action #{batch.pk}).",
         )
     if batch.total <= sync_limit():
         while bulk_run_chunk(batch.pk):
@@ -181,7 +183,8 @@ def _finish(batch: BulkBatch, state: str) -> None:
     audit_record(
         actor=actor, action="bulk.finish", obj=batch,
         after={"state": state, "done": batch.done, "skipped": batch.skipped},
-        message=f"Bulk action #{batch.pk} {batch.get_state_display().lower()}: {action.past} {batch.done:,} of "
+        message=f"Bulk action #{batch.pk} {in_console_language(State(batch.state).label).lower()}: "
+                f"{in_console_language(action.past)} {batch.done:,} of "
                 f"{batch.total:,} accounts, {batch.skipped:,} skipped. {batch.note}".strip(),
     )
 
@@ -202,13 +205,13 @@ def group_delete_emptying(*, operator, group: Group, how: str, target_group_id: 
     or delete them with it ("delete", confirmed by typing the group's exact name). The accounts go
     as a bulk batch; the group is deleted when the batch has emptied it."""
     if not operator.is_administrator:
-        raise NotAllowedError("Only Administrators may delete groups.")
+        raise NotAllowedError(gettext("Only Administrators may delete groups."))
     if how == "delete" and typed_name.strip() != group.name:
-        raise ServiceError(f"Type the group's name, {group.name}, exactly: nothing was deleted.")
+        raise ServiceError(gettext("Type the group's name, %(name)s, exactly: nothing was deleted.") % {"name": group.name})
     if how not in ("move", "delete"):
-        raise ServiceError("Choose whether to move the accounts or to delete them with the group.")
+        raise ServiceError(gettext("Choose whether to move the accounts or to delete them with the group."))
     if how == "move" and target_group_id == str(group.pk):
-        raise ServiceError("Choose another group to move the accounts to.")
+        raise ServiceError(gettext("Choose another group to move the accounts to."))
     parameters = bulk_parameters(operator=operator, action=how, group_id=target_group_id) if how == "move" else {}
     return bulk_start(operator=operator, action=how, selection=Selection(group_id=group.pk), parameters=parameters,
                       then_delete_group=group.pk)
@@ -217,7 +220,8 @@ def group_delete_emptying(*, operator, group: Group, how: str, target_group_id: 
 def bulk_cancel(*, batch: BulkBatch) -> BulkBatch:
     """Stop a batch before its next chunk: accounts already done stay done, the rest are skipped."""
     if not BulkBatch.objects.filter(pk=batch.pk, state__in=[State.QUEUED, State.RUNNING]).update(cancel_requested=True):
-        raise NotAllowedError(f"Bulk action #{batch.pk} has already ended.")
+        raise NotAllowedError(gettext("Bulk action #%(number)d has already ended.") % {"number": batch.pk})
+
     bulk_run_chunk(batch.pk)  # ends it now unless a worker is inside a chunk (it ends it after that chunk)
     batch.refresh_from_db()
     return batch

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.batch.export import export_response
@@ -64,7 +65,7 @@ def bulk_confirm(request):
     try:
         accounts = selection_accounts(selection, request.user)
         if action is None or not (count := accounts.count()):
-            raise ServiceError("Tick the accounts to act on, or choose all matching, and pick an action.")
+            raise ServiceError(gettext("Tick the accounts to act on, or choose all matching, and pick an action."))
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(list_url(selection))
@@ -135,7 +136,9 @@ def bulk_cancel_view(request, batch_id: int):
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.warning(request, f"Bulk action #{batch.pk} is cancelled: the accounts it had not reached are left as they were.")
+        messages.warning(request, gettext("Bulk action #%(number)d is cancelled: the accounts it had not reached are left as "
+                                          "they were.") % {"number": batch.pk})
+
     return redirect("fleet:bulk_batch", batch.pk)
 
 

@@ -1,6 +1,7 @@
 """Groups of SIP accounts."""
 from django.db import models
 from django.db.models.functions import Coalesce, Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class GroupQuerySet(models.QuerySet):
@@ -27,7 +28,7 @@ class Group(models.Model):
     """A container of accounts: a department or a customer company. Every account is in one group."""
 
     name = models.CharField(max_length=100)
-    admin_email = models.EmailField("admin contact (IT e-mail)", blank=True, default="")
+    admin_email = models.EmailField(_("admin contact (IT e-mail)"), blank=True, default="")
     description = models.CharField(max_length=500, blank=True, default="")
     profile = models.ForeignKey(
         "activation.ProvisioningProfile",
@@ -35,7 +36,7 @@ class Group(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="groups",
-        verbose_name="provisioning profile",
+        verbose_name=_("provisioning profile"),
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,7 +47,7 @@ class Group(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), name="group_name_ci_unique", violation_error_message="A group with this name already exists."
+                Lower("name"), name="group_name_ci_unique", violation_error_message=_("A group with this name already exists.")
             ),
         ]
 

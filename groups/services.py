@@ -2,6 +2,7 @@
 from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, ngettext
 
 from console.audit import Actor, audit_record, changed_only, snapshot
 from console.errors import NotAllowedError, ServiceError, StaleEditError
@@ -16,7 +17,7 @@ def _ensure_name_free(name: str, *, exclude_pk: int | None = None) -> None:
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ServiceError(f"A group named “{name}” already exists.")
+        raise ServiceError(gettext("A group named “%(name)s” already exists.") % {"name": name})
 
 
 def group_hold_for_new_accounts(group_id: int) -> None:
@@ -36,7 +37,7 @@ def group_hold_for_new_accounts(group_id: int) -> None:
         # SQLite runs one writer at a time: a group present now stays until this transaction ends.
         exists = Group.objects.filter(pk=group_id).exists()
     if not exists:
-        raise ServiceError("This group was deleted a moment ago. Nothing was saved.")
+        raise ServiceError(gettext("This group was deleted a moment ago. Nothing was saved."))
 
 
 @transaction.atomic
@@ -55,8 +56,8 @@ def group_update(*, actor: Actor, group_id: int, expected_version: int, **change
     group = Group.objects.select_for_update().get(pk=group_id)
     if group.version != expected_version:
         raise StaleEditError(
-            f"Group “{group.name}” was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
+            gettext("Group “%(name)s” was changed by someone else while you were editing it. "
+            "Nothing was saved: reload the page to see the current values, then make your change again.") % {"name": group.name}
         )
     before = snapshot(group)
     for field, value in changes.items():
@@ -79,8 +80,9 @@ def group_delete(*, actor: Actor, group_id: int) -> str:
     remaining = group.accounts.count()
     if remaining:
         raise NotAllowedError(
-            f"Group “{group.name}” still holds {remaining} account{'s' if remaining != 1 else ''}: "
-            "delete or move them first."
+            ngettext("Group “%(name)s” still holds %(count)d account: delete or move them first.",
+                     "Group “%(name)s” still holds %(count)d accounts: delete or move them first.",
+                     remaining) % {"name": group.name, "count": remaining}
         )
     before = snapshot(group)
     name = group.name

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from console.access import administrator_required, get_visible_or_404
@@ -42,7 +43,7 @@ def group_create_view(request):
         except ServiceError as error:
             form.add_error("name", error.message)
         else:
-            messages.success(request, f"Group “{group.name}” created with id {group.pk}.")
+            messages.success(request, gettext("Group “%(name)s” created with id %(number)s.") % {"name": group.name, "number": group.pk})
             return redirect("groups:group_list")
     return render(request, "groups/group_form.html", {"form": form, "creating": True})
 
@@ -62,7 +63,7 @@ def group_edit(request, group_id: int):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Group “{saved.name}”")
+            report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=gettext("Group “%(name)s”") % {"name": saved.name})
             return redirect("groups:group_list")
     return render(request, "groups/group_form.html", {"form": form, "group": group})
 
@@ -77,8 +78,8 @@ def group_delete_view(request, group_id: int):
         return render(request, "groups/group_delete.html", {"group": group, "others": others})
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Delete group {group.name}", body=f"Delete the group “{group.name}”? This cannot be undone.",
-            action_url=reverse("groups:group_delete", args=[group.pk]), confirm="Delete group",
+            request, title=gettext("Delete group %(name)s") % {"name": group.name}, body=gettext("Delete the group “%(name)s”? This cannot be undone.") % {"name": group.name},
+            action_url=reverse("groups:group_delete", args=[group.pk]), confirm=gettext("Delete group"),
             cancel_url=reverse("groups:group_list"), danger=True,
         )
     try:
@@ -86,5 +87,5 @@ def group_delete_view(request, group_id: int):
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("groups:group_delete", group.pk)
-    messages.warning(request, f"Group “{name}” was deleted.")
+    messages.warning(request, gettext("Group “%(name)s” was deleted.") % {"name": name})
     return redirect("groups:group_list")

@@ -1,5 +1,6 @@
 """The licensing app's REST resources: licences needing attention (L4), clear a licence status and
 revoke keys (L3), on the same services and queries as the pages."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 
@@ -44,7 +45,7 @@ class LicenceListView(ApiView):
     def get(self, request):
         reason = request.query_params.get("reason") or None
         if reason is not None and reason not in ATTENTION_REASONS:
-            raise exceptions.ValidationError({"reason": [f"Unknown reason {reason!r}: one of {', '.join(ATTENTION_REASONS)}."]})
+            raise exceptions.ValidationError({"reason": [gettext("Unknown reason %(reason)s: one of %(items)s.") % {"reason": repr(reason), "items": ', '.join(ATTENTION_REASONS)}]})
         licences = licences_needing_attention(Account.objects.visible_to(request.user), reason=reason)
         return cursor_page(request, licences, sort_ordering(request, LICENCE_COLUMNS, "reason"), LicenceSerializer)
 

@@ -4,6 +4,7 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext
 
 from licensing import signing
 from licensing.views_public import SERVICE_NAME
@@ -29,21 +30,21 @@ def _connection_problem(error: requests.ConnectionError, host: str, port: int) -
     text = str(error)
     cause = _root_cause(error)
     if isinstance(cause, socket.gaierror) or "NameResolutionError" in text or "Name or service not known" in text:
-        return f"The host name {host} does not resolve (DNS): check the address and the DNS records."
+        return gettext("The host name %(host)s does not resolve (DNS): check the address and the DNS records.") % {"host": host}
     if isinstance(cause, ConnectionRefusedError) or "Connection refused" in text:
-        return f"Connection to {host} port {port} was refused: nothing listens there, or a firewall rejects it."
+        return gettext("Connection to %(host)s port %(port)s was refused: nothing listens there, or a firewall rejects it.") % {"host": host, "port": port}
     if isinstance(cause, (TimeoutError, socket.timeout)):
-        return f"No answer from {host} port {port} within {TIMEOUT_SECONDS} s: a firewall may drop the traffic."
-    return f"Could not connect to {host} port {port}: {cause}"
+        return gettext("No answer from %(host)s port %(port)s within %(seconds)s s: a firewall may drop the traffic.") % {"host": host, "port": port, "seconds": TIMEOUT_SECONDS}
+    return gettext("Could not connect to %(host)s port %(port)s: %(cause)s") % {"host": host, "port": port, "cause": cause}
 
 
 def check_public_base_url(url: str) -> tuple[bool, str]:
     """Fetch `<url>/healthz` and say whether it is this console answering, or what is wrong."""
     if not url:
-        return False, "No public base URL is configured: SMS links and licence validation cannot reach this console."
+        return False, gettext("No public base URL is configured: SMS links and licence validation cannot reach this console.")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False, f"{url} is not an http:// or https:// address."
+        return False, gettext("%(url)s is not an http:// or https:// address.") % {"url": url}
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = url.rstrip("/") + "/healthz"
     try:
@@ -51,28 +52,30 @@ def check_public_base_url(url: str) -> tuple[bool, str]:
     except requests.exceptions.SSLError as error:
         cause = _root_cause(error)
         detail = getattr(cause, "verify_message", "") or getattr(cause, "reason", "") or str(cause)
-        return False, f"TLS with {parts.hostname} port {port} failed ({detail}): check the certificate and that the port speaks HTTPS."
+        return False, gettext("TLS with %(hostname)s port %(port)s failed (%(detail)s): check the certificate and that the port speaks HTTPS.") % {"hostname": parts.hostname, "port": port, "detail": detail}
     except requests.exceptions.Timeout:
-        return False, f"No answer from {parts.hostname} port {port} within {TIMEOUT_SECONDS} s: a firewall may drop the traffic."
+        return False, gettext("No answer from %(hostname)s port %(port)s within %(seconds)s s: a firewall may drop the traffic.") % {"hostname": parts.hostname, "port": port, "seconds": TIMEOUT_SECONDS}
     except requests.exceptions.ConnectionError as error:
         return False, _connection_problem(error, parts.hostname, port)
     except requests.exceptions.RequestException as error:
-        return False, f"The request to {target} failed: {error}"
+        return False, gettext("The request to %(target)s failed: %(error)s") % {"target": target, "error": error}
     try:
         document = response.json()
     except ValueError:
         document = None
     ours = isinstance(document, dict) and document.get("service") == SERVICE_NAME
     if ours and document.get("instance") != signing.key_id():
-        return False, f"{target} is answered by another SIP Operator Console installation, not this one."
+        return False, gettext("%(target)s is answered by another SIP Operator Console installation, not this one.") % {"target": target}
     if response.status_code == 503 and ours:
-        return False, f"{target} reaches this console, but its database is unavailable."
+        return False, gettext("%(target)s reaches this console, but its database is unavailable.") % {"target": target}
     if response.status_code != 200:
         return False, (
-            f"{target} answered HTTP {response.status_code}: the address reaches a web server that does not pass "
-            "/healthz to this console (wrong address, or a reverse proxy not forwarding it)."
+            gettext("%(target)s answered HTTP %(status_code)s: the address reaches a web server that does not pass "
+            "/healthz to this console (wrong address, or a reverse proxy not forwarding it).") % {"target": target, "status_code": response.status_code}
         )
     if not ours:
-        return False, f"{target} is answered by another server, not this console (a reverse proxy or web server in front?)."
-    warning = " It uses plain HTTP: clients should reach the service over HTTPS." if parts.scheme == "http" else ""
-    return True, f"{target} reaches this console.{warning}"
+        return False, gettext("%(target)s is answered by another server, not this console (a reverse proxy or web server in front?).") % {"target": target}
+    if parts.scheme == "http":
+        return True, gettext("%(target)s reaches this console. It uses plain HTTP: clients should reach the service over "
+                             "HTTPS.") % {"target": target}
+    return True, gettext("%(target)s reaches this console.") % {"target": target}

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.digests import digests_match, sip_digests
 from console.json_body import NotAJsonObject, request_json_object
@@ -64,13 +65,13 @@ def parse_body(request: HttpRequest) -> LicenceRequest:
     try:
         document = request_json_object(request)
     except NotAJsonObject:
-        raise BadRequest("The body must be a JSON object.") from None
+        raise BadRequest(gettext("The body must be a JSON object.")) from None
     device_id = document.get("device_id")
     if not isinstance(device_id, str) or not _TOKEN.fullmatch(device_id):
-        raise BadRequest("device_id must be 1 to 128 printable ASCII characters without spaces.")
+        raise BadRequest(gettext("device_id must be 1 to 128 printable ASCII characters without spaces."))
     nonce = document.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or not _TOKEN.fullmatch(nonce)):
-        raise BadRequest("nonce, when given, must be 1 to 128 printable ASCII characters without spaces.")
+        raise BadRequest(gettext("nonce, when given, must be 1 to 128 printable ASCII characters without spaces."))
     return LicenceRequest(device_id, nonce)
 
 
@@ -95,7 +96,7 @@ def signed_answer(*, account: ClientAccount, request: LicenceRequest, result: Ch
     licence = result.licence
     document = {
         "status": result.answer,
-        "message": ANSWER_MESSAGES[result.answer],
+        "message": str(ANSWER_MESSAGES[result.answer]),
         "username": account.username,
         "device_id": request.device_id,
         "edition": licence.edition,

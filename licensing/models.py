@@ -1,5 +1,6 @@
 """Per-account licences that client apps validate over HTTPS, and the counters that rate-limit them."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Licence(models.Model):
@@ -13,24 +14,24 @@ class Licence(models.Model):
     """
 
     class Edition(models.TextChoices):
-        PROFESSIONAL = "professional", "Professional"
-        ENTERPRISE = "enterprise", "Enterprise"
+        PROFESSIONAL = "professional", _("Professional")
+        ENTERPRISE = "enterprise", _("Enterprise")
 
     class State(models.TextChoices):
-        NOT_VALIDATED = "not_validated", "Not validated"
-        VALID = "valid", "Valid"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked"
-        CONFLICT = "conflict", "Conflict"
+        NOT_VALIDATED = "not_validated", _("Not validated")
+        VALID = "valid", _("Valid")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+        CONFLICT = "conflict", _("Conflict")
 
     class Answer(models.TextChoices):
         """What the validation web service tells a client (W4)."""
 
-        VALID = "valid", "Valid"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Keys revoked"
-        DISABLED = "disabled", "Account disabled"
-        CONFLICT = "conflict", "Conflict"
+        VALID = "valid", _("Valid")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Keys revoked")
+        DISABLED = "disabled", _("Account disabled")
+        CONFLICT = "conflict", _("Conflict")
 
     account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="licence")
     edition = models.CharField(max_length=16, choices=Edition.choices, default=Edition.PROFESSIONAL)

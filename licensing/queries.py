@@ -3,6 +3,8 @@ from datetime import date, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from licensing.models import Licence
@@ -10,10 +12,10 @@ from licensing.models import Licence
 EXPIRING_WITHIN_DAYS = 30
 
 ATTENTION_REASONS = {
-    "conflict": "Conflict",
-    "expired": "Expired",
-    "expiring": f"Expires within {EXPIRING_WITHIN_DAYS} days",
-    "never_validated": "Activated, never validated",
+    "conflict": _("Conflict"),
+    "expired": _("Expired"),
+    "expiring": format_lazy(_("Expires within {days} days"), days=EXPIRING_WITHIN_DAYS),
+    "never_validated": _("Activated, never validated"),
 }
 
 

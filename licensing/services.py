@@ -9,8 +9,16 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from console.audit import Actor, Changes, audit_record, changed_only
+from console.audit import (
+    Actor,
+    Changes,
+    audit_record,
+    changed_only,
+    in_console_language,
+)
 from console.errors import NotAllowedError
 from licensing.clientcache import client_cache
 from licensing.lookup import ClientAccount
@@ -23,12 +31,12 @@ State = Licence.State
 LAST_CHECKED_RESOLUTION = timedelta(seconds=60)
 
 ANSWER_MESSAGES = {
-    Answer.VALID: "The licence is valid on this device.",
-    Answer.EXPIRED: "The licence has expired. Ask your service operator to renew it.",
-    Answer.REVOKED: "The keys of this account were revoked. The app must be provisioned again: "
-    "ask your service operator for a new activation SMS.",
-    Answer.DISABLED: "The account is disabled. Ask your service operator.",
-    Answer.CONFLICT: "The licence is in use on another device. Ask your service operator to clear the licence status.",
+    Answer.VALID: _("The licence is valid on this device."),
+    Answer.EXPIRED: _("The licence has expired. Ask your service operator to renew it."),
+    Answer.REVOKED: _("The keys of this account were revoked. The app must be provisioned again: "
+                      "ask your service operator for a new activation SMS."),
+    Answer.DISABLED: _("The account is disabled. Ask your service operator."),
+    Answer.CONFLICT: _("The licence is in use on another device. Ask your service operator to clear the licence status."),
 }
 
 
@@ -209,7 +217,7 @@ def _licence_check_locked(*, account: ClientAccount, device_id: str, now: dateti
         audit_record(
             actor=Actor.client(), action="licence.check", obj=licence, account_id=account.pk,
             group_id=account.group_id, before=before or None, after=changed or None,
-            message=f"Licence check from device {device_id}: {Answer(answer).label.lower()}",
+            message=f"Licence check from device {device_id}: {in_console_language(Answer(answer).label).lower()}",
         )
         licence.last_answer, licence.last_answer_device_id, licence.last_answer_recorded_at = answer, device_id, now
         update_fields += ["last_answer", "last_answer_device_id", "last_answer_recorded_at"]
@@ -244,7 +252,8 @@ def licence_clear(*, actor: Actor, account_id: int) -> Licence:
     validation binds whichever device calls. Refused when there is nothing to clear."""
     licence = _lock_licence(account_id)
     if not _has_binding(licence):
-        raise NotAllowedError(f"The licence of account {licence.account.username} is not bound to a device: nothing to clear.")
+        raise NotAllowedError(gettext("The licence of account %(username)s is not bound to a device: nothing to clear.")
+                              % {"username": licence.account.username})
     return _unbind(licence, actor=actor, message=CLEAR_MESSAGE)
 
 
@@ -275,7 +284,8 @@ def licence_revoke_keys(*, actor: Actor, account_id: int) -> Licence:
     provisioned again (`licence_credentials_renewed`) or an operator clears the licence."""
     licence = _lock_licence(account_id)
     if licence.keys_revoked:
-        raise NotAllowedError(f"The keys of account {licence.account.username} are already revoked.")
+        raise NotAllowedError(gettext("The keys of account %(username)s are already revoked.")
+                              % {"username": licence.account.username})
     before = _state_fields(licence)
     licence.keys_revoked = True
     licence.revoked_at = timezone.now()

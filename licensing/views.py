@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Account
@@ -47,11 +48,11 @@ def _confirm_or_run(request, account: Account, *, title: str, body: str, confirm
 def licence_clear_view(request, account_id: int):
     account = get_visible_or_404(Account.objects.all(), request.user, pk=account_id)
     return _confirm_or_run(
-        request, account, title=f"Clear the licence status of account {account.username}",
-        body=f"Free the licence of account {account.username} from its device (and any conflict or key revocation)? "
-        "The next device that validates the licence is bound to it.",
-        confirm="Clear licence status", url_name="licensing:licence_clear", action=licence_clear,
-        done=f"Licence status of account {account.username} cleared: the next device that validates is bound.",
+        request, account, title=gettext("Clear the licence status of account %(username)s") % {"username": account.username},
+        body=gettext("Free the licence of account %(username)s from its device (and any conflict or key revocation)? "
+        "The next device that validates the licence is bound to it.") % {"username": account.username},
+        confirm=gettext("Clear licence status"), url_name="licensing:licence_clear", action=licence_clear,
+        done=gettext("Licence status of account %(username)s cleared: the next device that validates is bound.") % {"username": account.username},
     )
 
 
@@ -60,11 +61,11 @@ def licence_clear_view(request, account_id: int):
 def licence_revoke_keys_view(request, account_id: int):
     account = get_visible_or_404(Account.objects.all(), request.user, pk=account_id)
     return _confirm_or_run(
-        request, account, title=f"Revoke the keys of account {account.username}",
-        body=f"Revoke the keys of account {account.username}? Its client is told at its next licence check that it "
-        "must be provisioned again (send a new activation SMS).",
-        confirm="Revoke keys", url_name="licensing:licence_revoke_keys", action=licence_revoke_keys,
-        done=f"Keys of account {account.username} revoked: its client must be provisioned again.",
+        request, account, title=gettext("Revoke the keys of account %(username)s") % {"username": account.username},
+        body=gettext("Revoke the keys of account %(username)s? Its client is told at its next licence check that it "
+        "must be provisioned again (send a new activation SMS).") % {"username": account.username},
+        confirm=gettext("Revoke keys"), url_name="licensing:licence_revoke_keys", action=licence_revoke_keys,
+        done=gettext("Keys of account %(username)s revoked: its client must be provisioned again.") % {"username": account.username},
     )
 
 

@@ -1,6 +1,7 @@
 """The licensing part of the client web service (W4, W5, W6): no operator login, JSON answers."""
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +24,7 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 
 def _unauthorized() -> JsonResponse:
     return _error(
-        401, "unauthorized", "Wrong username or password.",
+        401, "unauthorized", gettext("Wrong username or password."),
         {"WWW-Authenticate": 'Basic realm="licence", charset="UTF-8"'},
     )
 
@@ -41,7 +42,7 @@ def licence_validate(request: HttpRequest) -> HttpResponse:
     decision, account = count_and_load(username=username, password=password, address=address)
     if not decision.allowed:
         return _error(
-            429, "too_many_requests", "Too many licence requests: try again later.", {"Retry-After": str(decision.retry_after)}
+            429, "too_many_requests", gettext("Too many licence requests: try again later."), {"Retry-After": str(decision.retry_after)}
         )
     account = clientapi.authenticate(account, username, password)
     if account is None:

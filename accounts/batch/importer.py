@@ -18,6 +18,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.batch.bulk import full_rows, insert, insert_returning_ids, uses_copy
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
@@ -97,8 +98,8 @@ def accounts_import(
         except IntegrityError:
             # Another transaction created a clashing account between our checks and our writes.
             report.imported, report.committed = 0, False
-            report.add([RowProblem(0, "", "Another account with one of these usernames or numbers was created while "
-                                          "the file was being imported. Nothing was written: import the file again.")])
+            report.add([RowProblem(0, "", gettext("Another account with one of these usernames or numbers was created while "
+                                          "the file was being imported. Nothing was written: import the file again."))])
         except ServiceError as error:
             # The group was deleted while the file was being checked.
             report.imported, report.committed = 0, False
@@ -117,7 +118,8 @@ def _validate(group, stream, options, staging: Staging, report: ImportReport, pr
                 progress("validating", report.rows)
             if report.rows > limit:
                 report.rows -= 1
-                report.file_problem = f"The file has more than {limit:,} rows: split it into several files."
+                report.file_problem = gettext("The file has more than %(limit)s rows: split it into several files.") % {
+                    "limit": f"{limit:,}"}
                 return
             if isinstance(item, RowShapeProblem):
                 report.add([RowProblem(item.line, "", item.message)])
@@ -134,7 +136,7 @@ def _validate(group, stream, options, staging: Staging, report: ImportReport, pr
         if progress:
             progress("validating", report.rows)
         if not report.rows:
-            report.file_problem = "The file holds no account rows: add one line per account under the header."
+            report.file_problem = gettext("The file holds no account rows: add one line per account under the header.")
     except FileProblem as problem:
         report.file_problem, report.file_problem_line = problem.message, problem.line
 
@@ -156,10 +158,12 @@ def _check_chunk(chunk: list[CleanRow], group, options, staging: Staging, report
     for row in chunk:
         for column, key in _keys(row):
             first = earlier.get(key, in_chunk.get(key))
-            what = "username" if key.startswith("u:") else "number"
             if first is not None and first != row.line:
-                problems.setdefault(row.line, []).append(
-                    RowProblem(row.line, column, f"The {what} {key[2:]} is also in row {first} of this file."))
+                if key.startswith("u:"):
+                    text = gettext("The username %(value)s is also in row %(row)d of this file.")
+                else:
+                    text = gettext("The number %(value)s is also in row %(row)d of this file.")
+                problems.setdefault(row.line, []).append(RowProblem(row.line, column, text % {"value": key[2:], "row": first}))
             else:
                 in_chunk.setdefault(key, row.line)
     _check_database(chunk, problems)
@@ -185,12 +189,12 @@ def _check_database(chunk: list[CleanRow], problems: dict[int, list[RowProblem]]
         taken_numbers.update(n for n in (primary, secondary) if n)
     for row in chunk:
         if row.username in taken_usernames:
-            problems.setdefault(row.line, []).append(RowProblem(row.line, "username", f"The username {row.username} is taken."))
+            problems.setdefault(row.line, []).append(RowProblem(row.line, "username", gettext("The username %(username)s is taken.") % {"username": row.username}))
         for column in ("virtual_number", "secondary_number"):
             number = row.fields[column]
             if number and number in taken_numbers:
                 problems.setdefault(row.line, []).append(
-                    RowProblem(row.line, column, f"The number {number} already belongs to another account."))
+                    RowProblem(row.line, column, gettext("The number %(number)s already belongs to another account.") % {"number": number}))
 
 
 def _check_sms(chunk: list[CleanRow], group, options: ImportOptions, problems: dict[int, list[RowProblem]]) -> None:
@@ -202,7 +206,7 @@ def _check_sms(chunk: list[CleanRow], group, options: ImportOptions, problems: d
         for purpose in options.sms_purposes:
             refusal = sms_refusal(probe, purpose)
             if refusal:
-                problems.setdefault(row.line, []).append(RowProblem(row.line, "", f"No SMS can be sent: {refusal}"))
+                problems.setdefault(row.line, []).append(RowProblem(row.line, "", gettext("No SMS can be sent: %(refusal)s") % {"refusal": refusal}))
                 break
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.batch.importer import ImportOptions, accounts_import
 from accounts.batch.models import ImportJob
@@ -71,7 +72,8 @@ def job_create(*, operator, group, upload, options: ImportOptions) -> ImportJob:
             for piece in upload.chunks():
                 size += len(piece)
                 if size > max_bytes():
-                    raise ServiceError(f"The file is larger than {max_bytes() // (1024 * 1024)} MB: split it into several files.")
+                    raise ServiceError(gettext("The file is larger than %(size)d MB: split it into several files.") % {
+                        "size": max_bytes() // (1024 * 1024)})
                 digest.update(piece)
                 target.write(piece)
     except BaseException:
@@ -91,9 +93,9 @@ def job_commit(*, job: ImportJob) -> ImportJob:
     """Import a checked file whose report was clean: now when small, else by the worker."""
     job.refresh_from_db()
     if job.state != State.PREVIEWED or not ImportReport.from_json(job.report).ok:
-        raise NotAllowedError("This file cannot be imported: its check found problems, or it was already imported.")
+        raise NotAllowedError(gettext("This file cannot be imported: its check found problems, or it was already imported."))
     if not ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(state=State.QUEUED):
-        raise NotAllowedError("This file is already being imported.")
+        raise NotAllowedError(gettext("This file is already being imported."))
     job.state = State.QUEUED
     if job.size <= sync_bytes() and _claim(job, State.QUEUED, State.RUNNING):
         _run(job, dry_run=False)
@@ -128,7 +130,7 @@ def _fail_stalled() -> None:
         last = _progress_path(job).stat().st_mtime if _progress_path(job).exists() else job.started_at.timestamp()
         if last < cutoff:
             report = ImportReport.from_json(job.report)
-            report.file_problem = "The worker stopped while handling this file. Nothing was written: upload it again."
+            report.file_problem = gettext("The worker stopped while handling this file. Nothing was written: upload it again.")
             _finish(job, State.FAILED, report)
 
 
@@ -137,7 +139,7 @@ def _expire_old_previews() -> None:
     for job in ImportJob.objects.filter(state=State.PREVIEWED, created_at__lt=timezone.now() - ABANDONED_AFTER):
         if ImportJob.objects.filter(pk=job.pk, state=State.PREVIEWED).update(state=State.REFUSED):
             report = ImportReport.from_json(job.report)
-            report.file_problem = "This file was checked but not imported within a day, and was deleted: upload it again."
+            report.file_problem = gettext("This file was checked but not imported within a day, and was deleted: upload it again.")
             _finish(job, State.REFUSED, report)
 
 
@@ -162,7 +164,7 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
     try:
         with open(path, "rb") as stream:
             if _sha256(stream) != job.sha256:
-                raise ServiceError("The stored file changed since it was uploaded.")
+                raise ServiceError(gettext("The stored file changed since it was uploaded."))
             stream.seek(0)
             report = accounts_import(
                 actor=actor, group=job.group, stream=stream, dry_run=dry_run, options=options, source_name=job.file_name,
@@ -170,7 +172,7 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
             )
     except Exception as error:
         logger.exception("import job %s failed", job.pk)
-        message = error.message if isinstance(error, ServiceError) else "An unexpected error stopped the import."
+        message = error.message if isinstance(error, ServiceError) else gettext("An unexpected error stopped the import.")
         _finish(job, State.FAILED, ImportReport(file_problem=f"{message} Nothing was written."))
         return
     if dry_run:

@@ -1,6 +1,7 @@
 """Import jobs: an uploaded file between its preview and its commit, and the commit's progress."""
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportJobQuerySet(models.QuerySet):
@@ -23,14 +24,14 @@ class ImportJob(models.Model):
     """
 
     class State(models.TextChoices):
-        CHECK_QUEUED = "check_queued", "Waiting for the worker to check the file"
-        CHECKING = "checking", "Checking the file"
-        PREVIEWED = "previewed", "Checked"
-        QUEUED = "queued", "Waiting for the worker"
-        RUNNING = "running", "Importing"
-        DONE = "done", "Imported"
-        REFUSED = "refused", "Refused: nothing was written"
-        FAILED = "failed", "Failed: nothing was written"
+        CHECK_QUEUED = "check_queued", _("Waiting for the worker to check the file")
+        CHECKING = "checking", _("Checking the file")
+        PREVIEWED = "previewed", _("Checked")
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        REFUSED = "refused", _("Refused: nothing was written")
+        FAILED = "failed", _("Failed: nothing was written")
 
     group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

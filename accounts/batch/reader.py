@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.utils.translation import gettext, ngettext
+
 from accounts.batch.columns import COLUMNS, REQUIRED_COLUMNS, unneutralise
 
 
@@ -64,17 +66,23 @@ def _header(cells: list[str]) -> list[str]:
     if unknown:
         shown = ", ".join(repr(name[:40]) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise FileProblem(
-            f"Unknown column{'s' if len(unknown) > 1 else ''} in the header: {shown}. "
-            f"The columns are: {', '.join(COLUMNS)} (download the CSV template). "
-            "If every column is unknown, check that the file is comma-separated.",
+            ngettext("Unknown column in the header: %(shown)s. The columns are: %(columns)s (download the CSV "
+                     "template). If every column is unknown, check that the file is comma-separated.",
+                     "Unknown columns in the header: %(shown)s. The columns are: %(columns)s (download the CSV "
+                     "template). If every column is unknown, check that the file is comma-separated.",
+                     len(unknown)) % {"shown": shown, "columns": ", ".join(COLUMNS)},
             line=1,
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise FileProblem(f"Column{'s' if len(repeated) > 1 else ''} named twice in the header: {', '.join(repeated)}.", line=1)
+        raise FileProblem(ngettext("Column named twice in the header: %(columns)s.",
+                                   "Columns named twice in the header: %(columns)s.",
+                                   len(repeated)) % {"columns": ", ".join(repeated)}, line=1)
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
-        raise FileProblem(f"The header lacks the required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.", line=1)
+        raise FileProblem(ngettext("The header lacks the required column: %(columns)s.",
+                                   "The header lacks the required columns: %(columns)s.",
+                                   len(missing)) % {"columns": ", ".join(missing)}, line=1)
     return names
 
 
@@ -94,8 +102,8 @@ class CsvRows:
             yield from self._rows(text)
         except UnicodeError as error:
             raise FileProblem(
-                f"The file is not UTF-8 text ({error.reason} at byte {getattr(error, 'start', '?')} of a block). "
-                "Save it as \"CSV UTF-8\" and upload it again."
+                gettext("The file is not UTF-8 text (%(reason)s at byte %(byte)s of a block). "
+                "Save it as \"CSV UTF-8\" and upload it again.") % {"reason": error.reason, "byte": getattr(error, "start", "?")}
             ) from None
         finally:
             text.detach()
@@ -105,7 +113,7 @@ class CsvRows:
         while not header_line.strip():
             header_line, skipped = text.readline(1 << 16), skipped + 1
             if not header_line:
-                raise FileProblem("The file is empty: it needs a header line with the template's columns.")
+                raise FileProblem(gettext("The file is empty: it needs a header line with the template's columns."))
         delimiter = _delimiter(header_line)
         reader = csv.reader(_prepend(header_line, text), delimiter=delimiter, strict=True)
         try:
@@ -116,13 +124,13 @@ class CsvRows:
                 if not any(cell.strip() for cell in cells):
                     continue
                 if len(cells) != width:
-                    yield RowShapeProblem(line, f"This row has {len(cells)} cells, the header has {width} columns.")
+                    yield RowShapeProblem(line, gettext("This row has %(cells)d cells, the header has %(width)d columns.") % {"cells": len(cells), "width": width})
                     continue
                 yield Row(line, {name: unneutralise(cell) for name, cell in zip(self.columns, cells)})
         except csv.Error as error:
             line = reader.line_num + skipped
-            raise FileProblem(f"The file is not valid CSV at line {line}: {error}. "
-                              "Check the quotes: a quoted cell must end with a quote.", line=line) from None
+            raise FileProblem(gettext("The file is not valid CSV at line %(line)s: %(error)s. "
+                              "Check the quotes: a quoted cell must end with a quote.") % {"line": line, "error": error}, line=line) from None
 
 
 def _prepend(first: str, rest: io.TextIOWrapper) -> Iterator[str]:

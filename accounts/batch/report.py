@@ -1,6 +1,8 @@
 """The import report: every reason a file cannot be imported, by row and column."""
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, ngettext
+
 from accounts.batch.rows import RowProblem
 
 MAX_LISTED_PROBLEMS = 1000
@@ -43,14 +45,20 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.file_problem:
-            line = f" (line {self.file_problem_line})" if self.file_problem_line else ""
-            return f"The file cannot be imported{line}: {self.file_problem}"
+            if self.file_problem_line:
+                return gettext("The file cannot be imported (line %(line)d): %(problem)s") % {
+                    "line": self.file_problem_line, "problem": self.file_problem}
+            return gettext("The file cannot be imported: %(problem)s") % {"problem": self.file_problem}
         if self.problem_count:
-            return (f"{self.rows_with_problems} of {self.rows} row{'s' if self.rows != 1 else ''} cannot be imported "
-                    f"({self.problem_count} problem{'s' if self.problem_count != 1 else ''}). Nothing was written.")
+            problems = ngettext("%(count)d problem", "%(count)d problems", self.problem_count) % {"count": self.problem_count}
+            return ngettext("%(bad)d of %(count)d row cannot be imported (%(problems)s). Nothing was written.",
+                            "%(bad)d of %(count)d rows cannot be imported (%(problems)s). Nothing was written.",
+                            self.rows) % {"bad": self.rows_with_problems, "count": self.rows, "problems": problems}
         if self.committed:
-            return f"{self.imported} account{'s' if self.imported != 1 else ''} imported."
-        return f"All {self.rows} row{'s' if self.rows != 1 else ''} can be imported."
+            return ngettext("%(count)d account imported.", "%(count)d accounts imported.", self.imported) % {
+                "count": self.imported}
+        return ngettext("All %(count)d row can be imported.", "All %(count)d rows can be imported.", self.rows) % {
+            "count": self.rows}
 
     def to_json(self) -> dict:
         return {

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 
 from accounts.access import AccessEntry
 from accounts.batch.columns import BOOLEAN_DEFAULTS, CHOICE_COLUMNS, choice_value, parse_boolean
@@ -81,7 +82,7 @@ class BatchRowForm(AccountCreateForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if len(email) > EMAIL_MAX_LENGTH:
-            raise forms.ValidationError(f"An e-mail address has at most {EMAIL_MAX_LENGTH} characters.")
+            raise forms.ValidationError(gettext("An e-mail address has at most %(limit)d characters.") % {"limit": EMAIL_MAX_LENGTH})
         return email
 
     def clean_profile(self) -> ProvisioningProfile | None:
@@ -90,8 +91,8 @@ class BatchRowForm(AccountCreateForm):
             return None
         profile = self.profiles.get(name.lower())
         if profile is None:
-            known = ", ".join(sorted(p.name for p in self.profiles.values())[:10]) or "none exists yet"
-            raise forms.ValidationError(f"There is no provisioning profile named {name!r} (profiles: {known}).")
+            known = ", ".join(sorted(p.name for p in self.profiles.values())[:10]) or gettext("none exists yet")
+            raise forms.ValidationError(gettext("There is no provisioning profile named %(name)s (profiles: %(known)s).") % {"name": repr(name), "known": known})
         return profile
 
     def clean(self):
@@ -100,14 +101,14 @@ class BatchRowForm(AccountCreateForm):
             return cleaned
         # No password: the wizard way (A3), PGSM only, with a profile and an international number.
         if cleaned.get("account_type") == Account.AccountType.SNOM:
-            self.add_error("account_type", "SNOM accounts can only be created the plain way: give the row a password.")
+            self.add_error("account_type", gettext("SNOM accounts can only be created the plain way: give the row a password."))
         if "profile" in cleaned and not (cleaned["profile"] or self.fallback_profile):
-            self.add_error("profile", "A row without a password is created the wizard way and needs a provisioning "
-                                      "profile: name one, give the group a profile, or make one the system default.")
+            self.add_error("profile", gettext("A row without a password is created the wizard way and needs a provisioning "
+                                      "profile: name one, give the group a profile, or make one the system default."))
         number = cleaned.get("virtual_number")
         if number and not number.startswith("+"):
-            self.add_error("virtual_number", f"A row without a password is created the wizard way and needs an "
-                                             f"international number (+ and digits): {number} is not.")
+            self.add_error("virtual_number", gettext("A row without a password is created the wizard way and needs an "
+                                             "international number (+ and digits): %(number)s is not.") % {"number": number})
         return cleaned
 
 

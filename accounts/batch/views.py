@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.batch.columns import COLUMNS, CHOICE_COLUMNS, template_csv
@@ -65,7 +66,7 @@ def _export_refused(request, outcome: SearchOutcome, list_url: str, query_text: 
     """Back to the list the export was asked from, saying why nothing was exported. The query goes
     along to be shown again unless the address would be too long for a request line (nginx
     accepts 8 KB by default); the message names the problem then."""
-    messages.error(request, f"Nothing exported: {outcome.refusal}.")
+    messages.error(request, gettext("Nothing exported: %(refusal)s.") % {"refusal": outcome.refusal})
     location = f"{list_url}?{urlencode({'q': query_text})}"
     return redirect(location if len(location) <= MAX_REDIRECT_LENGTH else list_url)
 
@@ -116,7 +117,8 @@ def batch_commit(request, job_id: int):
         return redirect("accounts:batch_job", job.pk)
     if job.state == ImportJob.State.DONE:
         report = ImportReport.from_json(job.report)
-        messages.success(request, f"{report.imported} account{'s' if report.imported != 1 else ''} imported into {job.group.name}.")
+        messages.success(request, ngettext("%(count)d account imported into %(group)s.", "%(count)d accounts imported into %(group)s.",
+                                           report.imported) % {"count": report.imported, "group": job.group.name})
         return redirect("accounts:account_list", job.group_id)
     return redirect("accounts:batch_job", job.pk)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from accounts.models import Account
 from accounts.search.engine.index import get_index
@@ -28,8 +29,9 @@ class SearchOutcome:
     def refusal(self) -> str:
         """Why the search gave no accounts, to end a sentence ("Nothing exported: ...")."""
         if isinstance(self.error, SearchIndexBusy):
-            return "the search index is being brought up to date; try again in a minute"
-        return f"the search is not valid ({self.error})"
+            return gettext("the search index is being brought up to date; try again in a minute")
+        return gettext("the search is not valid (%(error)s)") % {"error": self.error}
+
 
 
 def _id_in(account_ids: list[int]) -> Q | RawSQL:

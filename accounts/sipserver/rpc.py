@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -45,28 +46,28 @@ def _printable(url: str) -> str:
 def rpc_call(url: str, method: str, params: list[Any] | None = None) -> Any:
     """Call `method` at the JSON-RPC endpoint `url` and return its result; raises RpcError."""
     if not url:
-        raise RpcError("No Kamailio JSON-RPC address is configured.")
+        raise RpcError(gettext("No Kamailio JSON-RPC address is configured."))
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise RpcError(f"{_printable(url) or url!r} is not an http:// or https:// address.")
+        raise RpcError(gettext("%(address)s is not an http:// or https:// address.") % {"address": repr(_printable(url) or url)})
     payload = {"jsonrpc": "2.0", "method": method, "id": next(_request_ids)}
     if params:
         payload["params"] = params
     try:
         response = requests.post(url, json=payload, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
     except requests.RequestException as error:
-        raise RpcError(f"Kamailio at {_printable(url)} is not reachable: {type(error).__name__}.") from None
+        raise RpcError(gettext("Kamailio at %(address)s is not reachable: %(error)s.") % {"address": _printable(url), "error": type(error).__name__}) from None
     try:
         answer = response.json()
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        raise RpcError(f"Kamailio at {_printable(url)} answered HTTP {response.status_code}, not JSON-RPC, to {method}.")
+        raise RpcError(gettext("Kamailio at %(address)s answered HTTP %(status_code)s, not JSON-RPC, to %(method)s.") % {"address": _printable(url), "status_code": response.status_code, "method": method})
     # jsonrpcs reports a command's error in the JSON body of an HTTP 500.
     if answer.get("error"):
         error = answer["error"]
         detail = error.get("message", "") if isinstance(error, dict) else str(error)
-        raise RpcError(f"Kamailio refused {method}: {detail[:200]}")
+        raise RpcError(gettext("Kamailio refused %(method)s: %(detail)s") % {"method": method, "detail": detail[:200]})
     return answer.get("result")
 
 
@@ -99,4 +100,4 @@ def check_rpc(url: str) -> tuple[bool, str]:
         version = rpc_call(url, "core.version")
     except RpcError as error:
         return False, str(error)
-    return True, f"{_printable(url)} answers: {str(version).strip() or 'Kamailio'}."
+    return True, gettext("%(address)s answers: %(version)s.") % {"address": _printable(url), "version": str(version).strip() or "Kamailio"}

@@ -1,4 +1,5 @@
 """The audit log through the REST API (O3): read-only, for Administrators, as the audit page."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 
@@ -29,7 +30,7 @@ def _number(request, name: str) -> int | None:
     if text is None:
         return None
     if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise exceptions.ValidationError({name: ["An id is a whole number."]})
+        raise exceptions.ValidationError({name: [gettext("An id is a whole number.")]})
     return int(text)
 
 

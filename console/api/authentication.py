@@ -5,8 +5,10 @@ revoked or expired token, or one of a deactivated operator, is 401; a valid toke
 outside its allowed networks is 403. The request acts as the token's operator: their role and
 groups decide everything else, exactly as on the pages.
 """
+
 import ipaddress
 
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -26,19 +28,20 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         if keyword != KEYWORD or not text.strip():
-            raise exceptions.AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
+            raise exceptions.AuthenticationFailed(gettext("Send the token as: Authorization: Bearer <token>."))
         token = self._find(text.strip())
         if token is None:
-            raise exceptions.AuthenticationFailed("The API token is not valid.")
+            raise exceptions.AuthenticationFailed(gettext("The API token is not valid."))
         if token.is_revoked:
-            raise exceptions.AuthenticationFailed("The API token was revoked.")
+            raise exceptions.AuthenticationFailed(gettext("The API token was revoked."))
         if token.is_expired:
-            raise exceptions.AuthenticationFailed("The API token has expired.")
+            raise exceptions.AuthenticationFailed(gettext("The API token has expired."))
         if not token.operator.is_active:
-            raise exceptions.AuthenticationFailed("The operator of this API token is deactivated.")
+            raise exceptions.AuthenticationFailed(gettext("The operator of this API token is deactivated."))
         source = client_ip(request._request)
         if not source_allowed(token, source):
-            raise exceptions.PermissionDenied(f"This API token may not be used from {source or 'an unknown address'}.")
+            raise exceptions.PermissionDenied(gettext("This API token may not be used from %(source)s.") % {
+                "source": source or gettext("an unknown address")})
         request._request.api_source = source
         return token.operator, token
 

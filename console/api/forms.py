@@ -3,35 +3,37 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.access import ALLOW, AccessEntry, AccessEntryError, parse_entries
 
-NETWORKS_HELP = (
+NETWORKS_HELP = _(
     "Optional: the only networks the token may be used from, one per line: address/netmask "
     "(192.168.0.0/255.255.255.0), CIDR (10.0.0.0/8), a single address, or an IPv6 prefix. Empty: any address."
 )
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “billing system”.")
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “billing system”."))
     expires_on = forms.DateField(
-        label="Valid until", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The token works to the end of this day. Empty: until revoked.",
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The token works to the end of this day. Empty: until revoked."),
     )
-    read_only = forms.BooleanField(label="Read-only (the token can read but never change anything)", required=False)
-    allowed_networks = forms.CharField(label="Allowed networks", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    read_only = forms.BooleanField(label=_("Read-only (the token can read but never change anything)"), required=False)
+    allowed_networks = forms.CharField(label=_("Allowed networks"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                        help_text=NETWORKS_HELP)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if any(ord(character) < 32 for character in name):
-            raise forms.ValidationError("The name cannot contain control characters.")
+            raise forms.ValidationError(gettext("The name cannot contain control characters."))
         return name
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]
         if day is not None and day < timezone.localdate():
-            raise forms.ValidationError("The token would be expired already: choose today or a later day.")
+            raise forms.ValidationError(gettext("The token would be expired already: choose today or a later day."))
         return day
 
     def clean_allowed_networks(self) -> list[AccessEntry]:

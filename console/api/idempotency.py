@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -50,13 +51,14 @@ def _key(request) -> str | None:
     if key is None:
         return None
     if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise exceptions.ValidationError({HEADER: [f"An {HEADER} is 1 to {MAX_KEY_LENGTH} printable characters."]})
+        raise exceptions.ValidationError({HEADER: [gettext("An %(header)s is 1 to %(limit)d printable characters.") % {"header": HEADER, "limit": MAX_KEY_LENGTH}]})
     return key
 
 
 def _replay(stored: IdempotentRequest, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
-        raise UnprocessableRequest(f"This {HEADER} was already used for a different request: use a new key for a new request.")
+        raise UnprocessableRequest(gettext("This %(header)s was already used for a different request: use a new key for a new request.") % {
+            "header": HEADER})
     return Response(stored.body, status=stored.status_code, headers={**stored.headers, "Idempotent-Replayed": "true"})
 
 

@@ -1,6 +1,7 @@
 """Reading API requests into the pages' own forms (so a value is refused with the message the page
 gives), and the ETag / If-Match preconditions of updates."""
 from django import forms
+from django.utils.translation import gettext
 from rest_framework import exceptions
 
 from console.api.problems import PreconditionFailed, PreconditionRequired
@@ -16,18 +17,19 @@ def _as_form_value(name: str, value, list_fields: frozenset[str]):
         return "\n".join(value)
     if isinstance(value, (str, int, float, bool)):
         return value
-    kind = "a list of texts" if name in list_fields else "a text, number or boolean"
-    raise exceptions.ValidationError({name: [f"This field takes {kind}."]})
+    if name in list_fields:
+        raise exceptions.ValidationError({name: [gettext("This field takes a list of texts.")]})
+    raise exceptions.ValidationError({name: [gettext("This field takes a text, number or boolean.")]})
 
 
 def form_data(body, *, accepted: set[str], defaults: dict | None = None, list_fields: frozenset[str] = frozenset()) -> dict:
     """The JSON object `body` as the data of a form with the fields `accepted`, on top of `defaults`
     (what the page's form would submit untouched). Unknown fields and nested values are refused."""
     if not isinstance(body, dict):
-        raise exceptions.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
+        raise exceptions.ValidationError({"non_field_errors": [gettext("The request body must be a JSON object.")]})
     unknown = sorted(set(body) - accepted)
     if unknown:
-        raise exceptions.ValidationError({name: [f"Unknown field. The fields are: {', '.join(sorted(accepted))}."] for name in unknown})
+        raise exceptions.ValidationError({name: [gettext("Unknown field. The fields are: %(items)s.") % {"items": ', '.join(sorted(accepted))}] for name in unknown})
     data = dict(defaults or {})
     for name, value in body.items():
         data[name] = _as_form_value(name, value, list_fields)
@@ -65,6 +67,6 @@ def expected_version(request, current_version: int) -> int:
     if "*" in tags:
         return current_version
     if str(current_version) not in tags:
-        raise PreconditionFailed("It was changed by someone else since you read it. Nothing was saved: read it again "
-                                 "(GET, for its current values and ETag), then make your change again.")
+        raise PreconditionFailed(gettext("It was changed by someone else since you read it. Nothing was saved: read it again "
+                                 "(GET, for its current values and ETag), then make your change again."))
     return current_version

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from console.access import administrator_required
@@ -15,7 +17,7 @@ from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.listing import paginate
 
-REVOKE_CONSEQUENCE = "Every request that sends this token is refused from now on. This cannot be undone: create a new token instead."
+REVOKE_CONSEQUENCE = _("Every request that sends this token is refused from now on. This cannot be undone: create a new token instead.")
 
 
 @login_required
@@ -33,7 +35,7 @@ def api_token_list(request):
             form.add_error(None, error.message)
         else:
             request.session["new_api_token"] = {"id": issued.token.pk, "text": issued.text}
-            messages.success(request, f"API token “{issued.token.name}” created. Copy it now: it is shown only once.")
+            messages.success(request, gettext("API token “%(name)s” created. Copy it now: it is shown only once.") % {"name": issued.token.name})
             return redirect("api_token_list")
     new_token = request.session.pop("new_api_token", None)
     tokens = ApiToken.objects.of(request.user)
@@ -56,7 +58,7 @@ def api_token_revoke_view(request, token_id: int):
     back = "api_token_admin_list" if request.GET.get("next") == "all" else "api_token_list"
     if request.method == "GET":
         return confirmation_page(
-            request, title=f"Revoke API token “{token.name}”", body=REVOKE_CONSEQUENCE, confirm="Revoke token",
+            request, title=gettext("Revoke API token “%(name)s”") % {"name": token.name}, body=REVOKE_CONSEQUENCE, confirm=gettext("Revoke token"),
             action_url=request.get_full_path(), cancel_url=reverse(back), danger=True,
         )
     try:
@@ -64,7 +66,7 @@ def api_token_revoke_view(request, token_id: int):
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.warning(request, f"API token “{token.name}” revoked: it no longer works.")
+        messages.warning(request, gettext("API token “%(name)s” revoked: it no longer works.") % {"name": token.name})
     return redirect(back)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -45,7 +46,7 @@ def sort_ordering(request, columns: list[SortColumn], default: str) -> list[str]
     column = by_key.get(requested.removeprefix("-"))
     if column is None:
         keys = ", ".join(sorted(by_key))
-        raise exceptions.ValidationError({"sort": [f"Unknown sort {requested!r}: sort by one of {keys} (prefix - for descending)."]})
+        raise exceptions.ValidationError({"sort": [gettext("Unknown sort %(requested)s: sort by one of %(keys)s (prefix - for descending).") % {"requested": repr(requested), "keys": keys}]})
     prefix = "-" if requested.startswith("-") else ""
     return [f"{prefix}{field}" for field in column.fields] + [f"{prefix}pk"]
 
@@ -53,7 +54,7 @@ def sort_ordering(request, columns: list[SortColumn], default: str) -> list[str]
 def _page_size(request) -> int:
     text = request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE))
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise exceptions.ValidationError({"page_size": [f"A page size is a whole number from 1 to {MAX_PAGE_SIZE}."]})
+        raise exceptions.ValidationError({"page_size": [gettext("A page size is a whole number from 1 to %(limit)d.") % {"limit": MAX_PAGE_SIZE}]})
     return int(text)
 
 
@@ -80,7 +81,7 @@ def _decode(cursor: str, queryset: QuerySet, ordering: list[str]) -> list:
             raise ValueError
         return [_field_value(queryset, field.removeprefix("-"), value) for field, value in zip(ordering, values)]
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise exceptions.ValidationError({"cursor": ["This cursor is not one this list gave out: start again without it."]}) from None
+        raise exceptions.ValidationError({"cursor": [gettext("This cursor is not one this list gave out: start again without it.")]}) from None
 
 
 def _field_value(queryset: QuerySet, name: str, value):
@@ -132,7 +133,7 @@ def number_page(request, rows) -> Page:
     """A numbered page (`?page=`) of a list that is not a queryset (the SIP server's registrations)."""
     text = request.query_params.get("page", "1")
     if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise exceptions.ValidationError({"page": ["A page is a whole number from 1."]})
+        raise exceptions.ValidationError({"page": [gettext("A page is a whole number from 1.")]})
     paginator = Paginator(rows, _page_size(request))
     return paginator.page(min(int(text), paginator.num_pages))
 

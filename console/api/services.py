@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.access import ALLOW, AccessEntry
 from console.api.models import ApiToken
@@ -57,9 +58,9 @@ def api_token_create(
 ) -> IssuedToken:
     """A new token for `operator` (who acts through it with their own role and groups)."""
     if expires_at is not None and expires_at <= timezone.now():
-        raise ServiceError("The expiry must be in the future.")
+        raise ServiceError(gettext("The expiry must be in the future."))
     if any(entry.action != ALLOW for entry in allowed_networks):
-        raise ServiceError("A token's networks are the sources it may be used from: allow entries only.")
+        raise ServiceError(gettext("A token's networks are the sources it may be used from: allow entries only."))
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         operator=operator, name=name, prefix=prefix, secret_hash=secret_hash(secret), read_only=read_only,
@@ -77,7 +78,7 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token at once: its next request is refused."""
     token = ApiToken.objects.select_for_update().select_related("operator").get(pk=token_id)
     if token.is_revoked:
-        raise NotAllowedError(f"API token “{token.name}” was already revoked.")
+        raise NotAllowedError(gettext("API token “%(name)s” was already revoked.") % {"name": token.name})
     token.revoked_at = timezone.now()
     token.revoked_by = actor.operator
     token.save(update_fields=["revoked_at", "revoked_by"])

@@ -1,6 +1,7 @@
 """The REST API's URL map (/api/v1/): each app's resources from its api.py, the OpenAPI document,
 and a problem+json 404 for every other address under the API."""
 from django.urls import path, re_path
+from django.utils.translation import gettext
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import authentication, exceptions, permissions, renderers
@@ -27,7 +28,7 @@ class NoSuchResource(ApiView):
     schema = None
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        raise exceptions.NotFound("There is no such resource in the API: see /api/v1/schema/.")
+        raise exceptions.NotFound(gettext("There is no such resource in the API: see /api/v1/schema/."))
 
     get = post = put = patch = delete = http_method_not_allowed
 

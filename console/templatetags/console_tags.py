@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext
 
 from console.audit import action_label
 from console.models import AuditEntry
@@ -98,7 +99,7 @@ def audit_value(entry, key: str, value) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return pgettext("audit value", "yes") if value else pgettext("audit value", "no")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     field = _audited_field(entry, key) or _related_field(entry, key)
@@ -122,7 +123,8 @@ def audit_actor(entry) -> str:
     if entry.actor_kind != AuditEntry.ActorKind.OPERATOR:
         return capfirst(entry.actor_label)
     if entry.actor is None:
-        return f"{entry.actor_label} (operator since removed)"
+        return gettext("%(operator)s (operator since removed)") % {"operator": entry.actor_label}
+
     return f"{entry.actor_label} ({entry.actor.get_role_display()})"
 
 

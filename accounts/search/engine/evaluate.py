@@ -19,6 +19,7 @@ from functools import singledispatch
 from itertools import chain
 from pathlib import Path
 
+from django.utils.translation import gettext
 from whoosh.reading import TermNotFound
 
 from accounts.search.engine import docsets
@@ -398,8 +399,10 @@ def _regex(node: q.RegexNode, ctx: SegmentContext) -> DocSet:
     for chunk_start in range(start, stop, REGEX_CHUNK_TERMS):
         if time.monotonic() > ctx.deadline:
             raise SearchQueryError(
-                f"The regular expression /{node.source}/ takes too long to try on every term",
-                node.position, "Start it with a few plain characters, or use a wildcard (*, ?) instead.")
+                gettext("The regular expression /%(source)s/ takes too long to try on every term")
+                % {"source": node.source},
+                node.position, gettext("Start it with a few plain characters, or use a wildcard (*, ?) instead."))
+
         matching += lexicon.matching(chunk_start, min(stop, chunk_start + REGEX_CHUNK_TERMS),
                                      node.pattern.fullmatch, lengths=lengths)
     return ctx.docs_of_terms(node.field, lexicon, matching)

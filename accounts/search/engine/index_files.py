@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext, gettext_lazy
 from whoosh import index as whoosh_index
 
 from accounts.search import changelog
@@ -41,15 +42,16 @@ class SearchIndexBusy(Exception):
     changed the index's format, a batch import of many accounts, demo data). Shown like a query
     error: a message and a hint, without a position."""
 
-    message = "The search index is being brought up to date"
-    hint = "Try again in a minute; the query itself is fine."
+    message = gettext_lazy("The search index is being brought up to date")
+    hint = gettext_lazy("Try again in a minute; the query itself is fine.")
     position = None
 
     def __init__(self):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        return f"{self.message}. {self.hint}"
+        return gettext("%(message)s. %(hint)s") % {"message": self.message, "hint": self.hint}
+
 
 
 @dataclass(frozen=True)

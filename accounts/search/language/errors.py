@@ -1,4 +1,5 @@
 """Errors of a search query, shown to the operator with where the problem is and what to do (S3)."""
+from django.utils.translation import gettext, gettext_lazy
 
 
 class SearchQueryError(ValueError):
@@ -8,13 +9,14 @@ class SearchQueryError(ValueError):
         super().__init__(message)
         self.message = message
         self.position = position
-        self.hint = hint
+        self.hint = str(hint)
 
     def __str__(self) -> str:
-        return f"{self.message} (at position {self.position + 1}). {self.hint}"
+        return gettext("%(message)s (at position %(position)d). %(hint)s") % {
+            "message": self.message, "position": self.position + 1, "hint": self.hint}
 
 
-ESCAPE_HINT = (
+ESCAPE_HINT = gettext_lazy(
     'Put words with special characters in double quotes ("...") or escape the characters '
     "+ - && || ! ( ) { } [ ] ^ \" ~ * ? : \\ / with a backslash."
 )

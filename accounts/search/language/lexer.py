@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
 
 
@@ -70,15 +72,15 @@ def tokenize(text: str) -> list[Token]:
                 position += 1
         if position >= len(text):
             if state == "BOOST":
-                raise QuerySyntaxError("A boost '^' must be followed by a number", position,
-                                       "Write the boost right after '^', for example owner:rossi^2.")
+                raise QuerySyntaxError(gettext("A boost '^' must be followed by a number"), position,
+                                       gettext("Write the boost right after '^', for example owner:rossi^2."))
             tokens.append(Token("EOF", "", position))
             return tokens
         if state == "BOOST":
             match = _NUMBER.match(text, position)
             if not match:
-                raise QuerySyntaxError("A boost '^' must be followed by a number", position,
-                                       "Write the boost right after '^', for example owner:rossi^2.")
+                raise QuerySyntaxError(gettext("A boost '^' must be followed by a number"), position,
+                                       gettext("Write the boost right after '^', for example owner:rossi^2."))
             tokens.append(Token("NUMBER", match.group(), position))
             position = match.end()
             state = "DEFAULT"
@@ -104,18 +106,18 @@ def tokenize(text: str) -> list[Token]:
 def _lexical_error(text: str, position: int, state: str) -> QuerySyntaxError:
     char = text[position]
     if state == "RANGE":
-        return QuerySyntaxError("Unfinished range", position,
-                                "Write a range as [from TO to] or {from TO to}.")
+        return QuerySyntaxError(gettext("Unfinished range"), position,
+                                gettext("Write a range as [from TO to] or {from TO to}."))
     if char == '"':
-        return QuerySyntaxError("Unterminated quoted phrase", position,
-                                'Close the phrase with a double quote, or escape it as \\".')
+        return QuerySyntaxError(gettext("Unterminated quoted phrase"), position,
+                                gettext('Close the phrase with a double quote, or escape it as \\".'))
     if char == "\\":
-        return QuerySyntaxError("The query ends with an escape character", position,
-                                "Escape a backslash itself as \\\\.")
+        return QuerySyntaxError(gettext("The query ends with an escape character"), position,
+                                gettext("Escape a backslash itself as \\\\."))
     if char == "/":
-        return QuerySyntaxError("Unterminated regular expression", position,
-                                "Close the regular expression with '/', or escape the slash as \\/.")
-    return QuerySyntaxError(f"Unexpected character '{char}'", position, ESCAPE_HINT)
+        return QuerySyntaxError(gettext("Unterminated regular expression"), position,
+                                gettext("Close the regular expression with '/', or escape the slash as \\/."))
+    return QuerySyntaxError(gettext("Unexpected character '%(char)s'") % {"char": char}, position, ESCAPE_HINT)
 
 
 def discard_escapes(text: str, position: int = 0) -> str:
@@ -129,14 +131,14 @@ def discard_escapes(text: str, position: int = 0) -> str:
             index += 1
             continue
         if index + 1 >= len(text):
-            raise QuerySyntaxError("A term cannot end with an escape character", position + index,
-                                   "Escape a backslash itself as \\\\.")
+            raise QuerySyntaxError(gettext("A term cannot end with an escape character"), position + index,
+                                   gettext("Escape a backslash itself as \\\\."))
         following = text[index + 1]
         if following == "u":
             digits = text[index + 2:index + 6]
             if len(digits) < 4 or not re.fullmatch(r"[0-9a-fA-F]{4}", digits):
-                raise QuerySyntaxError("Truncated or invalid unicode escape sequence",
-                                       position + index, "Write \\u followed by 4 hexadecimal digits.")
+                raise QuerySyntaxError(gettext("Truncated or invalid unicode escape sequence"),
+                                       position + index, gettext("Write \\u followed by 4 hexadecimal digits."))
             out.append(chr(int(digits, 16)))
             index += 6
             continue

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext, gettext_lazy
+
 from accounts.search.language.errors import SearchQueryError
 
-_REGEX_UNSUPPORTED = {"&": "intersection '&'", "~": "complement '~'", "<": "numeric interval <n-m>"}
+_REGEX_UNSUPPORTED = {
+    "&": gettext_lazy("intersection '&'"), "~": gettext_lazy("complement '~'"),
+    "<": gettext_lazy("numeric interval <n-m>"),
+}
 
 
 def translate_regex(source: str, position: int) -> tuple[str, str]:
@@ -34,14 +39,14 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
             held = repeats_inside.pop()
             if held and source[index + 1:index + 2] in ("*", "+", "{"):
                 raise SearchQueryError(
-                    "A repeated group that itself holds a repetition, like (a*)*, is not supported",
-                    position, "Write the repetition once, for example (ab)* or a*b*.")
+                    gettext("A repeated group that itself holds a repetition, like (a*)*, is not supported"),
+                    position, gettext("Write the repetition once, for example (ab)* or a*b*."))
             if repeats_inside:
                 repeats_inside[-1] = repeats_inside[-1] or held
         if char == "\\":
             if index + 1 >= len(source):
-                raise SearchQueryError("The regular expression ends with an escape character",
-                                       position, "Escape a backslash itself as \\\\.")
+                raise SearchQueryError(gettext("The regular expression ends with an escape character"),
+                                       position, gettext("Escape a backslash itself as \\\\."))
             out.append(re.escape(source[index + 1]))
             index += 2
             continue
@@ -64,8 +69,8 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
         elif char == '"':
             end = source.find('"', index + 1)
             if end < 0:
-                raise SearchQueryError("Unterminated string in the regular expression", position,
-                                       'Close the string with ", or escape the quote as \\".')
+                raise SearchQueryError(gettext("Unterminated string in the regular expression"), position,
+                                       gettext('Close the string with ", or escape the quote as \\".'))
             out.append(re.escape(source[index + 1:end]))
             index = end + 1
             continue
@@ -75,16 +80,18 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
             out.append("(?!)")
         elif char in _REGEX_UNSUPPORTED:
             raise SearchQueryError(
-                f"The regular expression operator {_REGEX_UNSUPPORTED[char]} is not supported",
-                position, f"Escape it as \\{char} to match the character itself.")
+                gettext("The regular expression operator %(operator)s is not supported")
+                % {"operator": _REGEX_UNSUPPORTED[char]},
+                position, gettext("Escape it as \\%(char)s to match the character itself.") % {"char": char})
         elif char in "^$":
             out.append(re.escape(char))
         else:
             out.append(char)
         index += 1
     if in_class:
-        raise SearchQueryError("Unterminated character class '[' in the regular expression",
-                               position, "Close it with ], or escape the bracket as \\[.")
+        raise SearchQueryError(gettext("Unterminated character class '[' in the regular expression"),
+                               position, gettext("Close it with ], or escape the bracket as \\[."))
+
     translated = "".join(out)
     return translated, _regex_literal_prefix(source)
 

@@ -14,6 +14,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from accounts.search.language.errors import SearchQueryError
 from accounts.search.language.fields import FIELDS
 from accounts.search.language.lucene_regex import translate_regex
@@ -136,9 +138,11 @@ class RegexNode(Node):
         try:
             compiled = re.compile(translated, re.DOTALL)
         except re.error as error:
-            raise SearchQueryError(f"Invalid regular expression /{source}/: {error.msg}",
-                                   position, "Check the brackets and repetitions of the regular "
-                                   "expression, or escape special characters with \\.") from None
+            raise SearchQueryError(gettext("Invalid regular expression /%(source)s/: %(error)s")
+                                   % {"source": source, "error": error.msg},
+                                   position, gettext("Check the brackets and repetitions of the regular "
+                                                     "expression, or escape special characters with \\.")) from None
+
         return cls(field, source, compiled, prefix, position)
 
 

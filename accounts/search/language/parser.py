@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
+from django.utils.translation import gettext
+
 from accounts.search.language import nodes as q
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
 from accounts.search.language.fields import (
@@ -60,8 +62,8 @@ class _Clauses:
 def parse(text: str) -> q.Node:
     """The query tree of `text`, or QuerySyntaxError describing the first problem."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise QuerySyntaxError(f"The query is longer than {MAX_QUERY_LENGTH} characters",
-                               MAX_QUERY_LENGTH, "Shorten the query.")
+        raise QuerySyntaxError(gettext("The query is longer than %(limit)d characters") % {"limit": MAX_QUERY_LENGTH},
+                               MAX_QUERY_LENGTH, gettext("Shorten the query."))
     parser = _Parser(tokenize(text))
     node = parser.query(None)
     parser.expect("EOF")
@@ -95,35 +97,41 @@ class _Parser:
     def unexpected(self, token: Token, expected: str | None = None) -> QuerySyntaxError:
         if token.kind == "EOF":
             previous = self.tokens[self.index - 1].image if self.index else ""
-            what = "Unexpected end of query" + (f" after '{previous}'" if previous else "")
+            if previous:
+                what = gettext("Unexpected end of query after '%(previous)s'") % {"previous": previous}
+            else:
+                what = gettext("Unexpected end of query")
             if expected == "RPAREN":
-                return QuerySyntaxError("Missing closing parenthesis ')'", token.start,
-                                        "Close every '(' with ')', or escape it as \\(.")
+                return QuerySyntaxError(gettext("Missing closing parenthesis ')'"), token.start,
+                                        gettext("Close every '(' with ')', or escape it as \\(."))
             return QuerySyntaxError(what, token.start,
-                                    "Complete the query, or escape the operator with a backslash "
-                                    "(or quote it) to search for it as a word.")
+                                    gettext("Complete the query, or escape the operator with a backslash "
+                                            "(or quote it) to search for it as a word."))
         if token.kind == "RPAREN":
-            return QuerySyntaxError("Unbalanced closing parenthesis ')'", token.start,
-                                    "Remove it, or escape it as \\) to search for it.")
+            return QuerySyntaxError(gettext("Unbalanced closing parenthesis ')'"), token.start,
+                                    gettext("Remove it, or escape it as \\) to search for it."))
         if token.kind in ("AND", "OR", "NOT"):
-            return QuerySyntaxError(f"Operator '{token.image}' is missing a term", token.start,
-                                    f"Put a term on both sides of {token.image}, or write it in "
-                                    f'lower case or in quotes ("{token.image}") to search for it.')
+            return QuerySyntaxError(gettext("Operator '%(operator)s' is missing a term") % {"operator": token.image},
+                                    token.start,
+                                    gettext('Put a term on both sides of %(operator)s, or write it in '
+                                            'lower case or in quotes ("%(operator)s") to search for it.')
+                                    % {"operator": token.image})
         if token.kind == "COLON":
-            return QuerySyntaxError("Unexpected ':'", token.start,
-                                    "Write field:value with a field name before ':', or escape "
-                                    "the colon as \\: (or quote the text) to search for it.")
+            return QuerySyntaxError(gettext("Unexpected ':'"), token.start,
+                                    gettext("Write field:value with a field name before ':', or escape "
+                                            "the colon as \\: (or quote the text) to search for it."))
         if token.kind == "FUZZY_SLOP":
-            return QuerySyntaxError("'~' must follow a term or a phrase", token.start,
-                                    "Write term~ or \"a phrase\"~2, or escape it as \\~.")
+            return QuerySyntaxError(gettext("'~' must follow a term or a phrase"), token.start,
+                                    gettext("Write term~ or \"a phrase\"~2, or escape it as \\~."))
         if token.kind == "CARAT":
-            return QuerySyntaxError("'^' must follow a term, a phrase or a group", token.start,
-                                    "Write term^2, or escape it as \\^.")
+            return QuerySyntaxError(gettext("'^' must follow a term, a phrase or a group"), token.start,
+                                    gettext("Write term^2, or escape it as \\^."))
         if token.kind.startswith("RANGE"):
-            return QuerySyntaxError(f"Unexpected '{token.image}' in a range", token.start,
-                                    "Write a range as [from TO to] or {from TO to}; use * for an "
-                                    "open end.")
-        return QuerySyntaxError(f"Unexpected '{token.image}'", token.start, ESCAPE_HINT)
+            return QuerySyntaxError(gettext("Unexpected '%(token)s' in a range") % {"token": token.image},
+                                    token.start,
+                                    gettext("Write a range as [from TO to] or {from TO to}; use * for an "
+                                            "open end."))
+        return QuerySyntaxError(gettext("Unexpected '%(token)s'") % {"token": token.image}, token.start, ESCAPE_HINT)
 
     def query(self, field: SearchField | None) -> q.Node | None:
         """Query := Modifiers Clause (Conjunction Modifiers Clause)*"""
@@ -174,9 +182,10 @@ class _Parser:
     def enter_group(self, lparen: Token) -> None:
         self.group_depth += 1
         if self.group_depth > MAX_GROUP_DEPTH:
-            raise QuerySyntaxError(f"Groups nested more than {MAX_GROUP_DEPTH} deep", lparen.start,
-                                   "Use fewer levels of parentheses, or escape a "
-                                   "parenthesis as \\( to search for it.")
+            raise QuerySyntaxError(gettext("Groups nested more than %(limit)d deep") % {"limit": MAX_GROUP_DEPTH},
+                                   lparen.start,
+                                   gettext("Use fewer levels of parentheses, or escape a "
+                                           "parenthesis as \\( to search for it."))
 
     def resolve_field(self, token: Token) -> SearchField | None:
         if token.kind == "STAR":
@@ -185,9 +194,10 @@ class _Parser:
         found = FIELDS.get(name) or FIELDS.get(name.replace("_", ""))
         if found is None:
             valid = ", ".join(FIELDS)
-            raise QuerySyntaxError(f"Unknown field '{name}'. Valid fields: {valid}", token.start,
-                                   "Use one of the valid fields, or escape the colon as \\: "
-                                   "(or quote the text) to search for text containing ':'.")
+            raise QuerySyntaxError(gettext("Unknown field '%(name)s'. Valid fields: %(valid)s")
+                                   % {"name": name, "valid": valid}, token.start,
+                                   gettext("Use one of the valid fields, or escape the colon as \\: "
+                                           "(or quote the text) to search for text containing ':'."))
         return found
 
     def term(self, field: SearchField | None) -> q.Node | None:
@@ -341,11 +351,11 @@ def _fuzzy_edits(slop: Token, text: str) -> int:
     except ValueError:
         pass
     if similarity < 0:
-        raise QuerySyntaxError("A fuzzy edit distance cannot be negative", slop.start,
-                               "Write term~, term~1 or term~2.")
+        raise QuerySyntaxError(gettext("A fuzzy edit distance cannot be negative"), slop.start,
+                               gettext("Write term~, term~1 or term~2."))
     if similarity >= 1 and similarity != int(similarity):
-        raise QuerySyntaxError("Fractional edit distances are not allowed", slop.start,
-                               "Write term~, term~1 or term~2.")
+        raise QuerySyntaxError(gettext("Fractional edit distances are not allowed"), slop.start,
+                               gettext("Write term~, term~1 or term~2."))
     if similarity >= 1:
         return min(int(similarity), MAX_FUZZY_EDITS)
     if similarity == 0:
@@ -362,8 +372,8 @@ def _wildcard_query(field: SearchField, image: str, start: int) -> q.Node:
         char = image[index]
         if char == "\\":
             if index + 1 >= len(image):
-                raise QuerySyntaxError("A term cannot end with an escape character", start + index,
-                                       "Escape a backslash itself as \\\\.")
+                raise QuerySyntaxError(gettext("A term cannot end with an escape character"), start + index,
+                                       gettext("Escape a backslash itself as \\\\."))
             literal.append(discard_escapes(image[index:index + 6] if image[index + 1] == "u"
                                            else image[index:index + 2], start + index))
             index += 6 if image[index + 1] == "u" else 2
@@ -404,9 +414,10 @@ def _date_bound(value: str | None, inclusive: bool, *, upper: bool,
         return None, inclusive
     value = value.strip()
     if not _DATE.fullmatch(value):
-        raise QuerySyntaxError(f"'{value}' is not a date", token.start,
-                               "Write dates as YYYY-MM-DD (or YYYY-MM, YYYY), for example "
-                               "created:[2024-01-01 TO 2024-06-30].")
+        raise QuerySyntaxError(gettext("'%(value)s' is not a date") % {"value": value}, token.start,
+                               gettext("Write dates as YYYY-MM-DD (or YYYY-MM, YYYY), for example "
+                                       "created:[2024-01-01 TO 2024-06-30]."))
+
     whole_day = len(value) == 10
     if whole_day:
         return value, inclusive
