@@ -11,6 +11,7 @@ from activation.models import ProvisioningProfile, SmsMessage
 from activation.services import activation_send_sms
 from console.audit import Actor
 from console.models import ServiceSettings
+from tests.accessibility.axe import axe_violations
 from tests.conftest import DESKTOP, PHONE, log_in, make_account, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,8 +124,9 @@ def test_every_sortable_heading_shows_that_it_sorts_and_which_way(browser_page, 
     assert page.locator("table.table-accounts tbody tr a").first.inner_text() == "3902000000000049"
 
 
-def test_the_operator_chooses_the_columns_and_a_compact_density_and_the_browser_remembers_both(browser_page, personas, crowded_group):
-    page = browser_page(DESKTOP)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_operator_chooses_the_columns_and_a_compact_density_and_the_browser_remembers_both(browser_page, personas, crowded_group, scheme):
+    page = browser_page(DESKTOP, color_scheme=scheme, bypass_csp=True)  # axe's script needs the CSP bypassed
     log_in(page, personas.operator.username)
     page.goto(f"/accounts/group/{crowded_group.pk}/")
     owner_cells = page.locator("table.table-accounts td[data-col=owner]")
@@ -139,12 +141,15 @@ def test_the_operator_chooses_the_columns_and_a_compact_density_and_the_browser_
     expect(description_cells.nth(0)).to_have_text(DESCRIPTIONS[0])
     expect(description_cells.nth(0)).to_be_visible()
     assert_fits_one_line_per_row(page, "table.table-accounts", 50)
+    screenshot(page, f"lists-account_list-column_chooser-1366-{scheme}")
+    assert axe_violations(page) == []
     comfortable = max(measure(page, "table.table-accounts")["rows"])
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Compact rows").click()
     compact = max(measure(page, "table.table-accounts")["rows"])
     assert compact < comfortable - 3
-    screenshot(page, "lists-account_list-chosen_columns_compact-1366")
+    screenshot(page, f"lists-account_list-chosen_columns_compact-1366-{scheme}")
+    assert axe_violations(page) == []
 
     page.reload()
     expect(owner_cells.first).to_be_hidden()
@@ -207,3 +212,17 @@ def test_on_a_phone_a_list_shows_the_columns_that_matter_and_says_when_it_scroll
     page.goto("/activation/sms/")
     assert visible_columns(page, "table.table-sms") == ["purpose", "account", "state"]
     screenshot(page, f"lists-sms_list-phone-{scheme}")
+
+
+def test_without_javascript_a_list_shows_its_default_columns_and_the_rows_per_page(browser_page, personas, crowded_group):
+    page = browser_page(DESKTOP, java_script_enabled=False)
+    log_in(page, personas.operator.username)
+    page.goto(f"/accounts/group/{crowded_group.pk}/")
+    headings = page.locator("table.table-accounts thead th:visible")
+    expect(headings).to_have_count(10)
+    expect(page.locator("table.table-accounts thead th[data-col=caller_id]")).to_be_hidden()
+    expect(page.locator("table.table-accounts tbody td[data-col=owner]").first).to_be_visible()
+    expect(page.get_by_role("button", name="Columns")).to_be_hidden()
+    expect(page.get_by_role("button", name="Compact rows")).to_be_hidden()
+    page.get_by_role("link", name="25 rows per page").click()
+    expect(page.locator("table.table-accounts tbody tr")).to_have_count(25)
