@@ -1,13 +1,12 @@
 // Wide list tables (includes/_list_tools.html): the operator chooses the columns that show and a
-// compact density, and the browser remembers both (localStorage: the columns per operator and list,
-// the density for every list). A table wider than its box (a phone) says that it scrolls sideways.
+// compact density, and the browser remembers both (localStorage, per operator: the columns of each
+// list, one density for every list). A table wider than its box (a phone) says that it scrolls sideways.
 // Loaded right after its table, so the remembered choice applies before the page first shows.
 // Every cell names its column in data-col; the heading carries data-col-default (shown by default),
 // data-col-phone (shown by default on a phone) and, for icon headings, data-col-label. Columns
 // without data-col (the username) always show.
 (() => {
   const PHONE = window.matchMedia("(max-width: 575.98px)");
-  const DENSITY_KEY = "sipconsole.density";
 
   const remembered = (key) => {
     try { return JSON.parse(window.localStorage.getItem(key)); } catch { return null; }
@@ -37,6 +36,7 @@
     if (!table || table.dataset.listReady) return;
     table.dataset.listReady = "true";
     const storageKey = `sipconsole.columns.${tools.dataset.listTools}.${tools.dataset.listOwner}`;
+    const densityKey = `sipconsole.density.${tools.dataset.listOwner}`;
     const hint = tools.nextElementSibling?.matches("[data-scroll-hint]") ? tools.nextElementSibling : null;
     const choices = tools.querySelector("[data-column-choices]");
     const known = headingsOf(table).map((heading) => heading.dataset.col);
@@ -73,14 +73,14 @@
 
     const densityButton = tools.querySelector("[data-density-toggle]");
     const applyDensity = () => {
-      const compact = remembered(DENSITY_KEY) === "compact";
+      const compact = remembered(densityKey) === "compact";
       table.classList.toggle("table-compact", compact);
       densityButton.setAttribute("aria-pressed", String(compact));
       densityButton.classList.toggle("active", compact);
       updateScrollHint(table, hint);
     };
     densityButton.addEventListener("click", () => {
-      remember(DENSITY_KEY, table.classList.contains("table-compact") ? null : "compact");
+      remember(densityKey, table.classList.contains("table-compact") ? null : "compact");
       applyDensity();
     });
 

@@ -41,6 +41,14 @@ MEASURE = """(selector) => {
   };
 }"""
 
+# The page's cumulative layout shift so far (Chromium's layout-shift entries, none when nothing moved).
+LAYOUT_SHIFT = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => { for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value; })
+    .observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(total), 500);
+})"""
+
 
 @pytest.fixture
 def crowded_group(personas):
@@ -152,6 +160,7 @@ def test_the_operator_chooses_the_columns_and_a_compact_density_and_the_browser_
     assert axe_violations(page) == []
 
     page.reload()
+    assert page.evaluate(LAYOUT_SHIFT) < 0.01  # the remembered choice applies before the page first shows
     expect(owner_cells.first).to_be_hidden()
     expect(description_cells.first).to_be_visible()
     expect(page.get_by_role("button", name="Compact rows")).to_have_attribute("aria-pressed", "true")
