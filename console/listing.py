@@ -5,6 +5,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 200)  # the rows-per-page choices a list offers (`?page_size=`)
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,18 @@ def text_filter(request, name: str) -> str:
     return request.GET.get(name, "").replace("\x00", "").strip()
 
 
-def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE, *, ids_first: bool = False) -> Page:
-    """The page named in `?page=` (out-of-range and malformed numbers give the nearest page).
+def requested_page_size(request) -> int:
+    """The rows per page asked for in `?page_size=`: one of PAGE_SIZES, else PAGE_SIZE (a size
+    that is not offered falls back without an error)."""
+    text = request.GET.get("page_size", "")
+    return int(text) if text in {str(size) for size in PAGE_SIZES} else PAGE_SIZE
+
+
+def paginate(request, queryset: QuerySet, *, ids_first: bool = False) -> Page:
+    """The page named in `?page=` (out-of-range and malformed numbers give the nearest page), of
+    the size named in `?page_size=` (see requested_page_size).
 
     `ids_first` pages with IdsFirstPaginator: for large lists whose ordering an index holds.
     """
-    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, per_page)
+    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, requested_page_size(request))
     return paginator.get_page(request.GET.get("page"))

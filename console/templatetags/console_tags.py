@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext
 
 from console.audit import action_label
+from console.listing import PAGE_SIZES
 from console.models import AuditEntry
 
 register = template.Library()
@@ -31,6 +32,17 @@ def query_with(context, **changes) -> str:
     return query.urlencode()
 
 
+@register.simple_tag
+def page_size_choices() -> tuple[int, ...]:
+    """The rows-per-page choices a list offers (`?page_size=`, honoured by console.listing.paginate)."""
+    return PAGE_SIZES
+
+
+# The arrow after a sortable column's heading: two arrows while the column is not the sort, one
+# arrow pointing the way it sorts when it is.
+SORT_ICONS = {"": "bi-arrow-down-up", "ascending": "bi-sort-up", "descending": "bi-sort-down"}
+
+
 @register.simple_tag(takes_context=True)
 def sort_link(context, key: str, label: str) -> str:
     """A column heading that sorts by `key`, toggling the direction and showing the current one."""
@@ -40,13 +52,12 @@ def sort_link(context, key: str, label: str) -> str:
     query = context["request"].GET.copy()
     query["sort"] = target
     query.pop("page", None)
-    if current.lstrip("-") != key:
-        return format_html('<a href="?{}" class="sort-link">{}</a>', query.urlencode(), label)
+    state = "" if current.lstrip("-") != key else "descending" if descending else "ascending"
     # console.js moves data-sort-state to the column heading's aria-sort, where ARIA wants it.
-    state, arrow = ("descending", "▾") if descending else ("ascending", "▴")
     return format_html(
-        '<a href="?{}" class="sort-link sorted" data-sort-state="{}">{} <span aria-hidden="true">{}</span></a>',
-        query.urlencode(), state, label, arrow,
+        '<a href="?{}" class="sort-link{}"{}>{} <i class="bi {} sort-icon" aria-hidden="true"></i></a>',
+        query.urlencode(), " sorted" if state else "", format_html(' data-sort-state="{}"', state) if state else "",
+        label, SORT_ICONS[state],
     )
 
 

@@ -22,7 +22,7 @@ def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def test_the_account_list_shows_a_details_link_first_and_every_column(personas, operator_client):
+def test_the_account_list_links_each_username_to_its_account_and_has_every_column(personas, operator_client):
     account = make_account(personas.group, owner="Marco Rossi", caller_id='"Marco" <+390212>')
     response = operator_client.get(reverse("accounts:account_list", args=[personas.group.pk]))
     page = response.content.decode()
@@ -31,8 +31,10 @@ def test_the_account_list_shows_a_details_link_first_and_every_column(personas, 
                 "Registered", "Actions"]
     positions = [head.index(f">{heading}") for heading in headings]
     assert positions == sorted(positions)
-    row = page[page.index(reverse("accounts:account_detail", args=[account.pk])):]
-    assert row.index("Details") < row.index(account.username) < row.index("Marco Rossi")
+    detail_url = reverse("accounts:account_detail", args=[account.pk])
+    row = page[page.index(detail_url):]
+    assert f'<a href="{detail_url}" class="account-link">{account.username}</a>' in page
+    assert row.index(account.username) < row.index("Marco Rossi")
     assert "&quot;Marco&quot; &lt;+390212&gt;" in row
     assert account.virtual_number in row
     assert "Created" in row

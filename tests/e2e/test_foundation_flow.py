@@ -92,7 +92,7 @@ def test_an_administrator_runs_the_console_from_first_login_to_deleting_an_accou
     row = page.get_by_role("row", name=re.compile(username))
     assert "Created" in row.inner_text()
     _shot(page, size_name, "06-account-list")
-    row.get_by_role("link", name="Details").click()
+    row.get_by_role("link", name=username).click()
     page.wait_for_url(f"**/accounts/{account.pk}/")
     page.get_by_role("tab", name="Configuration").click()
     assert "+390612345678" in page.inner_text("#tab-configuration")
