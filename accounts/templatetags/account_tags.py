@@ -3,15 +3,13 @@ from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
 from console.templatetags.console_tags import confirm_button
 
 register = template.Library()
-
-NOT_REGISTERED = SafeString('<span class="text-muted registration-indicator" title="Not registered">—</span>')
-
 
 @register.simple_tag
 def registration_indicator(account) -> str:
@@ -19,11 +17,11 @@ def registration_indicator(account) -> str:
     (AccountQuerySet.with_registration_state); links to the Registered clients page."""
     if getattr(account, "registered_now", False):
         return format_html(
-            '<a href="{}" class="badge text-bg-success text-decoration-none registration-indicator" title="Registered now">'
-            '<i class="bi bi-broadcast"></i> Registered</a>',
-            reverse("accounts:registration_list"),
+            '<a href="{}" class="badge text-bg-success text-decoration-none registration-indicator" title="{}">'
+            '<i class="bi bi-broadcast"></i> {}</a>',
+            reverse("accounts:registration_list"), _("Registered now"), _("Registered"),
         )
-    return NOT_REGISTERED
+    return format_html('<span class="text-muted registration-indicator" title="{}">—</span>', _("Not registered"))
 
 
 # Each lifecycle step has a colour and an icon of its own, so no two read alike; the solid green
@@ -37,29 +35,28 @@ STATUS_BADGES = {
     Account.Status.ACTIVATED: ("text-bg-primary border-primary", "bi-check-circle"),
     Account.Status.CONNECTED: ("bg-success-subtle text-success-emphasis border-success", "bi-telephone"),
 }
-ENABLED_BADGE = SafeString('<span class="badge border border-success text-success-emphasis bg-body enabled-badge">'
-                           '<i class="bi bi-toggle-on" aria-hidden="true"></i> Enabled</span>')
-DISABLED_BADGE = SafeString('<span class="badge text-bg-danger enabled-badge"><i class="bi bi-slash-circle" aria-hidden="true">'
-                            '</i> Disabled</span>')
+ENABLED_BADGE = ('<span class="badge border border-success text-success-emphasis bg-body enabled-badge">'
+                 '<i class="bi bi-toggle-on" aria-hidden="true"></i> {}</span>')
+DISABLED_BADGE = '<span class="badge text-bg-danger enabled-badge"><i class="bi bi-slash-circle" aria-hidden="true"></i> {}</span>'
 # A licence state the operator must act on, shown in the account page's header (L3).
-LICENCE_ALERTS = {"conflict": "Licence in conflict", "expired": "Licence expired"}
+LICENCE_ALERTS = {"conflict": gettext_lazy("Licence in conflict"), "expired": gettext_lazy("Licence expired")}
 
 
 @register.simple_tag
 def status_badge(account) -> str:
     """The account's last lifecycle status (A9) as a badge of its own colour and icon."""
     classes, icon = STATUS_BADGES[account.status]
-    return format_html('<span class="badge border status-badge status-{} {}" title="Last status">'
+    return format_html('<span class="badge border status-badge status-{} {}" title="{}">'
                        '<i class="bi {}" aria-hidden="true"></i> {}</span>',
-                       account.status, classes, icon, account.get_status_display())
+                       account.status, classes, _("Last status"), icon, account.get_status_display())
 
 
 @register.simple_tag
 def enabled_badge(account) -> str:
     """Enabled (outlined green) or Disabled (solid red) (A8)."""
     if account.enabled:
-        return ENABLED_BADGE
-    return DISABLED_BADGE
+        return format_html(ENABLED_BADGE, _("Enabled"))
+    return format_html(DISABLED_BADGE, _("Disabled"))
 
 
 @register.simple_tag
@@ -76,12 +73,13 @@ def licence_alert(account) -> str:
 
 def enable_confirmation(account, enabled: bool) -> dict:
     """Title, question and button of the confirmation before enabling or disabling `account` (A8)."""
+    username = account.username
     if enabled:
-        return {"title": f"Enable account {account.username}", "confirm": "Enable account",
-                "body": f"Enable account {account.username}? It can then place and receive calls again."}
-    return {"title": f"Disable account {account.username}", "confirm": "Disable account", "danger": True,
-            "body": f"Disable account {account.username}? Its calls in progress are cut, its registrations are "
-                    "dropped, and it can neither place nor receive calls until it is enabled again."}
+        return {"title": _("Enable account %(username)s") % {"username": username}, "confirm": _("Enable account"),
+                "body": _("Enable account %(username)s? It can then place and receive calls again.") % {"username": username}}
+    return {"title": _("Disable account %(username)s") % {"username": username}, "confirm": _("Disable account"), "danger": True,
+            "body": _("Disable account %(username)s? Its calls in progress are cut, its registrations are dropped, and it "
+                      "can neither place nor receive calls until it is enabled again.") % {"username": username}}
 
 
 @register.simple_tag(takes_context=True)
@@ -90,16 +88,16 @@ def enable_toggle(context, account) -> str:
     account awaiting activation, which only the customer's activation enables (A3)."""
     if account.awaits_activation:
         return format_html('<span class="btn btn-sm disabled border-0 awaits-activation">{}</span>',
-                           "Enabled when the customer activates")
+                           _("Enabled when the customer activates"))
     if account.enabled:
         url = reverse("accounts:account_disable", args=[account.pk])
         text = enable_confirmation(account, enabled=False)
         return confirm_button(action_url=url, title=text["title"], body=text["body"], confirm=text["confirm"],
-                              confirm_class="btn-danger", button="Disable account", button_class="btn-outline-danger",
+                              confirm_class="btn-danger", button=_("Disable account"), button_class="btn-outline-danger",
                               icon="bi-slash-circle")
     return format_html(
         '<form method="post" action="{}" class="d-inline"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<button class="btn btn-sm btn-outline-success" type="submit"><i class="bi bi-check-circle" aria-hidden="true"></i> '
-        'Enable account</button></form>',
-        reverse("accounts:account_enable", args=[account.pk]), get_token(context["request"]),
+        '{}</button></form>',
+        reverse("accounts:account_enable", args=[account.pk]), get_token(context["request"]), _("Enable account"),
     )

@@ -2,6 +2,8 @@
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
 from activation.services import sms_number_refusal, sms_service_refusal
@@ -12,11 +14,12 @@ from console.templatetags.console_tags import confirm_button
 register = template.Library()
 
 SMS_ACTIONS = (
-    ("activation:sms_send_installation", "Send installation SMS", "bi-download",
-     "The installation SMS goes to {number}. This must be a real mobile number: the customer opens the link on that phone."),
-    ("activation:sms_send_activation", "Send activation SMS", "bi-phone",
-     "The activation SMS goes to {number}. This must be a real mobile number: the customer opens the link on that phone, "
-     "where the app is installed."),
+    ("activation:sms_send_installation", gettext_lazy("Send installation SMS"), "bi-download",
+     gettext_lazy("The installation SMS goes to %(number)s. This must be a real mobile number: the customer opens the link "
+                  "on that phone.")),
+    ("activation:sms_send_activation", gettext_lazy("Send activation SMS"), "bi-phone",
+     gettext_lazy("The activation SMS goes to %(number)s. This must be a real mobile number: the customer opens the link "
+                  "on that phone, where the app is installed.")),
 )
 
 
@@ -35,7 +38,7 @@ def sms_buttons(context, account: Account, back_to: str, compact: bool = False) 
     buttons = []
     for url_name, label, icon, body in SMS_ACTIONS:
         url = f"{reverse(url_name, args=[account.pk])}?next={back_to}"
-        options = {"body": body.format(number=account.virtual_number), "confirm": label}
+        options = {"body": body % {"number": account.virtual_number}, "confirm": label}
         if refusal:
             options = {"blocked": True, **_refusal_dialog(context, refusal, settings_problem=bool(service_refusal))}
         buttons.append((confirm_button(
@@ -60,5 +63,5 @@ def _refusal_dialog(context, refusal: str, settings_problem: bool) -> dict:
     if not settings_problem:
         return {"body": refusal, "confirm": ""}
     if context["user"].is_administrator:
-        return {"body": refusal, "confirm": "Open the Services page", "confirm_url": reverse("services")}
-    return {"body": f"{refusal} Only an Administrator can do that: ask one.", "confirm": ""}
+        return {"body": refusal, "confirm": _("Open the Services page"), "confirm_url": reverse("services")}
+    return {"body": _("%(refusal)s Only an Administrator can do that: ask one.") % {"refusal": refusal}, "confirm": ""}
