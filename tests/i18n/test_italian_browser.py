@@ -65,7 +65,7 @@ def test_an_italian_operator_s_activation_sms_and_customer_page_are_in_italian(
     console.wait_for_load_state()
     assert send_due_sms() == 1
     text = _sms_to(via_kannel, NUMBER)
-    assert text.startswith("Attiva la tua app di voce sicura: ") and "(aprilo su questo telefono" in text
+    assert text.startswith("Attiva l'app di voce sicura: ") and "(aprilo su questo telefono" in text
     console.get_by_role("tab", name="Attività").click()
     screenshot(console, "i18n-it-account-1366x900")
     _assert_nothing_overflows(console)

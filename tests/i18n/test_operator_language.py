@@ -78,7 +78,7 @@ def test_the_sms_is_written_in_the_language_of_the_account_s_profile(personas, s
     account = make_account(personas.group, number="+393330000001")
     send_and_deliver(account, "installation")
     sms = SmsMessage.objects.get(account=account)
-    assert (sms.language, sms.text) == ("it", "Installa la tua app di voce sicura: https://voice.example.net/i/…")
+    assert (sms.language, sms.text) == ("it", "Installa l'app di voce sicura: https://voice.example.net/i/…")
 
 
 def test_without_a_profile_of_its_own_the_sms_follows_the_system_default_profile(personas, services_row, profile):
@@ -86,7 +86,7 @@ def test_without_a_profile_of_its_own_the_sms_follows_the_system_default_profile
     profile.save()
     account = make_account(personas.group, number="+393330000002")
     send_and_deliver(account, "activation")
-    assert SmsMessage.objects.get(account=account).text.startswith("Attiva la tua app di voce sicura: ")
+    assert SmsMessage.objects.get(account=account).text.startswith("Attiva l'app di voce sicura: ")
     profile.sms_language = "en-gb"
     profile.save()
     send_and_deliver(account, "installation")
