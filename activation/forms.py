@@ -10,7 +10,7 @@ from console.form_fields import SpecificErrors
 
 PROFILE_FIELDS = [
     "name", "sip_host", "sip_port", "transport", "support_phone", "support_email", "client_logging",
-    "readonly_settings", "oem_licence_code", "ios_download_url", "android_download_url", "is_default",
+    "readonly_settings", "oem_licence_code", "ios_download_url", "android_download_url", "sms_language", "is_default",
 ]
 
 
@@ -33,6 +33,11 @@ class ProfileForm(SpecificErrors, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["is_default"].initial = self.instance.is_default
+        # A post without the field (a script written before it existed) keeps the stored language.
+        self.fields["sms_language"].required = False
+
+    def clean_sms_language(self) -> str:
+        return self.cleaned_data["sms_language"] or self.instance.sms_language
 
 
 class WizardForm(SpecificErrors, forms.Form):

@@ -1,4 +1,5 @@
 """Provisioning profiles: the settings template a client receives at activation."""
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext
@@ -45,6 +46,10 @@ class ProvisioningProfile(models.Model):
     ios_download_url = models.URLField(_("iOS download address"), blank=True, default="")
     android_download_url = models.URLField(_("Android download address"), blank=True, default="")
     is_default = models.BooleanField(_("system default"), default=False)
+    sms_language = models.CharField(
+        _("SMS language"), max_length=16, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the installation and activation SMS of this profile's accounts."),
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,6 +162,7 @@ class SmsMessage(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     recipient = models.CharField(max_length=21)
     text = models.CharField(max_length=480)
+    language = models.CharField(max_length=16, blank=True, default="")  # of `text`; empty: LANGUAGE_CODE
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     backend = models.CharField(max_length=16, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)

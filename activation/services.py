@@ -51,6 +51,12 @@ def profile_for(account: Account) -> ProvisioningProfile | None:
     return account.effective_profile or default_profile()
 
 
+def sms_language_of(account: Account, default: ProvisioningProfile | None) -> str:
+    """The language of the account's SMS: its profile's (own, group's, else `default`, the system default)."""
+    profile = account.effective_profile or default
+    return profile.sms_language if profile else settings.LANGUAGE_CODE
+
+
 def _ensure_profile_name_free(name: str, exclude_pk: int | None = None) -> None:
     clash = ProvisioningProfile.objects.filter(name__iexact=name)
     if exclude_pk is not None:
@@ -231,11 +237,14 @@ def accounts_send_sms(*, actor: Actor, account_ids: Iterable[int], purpose: str,
 def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, config: SmsConfig, reason: str = "") -> list[SmsMessage]:
     """The outbox rows of `accounts`' SMS of `purpose`, with an audit entry each (accounts checked by the caller)."""
     now = timezone.now()
-    text = masked_sms_text(purpose, config.public_base_url)
+    default = default_profile()
+    languages = {account.pk: sms_language_of(account, default) for account in accounts}
+    texts = {language: masked_sms_text(purpose, config.public_base_url, language) for language in set(languages.values())}
     messages = SmsMessage.objects.bulk_create([
         SmsMessage(
             account=account, group_id=account.group_id, account_username=account.username, purpose=purpose,
-            recipient=account.virtual_number, text=text, requested_by=actor.label, created_at=now, next_attempt_at=now,
+            recipient=account.virtual_number, text=texts[languages[account.pk]], language=languages[account.pk],
+            requested_by=actor.label, created_at=now, next_attempt_at=now,
         )
         for account in accounts
     ])

@@ -73,7 +73,7 @@ def installation_page(request, token: str):
     return _installation_page(request, token, detect_platform(request), profile_for(link.account))
 
 
-PLATFORMS = {"ios": ("iPhone", _("an iPhone")), "android": ("Android", _("an Android phone"))}
+PLATFORMS = {"ios": "iPhone", "android": "Android"}  # product names: the same in every language
 
 
 def _installation_page(request, token: str, platform: str, profile, status: int = 200) -> HttpResponse:
@@ -81,12 +81,12 @@ def _installation_page(request, token: str, platform: str, profile, status: int 
     devices), only where the profile has that platform's address, and the other platform's as
     a link for a phone that was taken for what it is not."""
     urls = {"ios": profile.ios_download_url, "android": profile.android_download_url} if profile else {}
-    choices = [{"platform": key, "label": label} for key, (label, _) in PLATFORMS.items() if urls.get(key)]
+    choices = [{"platform": key, "label": label} for key, label in PLATFORMS.items() if urls.get(key)]
     offered = [choice for choice in choices if platform in ("other", choice["platform"])]
     others = [choice for choice in choices if platform not in ("other", choice["platform"])]
     return render(request, "activation/installation_page.html", {
         "token": token, "platform": platform, "profile": profile, "offered": offered,
-        "other_choice": others[0] if others else None, "platform_article": PLATFORMS.get(platform, ("", ""))[1],
+        "other_choice": others[0] if others else None,
     }, status=status)
 
 

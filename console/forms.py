@@ -1,5 +1,6 @@
 """Forms of the console's own pages: login, password, operators, services."""
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,9 @@ class OperatorForm(SpecificErrors, forms.Form):
         help_text=_("Operators and Auditors see only these groups; Administrators see all."),
     )
     is_active = forms.BooleanField(label=_("Active (may log in)"), required=False, initial=True)
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("The browser's language")), *settings.LANGUAGES],
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
@@ -14,6 +15,21 @@ from console.sessions import client_ip, record_login_attempt
 from console.signin import MUST_ENROL_KEY
 
 PUBLIC_PATH_PREFIXES = ("/static/", "/i/", "/a/", "/client/", "/healthz")
+
+
+class OperatorLanguageMiddleware:
+    """Speaks the language the operator chose (saved with the operator); without a choice, the
+    browser's (LocaleMiddleware). The customer pages and the client web service always follow the
+    caller's Accept-Language: a phone's page is the customer's, whoever opens it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(PUBLIC_PATH_PREFIXES) and request.user.is_authenticated and request.user.language:
+            translation.activate(request.user.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class OperatorSessionMiddleware:

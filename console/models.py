@@ -1,4 +1,5 @@
 """Operators, their login attempts, the audit log and the Services settings."""
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -42,6 +43,10 @@ class Operator(AbstractUser):
     must_change_password = models.BooleanField(default=False)
     current_session_key = models.CharField(max_length=64, blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, default="", choices=settings.LANGUAGES,
+        help_text=_("Empty: the browser's language."),
+    )
 
     objects = OperatorManager()
 

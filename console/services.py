@@ -2,6 +2,7 @@
 import secrets
 from binascii import unhexlify
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 from django_otp import devices_for_user
@@ -15,7 +16,7 @@ from console.models import LoginThrottle, Operator, ServiceSettings
 
 RECOVERY_CODE_COUNT = 10
 
-OPERATOR_AUDIT_EXTRA_FIELDS = ("role", "is_active", "must_change_password")
+OPERATOR_AUDIT_EXTRA_FIELDS = ("role", "is_active", "must_change_password", "language")
 
 
 def _operator_snapshot(operator: Operator, groups=None) -> dict:
@@ -31,13 +32,13 @@ def generate_one_time_password() -> str:
 
 @transaction.atomic
 def operator_create(*, actor: Actor, username: str, role: str, password: str, groups=(), email: str = "",
-                    first_name: str = "", last_name: str = "") -> Operator:
+                    first_name: str = "", last_name: str = "", language: str = "") -> Operator:
     """Create an operator who must change the given password at first login."""
     if Operator.objects.filter(username__iexact=username).exists():
         raise ServiceError(gettext("An operator named “%(username)s” already exists.") % {"username": username})
     operator = Operator.objects.create_user(
         username=username, password=password, role=role, email=email, first_name=first_name,
-        last_name=last_name, must_change_password=True,
+        last_name=last_name, language=language, must_change_password=True,
     )
     operator.account_groups.set(groups)
     audit_record(actor=actor, action="operator.create", obj=operator, after=_operator_snapshot(operator))
@@ -71,6 +72,22 @@ def operator_update(*, actor: Actor, operator_id: int, expected_version: int | N
     if groups is not None:
         operator.account_groups.set(groups)
     audit_record(actor=actor, action="operator.update", obj=operator, before=change.before, after=change.after)
+    return operator
+
+
+@transaction.atomic
+def operator_set_language(*, actor: Actor, language: str) -> Operator:
+    """Save the language the acting operator chose for the console ("": follow the browser)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ServiceError(gettext("This language is not one of the console's."))
+    operator = Operator.objects.select_for_update().get(pk=actor.operator.pk)
+    if operator.language == language:
+        return operator
+    before = {"language": operator.language}
+    operator.language = language
+    operator.version += 1
+    operator.save(update_fields=["language", "version"])
+    audit_record(actor=actor, action="operator.update", obj=operator, before=before, after={"language": language})
     return operator
 
 

@@ -62,9 +62,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (and before the common) middleware, as Django's documentation asks: the
+    # browser's Accept-Language chooses the language; the operator's own choice overrides it below.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the operator is known, so every message below is in the operator's language.
+    "console.middleware.OperatorLanguageMiddleware",
     # Before the middleware below that may answer early: every operator response passes it.
     "console.middleware.OperatorNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,6 +158,10 @@ if env_bool("BEHIND_PROXY", False):
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-gb"
+# Each language named in itself, as a language choice shows it. A third language is a line here and
+# a catalogue under locale/ (plus, for its dates, a format module under console/formats/).
+LANGUAGES = [("en-gb", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -39,7 +39,8 @@ from console.twofactor import Enrolment
 RECOVERY_CODES_KEY = "recovery_codes"
 
 
-def _safe_next(request) -> str:
+def safe_next(request) -> str:
+    """The `next` address of the request when it stays on this site, else ""."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
@@ -48,7 +49,7 @@ def _safe_next(request) -> str:
 
 def _sign_in_page(request, template: str, form, result: SignIn | None):
     """The login or code page again, saying why; 429 with Retry-After when throttled."""
-    response = render(request, template, {"form": form, "next": _safe_next(request)},
+    response = render(request, template, {"form": form, "next": safe_next(request)},
                       status=429 if result and result.retry_after else 200)
     if result and result.retry_after:
         response["Retry-After"] = str(result.retry_after)
@@ -63,9 +64,9 @@ def login_view(request):
         result = sign_in_with_password(request=request, username=form.cleaned_data["username"],
                                        password=form.cleaned_data["password"])
         if result.step is Step.LOGGED_IN:
-            return redirect(_safe_next(request) or "groups:group_list")
+            return redirect(safe_next(request) or "groups:group_list")
         if result.step is Step.CODE_NEEDED:
-            next_url = _safe_next(request)
+            next_url = safe_next(request)
             return redirect(reverse("login_code") + (f"?{urlencode({'next': next_url})}" if next_url else ""))
         form.add_error(None, result.message)
     return _sign_in_page(request, "console/login.html", form, result)
@@ -82,7 +83,7 @@ def login_code(request):
         if result.step is Step.LOGGED_IN:
             if result.message:
                 messages.warning(request, result.message)
-            return redirect(_safe_next(request) or "groups:group_list")
+            return redirect(safe_next(request) or "groups:group_list")
         if result.step is Step.START_AGAIN:
             messages.warning(request, result.message)
             return redirect("login")

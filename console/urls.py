@@ -17,6 +17,7 @@ urlpatterns = [
     path("two-factor/recovery-codes/", signin_views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password_change"),
+    path("language/", views.language_set, name="language_set"),
     path("", include("console.urls_admin")),
     path("api/v1/", include("console.api.urls")),
     path("", include("console.api.urls_pages")),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.utils import translation
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,11 +27,13 @@ from console.services import (
     generate_one_time_password,
     operator_create,
     operator_note_login,
+    operator_set_language,
     operator_set_password,
     operator_update,
     service_settings_update,
 )
 from console.sessions import record_login_attempt
+from console.signin_views import safe_next
 from console.status import service_checks
 
 
@@ -62,6 +65,20 @@ def password_change(request):
     return render(request, "console/password_change.html", {"form": form})
 
 
+@login_required
+@require_POST
+def language_set(request):
+    """The user menu's language choice: saved with the operator, then the page it was made on."""
+    try:
+        operator = operator_set_language(actor=Actor.of(request.user), language=request.POST.get("language", ""))
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        translation.activate(operator.language or translation.get_language_from_request(request))
+        messages.success(request, gettext("Language saved."))
+    return redirect(safe_next(request) or "home")
+
+
 @administrator_required
 def operator_list(request):
     page = paginate(request, Operator.objects.with_groups().with_two_factor().order_by("username"))
@@ -80,6 +97,7 @@ def operator_create_view(request):
             operator = operator_create(
                 actor=Actor.of(request.user), username=data["username"], role=data["role"], password=password,
                 groups=data["account_groups"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
+                language=data["language"],
             )
         except ServiceError as error:
             form.add_error("username", error.message)
@@ -93,7 +111,7 @@ def operator_create_view(request):
 @require_http_methods(["GET", "POST"])
 def operator_edit(request, operator_id: int):
     operator = get_object_or_404(Operator, pk=operator_id)
-    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active", "version")}
+    initial = {field: getattr(operator, field) for field in ("username", "first_name", "last_name", "email", "role", "is_active", "language", "version")}
     initial["account_groups"] = list(operator.account_groups.all())
     form = OperatorForm(request.POST or None, initial=initial)
     form.fields["username"].disabled = True
@@ -105,6 +123,7 @@ def operator_edit(request, operator_id: int):
             saved = operator_update(
                 actor=Actor.of(request.user), operator_id=operator.pk, expected_version=expected_version, groups=data["account_groups"],
                 role=data["role"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
+                language=data["language"],
             )
         except ServiceError as error:
             form.add_error(None, error.message)

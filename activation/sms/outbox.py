@@ -212,6 +212,6 @@ def _send(gateway, config: SmsConfig, sms: SmsMessage) -> SendAttempt:
         refused = SendResult(Outcome.REJECTED, error="The account was deleted before the SMS was sent.")
         return SendAttempt(sms, refused, timezone.now(), gateway.name)
     token = new_token()
-    text = sms_text(sms.purpose, config.public_base_url, token)
+    text = sms_text(sms.purpose, config.public_base_url, token, sms.language)
     result = gateway.send(Outgoing(sms.pk, sms.recipient, text, status_url(config, sms.pk)))
     return SendAttempt(sms, result, timezone.now(), gateway.name, token)

@@ -130,9 +130,11 @@ def audit_action(action: str) -> str:
 @register.filter
 def audit_actor(entry) -> str:
     """Who made the change, as the pages name them: an operator with their role ("admin
-    (Administrator)"), anyone else by name ("worker", "customer")."""
+    (Administrator)"), a command by its name, anyone else by kind in the reader's language ("Worker")."""
+    if entry.actor_kind == AuditEntry.ActorKind.COMMAND:
+        return entry.actor_label
     if entry.actor_kind != AuditEntry.ActorKind.OPERATOR:
-        return capfirst(entry.actor_label)
+        return entry.get_actor_kind_display()
     if entry.actor is None:
         return gettext("%(operator)s (operator since removed)") % {"operator": entry.actor_label}
 

@@ -1,5 +1,7 @@
 // Import job and bulk action pages: poll the progress and move the bar; reload the page when the
 // worker is done. The JSON names the state, the percentage, and rows (import) or processed of total (bulk).
+// The words come from the page, in its language: data-text-of, data-text-written, data-text-checked,
+// with {placeholders}; numbers are written the page language's way.
 (() => {
   const box = document.querySelector("[data-import-progress], [data-bulk-progress]");
   if (!box) return;
@@ -8,6 +10,8 @@
   const track = box.querySelector(".progress");
   const label = box.querySelector("[data-progress-label]");
   const rows = box.querySelector("[data-progress-rows]");
+  const number = (value) => Number(value).toLocaleString(document.documentElement.lang || undefined);
+  const words = (name, values) => box.dataset[name].replace(/\{(\w+)\}/g, (_, key) => values[key]);
 
   const show = (data) => {
     const percent = Math.max(0, Math.min(100, Number(data.percent) || 0));
@@ -16,9 +20,10 @@
     track.setAttribute("aria-valuenow", String(percent));
     label.textContent = data.state_label;
     if (data.total !== undefined) {
-      rows.textContent = `${Number(data.processed).toLocaleString()} of ${Number(data.total).toLocaleString()}`;
+      rows.textContent = words("textOf", { processed: number(data.processed), total: number(data.total) });
     } else {
-      rows.textContent = data.rows ? `${Number(data.rows).toLocaleString()} rows ${data.phase === "writing" ? "written" : "checked"}` : "";
+      const phase = data.phase === "writing" ? "textWritten" : "textChecked";
+      rows.textContent = data.rows ? words(phase, { rows: number(data.rows) }) : "";
     }
   };
 

@@ -96,7 +96,7 @@ for (const region of document.querySelectorAll(".table-responsive")) {
   if (region.scrollWidth <= region.clientWidth) continue;
   region.tabIndex = 0;
   region.setAttribute("role", "region");
-  region.setAttribute("aria-label", "Table (scrolls sideways)");
+  region.setAttribute("aria-label", document.body.dataset.textTableScrolls);
 }
 
 // The search help dialog gets its text (a <template>) when it first opens.
@@ -124,5 +124,5 @@ document.addEventListener("click", async (event) => {
     if (source.select) source.select(); else { getSelection().removeAllRanges(); getSelection().addRange(range); }
     copied = document.execCommand("copy");
   }
-  button.lastChild.textContent = copied ? " Copied" : " Press Ctrl+C to copy";
+  button.lastChild.textContent = ` ${copied ? document.body.dataset.textCopied : document.body.dataset.textCopyHint}`;
 });

@@ -12,7 +12,7 @@
     document.documentElement.setAttribute("data-bs-theme", mode());
     for (const toggle of document.querySelectorAll("[data-theme-toggle]")) {
       toggle.setAttribute("aria-pressed", String(dark));
-      toggle.title = dark ? "Dark mode is on" : "Dark mode is off";
+      toggle.title = dark ? toggle.dataset.titleOn : toggle.dataset.titleOff;  // the page's words, in its language
       toggle.querySelector("i").className = `bi ${dark ? "bi-moon-stars-fill" : "bi-moon-stars"}`;
     }
   };

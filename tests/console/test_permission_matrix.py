@@ -67,6 +67,7 @@ def _services(world: World) -> dict:
 VIEWS = [
     ViewCase("home", ANY_LOGIN, ("GET",)),
     ViewCase("password_change", ANY_LOGIN, ("GET", "POST"), post=_password_change),
+    ViewCase("language_set", ANY_LOGIN, ("POST",), post=lambda world: {"language": "it"}),
     ViewCase("groups:group_list", ANY_LOGIN, ("GET",)),
     ViewCase("groups:group_create", ADMINISTRATOR, ("GET", "POST"), post=lambda world: group_data()),
     ViewCase("groups:group_edit", ADMINISTRATOR, ("GET", "POST"), args=lambda world: [world.personas.group.pk],

@@ -193,7 +193,7 @@ PROFILE_FIELDS = [
     ("name", "Roaming EU"), ("sip_host", "sip2.example.net"), ("sip_port", 5063), ("transport", "udp"),
     ("support_phone", "+390299999999"), ("support_email", "support@example.net"), ("client_logging", False),
     ("readonly_settings", True), ("oem_licence_code", "OEM-5678"), ("ios_download_url", "https://apps.example.net/i2"),
-    ("android_download_url", "https://apps.example.net/a2"), ("is_default", True),
+    ("android_download_url", "https://apps.example.net/a2"), ("is_default", True), ("sms_language", "it"),
 ]
 
 
@@ -217,7 +217,7 @@ def test_each_profile_field_changed_alone_is_recorded_once(db, field, value):
 OPERATOR_FIELDS = [
     ("first_name", "Livia", "Olivia", "Livia"), ("last_name", "Bruni", "Neri", "Bruni"),
     ("email", "livia@example.com", "olivia@example.com", "livia@example.com"), ("role", "auditor", "operator", "auditor"),
-    ("is_active", False, True, False),
+    ("is_active", False, True, False), ("language", "it", "", "it"),
 ]
 
 

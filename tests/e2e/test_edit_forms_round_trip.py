@@ -68,7 +68,7 @@ def _changed_columns(before: dict, after: dict) -> set[str]:
 
 def _do(page, actions) -> None:
     for name, how, value in actions:
-        widget = page.locator(f"form [name='{name}']") if how != "uncheck_value" else page.locator(f"input[name='{name}'][value='{value}']")
+        widget = page.locator(f"main form [name='{name}']") if how != "uncheck_value" else page.locator(f"input[name='{name}'][value='{value}']")
         if how == "fill":
             widget.fill(value)
         elif how == "select":
@@ -223,6 +223,7 @@ def test_the_provisioning_profile_form_round_trips_and_audits_each_change(browse
             edit("ios_download_url", "fill", "https://apps.example.net/ios2", "https://apps.example.net/ios", "https://apps.example.net/ios2"),
             edit("android_download_url", "fill", "https://apps.example.net/a2", "https://apps.example.net/android", "https://apps.example.net/a2"),
             edit("is_default", "check", True, False, True),
+            edit("sms_language", "select", "it", "en-gb", "it"),
         ],
     )
     check_round_trip(browser_page, personas.administrator.username, case)
@@ -245,6 +246,7 @@ def test_the_operator_form_round_trips_and_audits_each_change(browser_page, live
             edit("role", "select", "auditor", "operator", "auditor"),
             edit("groups", "uncheck_value", str(personas.other_group.pk), ["Acme", "Globex"], ["Acme"], name="account_groups"),
             edit("is_active", "check", False, True, False),
+            edit("language", "select", "it", "", "it"),
         ],
     )
     check_round_trip(browser_page, personas.administrator.username, case)

@@ -1,7 +1,16 @@
-"""Fixtures of the language tests: compiled catalogues and a request pipeline that follows Accept-Language."""
+"""Fixtures of the language tests: compiled catalogues, and the activation tests' fixtures (Services settings,
+the default profile, Kannel), shared here."""
 from pathlib import Path
 
 import pytest
+
+from tests.activation.conftest import (  # noqa: F401
+    kannel,
+    profile,
+    services_row,
+    via_kannel,
+    wizard_account,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -13,15 +22,4 @@ def compiled_catalogues():
     catalogues = [po for directory in settings.LOCALE_PATHS for po in Path(directory).glob("*/LC_MESSAGES/django.po")]
     if any(not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
            for po in catalogues):
-        call_command("compilemessages", verbosity=0)
-
-
-@pytest.fixture
-def locale_middleware(settings):
-    """The request's language chosen from Accept-Language, as the console's settings do once they
-    include Django's LocaleMiddleware (added here when they do not yet)."""
-    locale = "django.middleware.locale.LocaleMiddleware"
-    if locale not in settings.MIDDLEWARE:
-        middleware = list(settings.MIDDLEWARE)
-        middleware.insert(middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1, locale)
-        settings.MIDDLEWARE = middleware
+        call_command("compilemessages", verbosity=0, ignore_patterns=[".venv", "node_modules"])

@@ -79,7 +79,7 @@ def _create_with_a_taken_username(personas, **headers):
     return api.post(f"/api/v1/groups/{personas.group.pk}/accounts/", body, headers=headers)
 
 
-def test_an_api_problem_follows_an_italian_accept_language(personas, locale_middleware):
+def test_an_api_problem_follows_an_italian_accept_language(personas):
     from accounts.models import Account
 
     response = _create_with_a_taken_username(personas, **{"Accept-Language": "it-IT,it;q=0.9,en;q=0.5"})
@@ -92,7 +92,7 @@ def test_an_api_problem_follows_an_italian_accept_language(personas, locale_midd
     assert Account.objects.filter(virtual_number="+390211111111").count() == 0
 
 
-def test_an_api_problem_is_in_english_without_accept_language(personas, locale_middleware):
+def test_an_api_problem_is_in_english_without_accept_language(personas):
     response = _create_with_a_taken_username(personas)
     problem = response.json()
     assert response.status_code == 400
