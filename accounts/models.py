@@ -110,6 +110,8 @@ class Account(models.Model):
             models.Index(fields=["group", "enabled", "username", "id"], name="account_group_enabled"),
             models.Index(fields=["group", "status", "username", "id"], name="account_group_status"),
             models.Index(fields=["group", "status_changed_at", "id"], name="account_group_statusdate"),
+            # The dashboard's accounts stuck at a step: those that moved within the last N days, by status.
+            models.Index(fields=["status_changed_at", "status", "group"], name="account_recent_status"),
         ]
         constraints = [
             models.CheckConstraint(
