@@ -110,3 +110,25 @@ def test_the_dashboard_reads_the_kept_counts(personas, accounts, client_for):
     response = client_for(personas.administrator).get("/", {"group": personas.group.pk})
     steps = {step.status: step.at_step for step in response.context["steps"]}
     assert response.status_code == 200 and steps[Status.CREATED] == 5 and steps[Status.CONNECTED] == 7
+
+
+def test_two_writers_changing_the_same_groups_statuses_never_wait_for_each_other(transactional_db, personas):
+    import psycopg2
+    from django.db import connection
+
+    first, second = make_account(personas.group), make_account(personas.group)
+    settings = connection.settings_dict
+    writers = [psycopg2.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"])
+               for _ in range(2)]
+    try:
+        for writer, account in zip(writers, (first, second), strict=True):
+            with writer.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")  # a wait would fail this writer instead of hanging
+                cursor.execute("UPDATE accounts_account SET status = %s WHERE id = %s", [Status.INSTALLED, account.pk])
+        for writer in writers:  # both changes were made while the other was still uncommitted
+            writer.commit()
+    finally:
+        for writer in writers:
+            writer.close()
+    assert counted() == {(personas.group.pk, Status.INSTALLED): 2}
+    assert_exact()
