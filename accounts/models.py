@@ -61,7 +61,9 @@ class Account(models.Model):
         ACTIVATED = "activated", "Activated"
         CONNECTED = "connected", "Connected"
 
-    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts")
+    # No index of its own: every list index below leads with the group, and one index fewer makes
+    # every write of an account cheaper (migration 0008).
+    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts", db_index=False)
     username = models.CharField(max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
     ha1 = models.CharField(max_length=32, editable=False)
     ha1_sha256 = models.CharField(max_length=64, editable=False)

@@ -209,6 +209,7 @@ def run_action(action: str, world: dict, args, kamailio_url: str) -> dict:
         "action": action, "accounts": batch.total, "done": batch.done, "skipped": batch.skipped, "anchor": anchor,
         "total": total, "index": outcome["index_seconds"], "rss_before": outcome["rss_before_mb"],
         "peak_rss": outcome["peak_rss_mb"], "idle_p95": idle_p95, "busy_p95": busy_p95, "busy_requests": busy_requests,
+        "load": " ".join(f"{load:.1f}" for load in os.getloadavg()),
     }
 
 
@@ -235,14 +236,14 @@ def main() -> int:
         finally:
             kamailio.stop()
     print("\n| action | accounts | done / skipped | end to end (s) | of which index sync (s) | one SQL statement (s) "
-          "| worker RSS before → peak (MB) | list p95 idle → while running (ms) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| worker RSS before → peak (MB) | list p95 idle → while running (ms) | load average at the end |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     missed = False
     for row in rows:
         index = f"{row['index']:.1f}" if row["index"] is not None else "—"
         print(f"| {row['action']} | {row['accounts']:,} | {row['done']:,} / {row['skipped']:,} | {row['total']:.1f} | {index} "
               f"| {row['anchor']:.2f} | {row['rss_before']:.0f} → {row['peak_rss']:.0f} "
-              f"| {row['idle_p95']:.0f} → {row['busy_p95']:.0f} ({row['busy_requests']} requests) |")
+              f"| {row['idle_p95']:.0f} → {row['busy_p95']:.0f} ({row['busy_requests']} requests) | {row['load']} |")
         missed |= row["total"] > GOAL_SECONDS or row["busy_p95"] > LIST_SLOWDOWN_GOAL * row["idle_p95"]
     print(f"\nGoals: each action at most {GOAL_SECONDS:.0f} s; the list's p95 while it runs at most "
           f"{LIST_SLOWDOWN_GOAL:g} x idle. {'MISSED' if missed else 'Met'}.")
