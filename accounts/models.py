@@ -62,7 +62,9 @@ class Account(models.Model):
         ACTIVATED = "activated", _("Activated")
         CONNECTED = "connected", _("Connected")
 
-    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts")
+    # No index of its own: every list index below leads with the group, and one index fewer makes
+    # every write of an account cheaper (migration 0008).
+    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts", db_index=False)
     username = models.CharField(max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
     ha1 = models.CharField(max_length=32, editable=False)
     ha1_sha256 = models.CharField(max_length=64, editable=False)
@@ -111,6 +113,8 @@ class Account(models.Model):
             models.Index(fields=["group", "enabled", "username", "id"], name="account_group_enabled"),
             models.Index(fields=["group", "status", "username", "id"], name="account_group_status"),
             models.Index(fields=["group", "status_changed_at", "id"], name="account_group_statusdate"),
+            # The dashboard's accounts stuck at a step: those that moved within the last N days, by status.
+            models.Index(fields=["status_changed_at", "status", "group"], name="account_recent_status"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -271,9 +271,10 @@ AWAITS_ACTIVATION = "created the wizard way: enabled when the customer activates
 
 def _lock_many(account_ids: Iterable[int], *related: str, prefetch: tuple[str, ...] = ()) -> tuple[dict[int, Account], Skipped]:
     """The accounts of `account_ids` that still exist, locked in id order (two callers never
-    deadlock on each other's accounts), by id; and those that no longer exist, as skipped."""
+    deadlock on each other's accounts), by id, with the `related` objects; and those that no
+    longer exist, as skipped."""
     wanted = list(account_ids)
-    locked = (Account.objects.select_for_update(of=("self",)).select_related("group", *related)
+    locked = (Account.objects.select_for_update(of=("self",)).select_related(*related)
               .prefetch_related(*prefetch).filter(pk__in=wanted).order_by("pk"))
     accounts = {account.pk: account for account in locked}
     return accounts, {pk: GONE for pk in wanted if pk not in accounts}
@@ -355,7 +356,7 @@ def accounts_move(*, actor: Actor, account_ids: Iterable[int], group, reason: st
     """Move accounts into `group` (F3). Their licence, own profile and history go with them; their
     numbers and credentials stay, so the SIP server sees no change."""
     group_hold_for_new_accounts(group.pk)
-    accounts, skipped = _lock_many(account_ids)
+    accounts, skipped = _lock_many(account_ids, "group")
     changing, entries = [], []
     for account in accounts.values():
         if account.group_id == group.pk:
@@ -383,7 +384,7 @@ def account_delete(*, actor: Actor, account_id: int) -> tuple[str, int]:
 def accounts_delete(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> Skipped:
     """Delete accounts (A7), one audit entry each with what they were; their live registrations
     are dropped at the SIP server once this commits."""
-    accounts, skipped = _lock_many(account_ids, "licence", prefetch=("access_rules",))
+    accounts, skipped = _lock_many(account_ids, "group", "licence", prefetch=("access_rules",))
     entries = []
     for account in accounts.values():
         entries.append(audit_entry(

@@ -261,6 +261,7 @@ WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
 BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 WORKER_TASKS.append("fleet.services.run_bulk_batches")
+WORKER_TASKS.append("fleet.status_counts.status_counts_fold")  # the dashboard's kept counts (PostgreSQL)
 # The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
 # rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
 # how long an Idempotency-Key's answer is kept.

@@ -89,3 +89,24 @@ class BulkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.outcome}"
+
+
+class AccountStatusCount(models.Model):
+    """Kept counts of accounts per group and lifecycle status, for the dashboard's funnel: reading
+    them costs the same at 1,000 or 1,000,000 accounts, where a GROUP BY reads every account.
+
+    On PostgreSQL, statement triggers on the accounts table (migration 0002) add one row per
+    (group, status) a statement changed, with the change in `accounts` (+ for rows in, - for rows
+    out); writers only ever insert here, so they never wait for each other. A group's count is
+    the sum of its rows; the worker folds them into one row per (group, status) now and then
+    (fleet.status_counts). Not used on SQLite, whose trial databases are small enough to count."""
+
+    group_id = models.BigIntegerField()  # no foreign key: a deleted group's rows sum to 0 and are folded away
+    status = models.CharField(max_length=24)
+    accounts = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["group_id", "status"], name="statuscount_group_status")]
+
+    def __str__(self) -> str:
+        return f"group {self.group_id} {self.status}: {self.accounts:+}"

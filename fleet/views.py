@@ -33,6 +33,13 @@ def list_url(selection: Selection) -> str:
     return f"{reverse('accounts:account_search')}?{query}"
 
 
+def _scope_group_ids(user, groups, group: Group | None):
+    """The groups of the dashboard: the one chosen, else the operator's (None: every group)."""
+    if group is not None:
+        return [group.pk]
+    return None if user.is_administrator else groups.values("pk")
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -43,10 +50,11 @@ def dashboard(request):
     accounts = Account.objects.visible_to(request.user).filter(**({"group": group} if group else {}))
     sms = SmsMessage.objects.visible_to(request.user).filter(**({"group": group} if group else {}))
     days = stuck_days(request.GET) or DEFAULT_STUCK_DAYS
-    steps = funnel(accounts, stuck_days=days)
+    group_ids = _scope_group_ids(request.user, groups, group)
+    steps = funnel(accounts, group_ids=group_ids, stuck_days=days)
     return render(request, "fleet/dashboard.html", {
         "groups": groups, "group": group, "stuck_days": days, "steps": steps, "total": steps[0].reached,
-        "stuck_steps": [step for step in steps if step.stuck], "attention": attention(accounts, sms),
+        "stuck_steps": [step for step in steps if step.stuck], "attention": attention(accounts, group_ids, sms),
         "list_url": reverse("accounts:account_list", args=[group.pk]) if group else reverse("accounts:account_search"),
     })
 

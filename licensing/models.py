@@ -48,7 +48,12 @@ class Licence(models.Model):
     last_answer_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["state"]), models.Index(fields=["valid_until"])]
+        # With the account: the dashboard counts a group's licences in conflict or expiring from
+        # the index alone.
+        indexes = [
+            models.Index(fields=["state", "account"], name="licence_state_account"),
+            models.Index(fields=["valid_until", "account"], name="licence_validuntil_account"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_edition_display()} licence of account {self.account_id}"
