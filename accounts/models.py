@@ -64,8 +64,8 @@ class Account(models.Model):
 
     # No index of its own: every list index below leads with the group, and one index fewer makes
     # every write of an account cheaper (migration 0008).
-    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="accounts", db_index=False)
-    username = models.CharField(max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
+    group = models.ForeignKey("groups.Group", verbose_name=_("group"), on_delete=models.PROTECT, related_name="accounts", db_index=False)
+    username = models.CharField(_("username"), max_length=16, unique=True, validators=[USERNAME_VALIDATOR])
     ha1 = models.CharField(max_length=32, editable=False)
     ha1_sha256 = models.CharField(max_length=64, editable=False)
     virtual_number = models.CharField(_("virtual phone number"), max_length=21, unique=True, validators=[NUMBER_VALIDATOR])
@@ -73,14 +73,14 @@ class Account(models.Model):
         _("secondary number"), max_length=21, unique=True, null=True, blank=True, validators=[NUMBER_VALIDATOR]
     )
     account_type = models.CharField(_("type"), max_length=8, choices=AccountType.choices, default=AccountType.PGSM)
-    security_model = models.CharField(max_length=16, choices=SecurityModel.choices, default=SecurityModel.END_TO_END)
+    security_model = models.CharField(_("security model"), max_length=16, choices=SecurityModel.choices, default=SecurityModel.END_TO_END)
     obfuscation = models.BooleanField(_("obfuscation mode"), default=True)
-    obfuscation_key = models.IntegerField(default=9)
+    obfuscation_key = models.IntegerField(_("obfuscation key"), default=9)
     keepalive = models.BooleanField(_("keep-alive"), default=False)
-    owner = models.CharField(max_length=100, blank=True, default="")
+    owner = models.CharField(_("owner"), max_length=100, blank=True, default="")
     caller_id = models.CharField(_("caller ID"), max_length=120, blank=True, default="")
     email = models.EmailField(_("e-mail"), blank=True, default="")
-    description = models.CharField(max_length=500, blank=True, default="")
+    description = models.CharField(_("description"), max_length=500, blank=True, default="")
     profile = models.ForeignKey(
         "activation.ProvisioningProfile",
         null=True,
@@ -89,10 +89,10 @@ class Account(models.Model):
         related_name="accounts",
         verbose_name=_("provisioning profile"),
     )
-    creation_method = models.CharField(max_length=8, choices=CreationMethod.choices, default=CreationMethod.PLAIN)
-    enabled = models.BooleanField(default=True)
+    creation_method = models.CharField(_("creation method"), max_length=8, choices=CreationMethod.choices, default=CreationMethod.PLAIN)
+    enabled = models.BooleanField(_("enabled"), default=True)
     status = models.CharField(_("last status"), max_length=24, choices=Status.choices, default=Status.CREATED)
-    status_changed_at = models.DateTimeField("last status date")
+    status_changed_at = models.DateTimeField(_("last status date"))
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +100,8 @@ class Account(models.Model):
     objects = AccountQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["username"]
         # One index per sortable column of a group's account list, holding exactly that list's
         # ORDER BY (ending with the id tie-breaker console.listing adds): a page's ids come from

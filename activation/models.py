@@ -56,6 +56,8 @@ class ProvisioningProfile(models.Model):
     objects = ProfileQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("provisioning profile")
+        verbose_name_plural = _("provisioning profiles")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

@@ -27,9 +27,9 @@ class GroupQuerySet(models.QuerySet):
 class Group(models.Model):
     """A container of accounts: a department or a customer company. Every account is in one group."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     admin_email = models.EmailField(_("admin contact (IT e-mail)"), blank=True, default="")
-    description = models.CharField(max_length=500, blank=True, default="")
+    description = models.CharField(_("description"), max_length=500, blank=True, default="")
     profile = models.ForeignKey(
         "activation.ProvisioningProfile",
         null=True,
@@ -44,6 +44,8 @@ class Group(models.Model):
     objects = GroupQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

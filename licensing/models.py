@@ -34,20 +34,22 @@ class Licence(models.Model):
         CONFLICT = "conflict", _("Conflict")
 
     account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="licence")
-    edition = models.CharField(max_length=16, choices=Edition.choices, default=Edition.PROFESSIONAL)
-    valid_until = models.DateField(null=True, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.NOT_VALIDATED)
-    device_id = models.CharField(max_length=200, blank=True, default="")
+    edition = models.CharField(_("edition"), max_length=16, choices=Edition.choices, default=Edition.PROFESSIONAL)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.NOT_VALIDATED)
+    device_id = models.CharField(_("device ID"), max_length=200, blank=True, default="")
     bound_at = models.DateTimeField(null=True, blank=True)
     conflict_device_id = models.CharField(max_length=200, blank=True, default="")
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    keys_revoked = models.BooleanField(default=False)
+    keys_revoked = models.BooleanField(_("keys revoked"), default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_answer = models.CharField(max_length=16, choices=Answer.choices, blank=True, default="")
     last_answer_device_id = models.CharField(max_length=200, blank=True, default="")
     last_answer_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
         # With the account: the dashboard counts a group's licences in conflict or expiring from
         # the index alone.
         indexes = [

@@ -100,7 +100,14 @@ def audit_label(key: str, entry) -> str:
     """The label of a key of `entry`'s before/after: its model field's name ("Caller ID"), else
     the key in words ("licence_valid_until": "Licence valid until")."""
     field = _audited_field(entry, key)
-    return capfirst(field.verbose_name) if field else key.replace("_", " ").capitalize()
+    if field:
+        return capfirst(field.verbose_name)
+    related = _related_field(entry, key)
+    if related:
+        relation = related.model._meta.verbose_name
+        return capfirst(pgettext("an audited field of a related object", "%(relation)s %(field)s")
+                        % {"relation": relation, "field": related.verbose_name})
+    return key.replace("_", " ").capitalize()
 
 
 @register.simple_tag

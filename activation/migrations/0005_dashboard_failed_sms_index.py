@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_fewer_write_indexes'),
-        ('activation', '0003_default_profile'),
+        ('activation', '0004_profile_sms_language'),
         ('groups', '0001_initial'),
     ]
 
