@@ -100,7 +100,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "console.Operator"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "groups:group_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # The longest password an operator may set is also the longest the login form takes
 # (console/passwords.py).

@@ -2,6 +2,7 @@
 Administrators' sign-in pages (second-factor reset, the two-factor policy, login throttles)."""
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -62,7 +63,7 @@ def login_view(request):
         result = sign_in_with_password(request=request, username=form.cleaned_data["username"],
                                        password=form.cleaned_data["password"])
         if result.step is Step.LOGGED_IN:
-            return redirect(_safe_next(request) or "groups:group_list")
+            return redirect(_safe_next(request) or settings.LOGIN_REDIRECT_URL)
         if result.step is Step.CODE_NEEDED:
             next_url = _safe_next(request)
             return redirect(reverse("login_code") + (f"?{urlencode({'next': next_url})}" if next_url else ""))
@@ -81,7 +82,7 @@ def login_code(request):
         if result.step is Step.LOGGED_IN:
             if result.message:
                 messages.warning(request, result.message)
-            return redirect(_safe_next(request) or "groups:group_list")
+            return redirect(_safe_next(request) or settings.LOGIN_REDIRECT_URL)
         if result.step is Step.START_AGAIN:
             messages.warning(request, result.message)
             return redirect("login")

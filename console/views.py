@@ -1,4 +1,5 @@
 """Login, password and the Administrator pages of the console itself."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -57,7 +58,7 @@ def password_change(request):
         # live session, or the single-session rule would end it at the next request.
         operator_note_login(operator=operator, session_key=request.session.session_key)
         messages.success(request, "Your password was changed.")
-        return redirect("groups:group_list")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "console/password_change.html", {"form": form})
 
 

@@ -4,6 +4,7 @@ Tests that need PostgreSQL, Chromium, Kamailio or Kannel skip with a reason when
 with REQUIRE_ALL=1 (set by .ci/run) a skipped test fails the run instead.
 """
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery-staple"
 DESKTOP = {"width": 1366, "height": 900}
+DASHBOARD_URL = re.compile(r"^https?://[^/]+/$")  # where a login lands (the home page)
 PHONE = {"width": 390, "height": 844}
 
 

@@ -20,11 +20,11 @@ def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def test_logging_in_opens_the_group_list_and_is_recorded(personas):
+def test_logging_in_opens_the_dashboard_and_is_recorded(personas):
     client = Client()
     response = _log_in(client, "oscar", REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT="TestBrowser/1.0")
-    assert response.status_code == 302 and response["Location"] == reverse("groups:group_list")
-    assert client.get(reverse("groups:group_list")).status_code == 200
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
     attempt = LoginAttempt.objects.get()
     assert (attempt.username, attempt.operator, attempt.ip_address, attempt.user_agent, attempt.outcome) == (
         "oscar", personas.operator, "192.0.2.10", "TestBrowser/1.0", LoginAttempt.Outcome.SUCCESS)
@@ -44,7 +44,7 @@ def test_login_goes_back_to_the_page_asked_for_but_never_to_another_site(persona
     response = Client().post(f"{reverse('login')}?next={target}", {"username": "oscar", "password": PASSWORD, "next": target})
     assert response["Location"] == target
     response = Client().post(reverse("login"), {"username": "oscar", "password": PASSWORD, "next": "https://evil.example/"})
-    assert response["Location"] == reverse("groups:group_list")
+    assert response["Location"] == reverse("home")
 
 
 def test_an_idle_session_expires_and_the_next_request_goes_to_the_login_page(personas):
