@@ -16,6 +16,7 @@ from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
+from activation.models import OneTimeLink
 from console.audit import (
     CHANGED,
     Actor,
@@ -319,9 +320,7 @@ def accounts_set_enabled(*, actor: Actor, account_ids: Iterable[int], enabled: b
         ))
     _save_changed(changing, {"enabled": enabled}, entries)
     if not enabled and changing:
-        from activation.services import links_retire  # activation builds on accounts, not the reverse
-
-        links_retire(account_ids=[account.pk for account in changing])
+        OneTimeLink.objects.retire_unused(account_ids=[account.pk for account in changing])
         drop_registrations_after_commit(_registered_usernames(changing))
     return skipped
 

@@ -120,16 +120,6 @@ def _require_international(number: str) -> None:
 
 
 @transaction.atomic
-def links_retire(*, account_ids: Iterable[int], purpose: str | None = None) -> int:
-    """End the unused links of these accounts, of one kind (`purpose`) or all: a disabled account
-    must not be brought back by a link sent before, and a new SMS supersedes the older one's link.
-    Call inside the transaction of the change; returns how many links ended."""
-    links = OneTimeLink.objects.filter(account_id__in=account_ids, used_at__isnull=True)
-    if purpose is not None:
-        links = links.filter(purpose=purpose)
-    return links.update(used_at=timezone.now())
-
-
 def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
     """Create a PGSM account the wizard way (A3): username and password generated, disabled until
     the customer activates it. It needs an international number and a profile: its own, the
@@ -319,7 +309,7 @@ def _links_create(attempts: Sequence[SendAttempt]) -> None:
     if not attempts:
         return
     for purpose in {attempt.sms.purpose for attempt in attempts}:
-        links_retire(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
+        OneTimeLink.objects.retire_unused(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
     latest = {(attempt.sms.account_id, attempt.sms.purpose): attempt for attempt in attempts}
     OneTimeLink.objects.bulk_create([_link(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts])
 

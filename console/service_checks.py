@@ -1,12 +1,14 @@
-"""Live checks shown on the Services page (X1): each says whether a service is reachable and what is wrong."""
+"""Live checks shown on the Services page (X1): each says whether a service is reachable and what is wrong.
+
+The console knows the apps' checks only by the dotted paths in settings.SERVICE_CHECKS (as the
+worker knows its tasks): each names a function `(ServiceSettings) -> Check`, and the page shows
+them in that order."""
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
 
-from accounts.sipserver.rpc import check_rpc
-from activation.checks import check_profiles, check_sms_gateway
 from console.models import ServiceSettings
-from licensing.checks import check_public_base_url
 
 
 @dataclass(frozen=True)
@@ -16,15 +18,11 @@ class Check:
     message: str
 
 
+def _check_function(path: str):
+    module_name, function_name = path.rsplit(".", 1)
+    return getattr(import_module(module_name), function_name)
 
 
 def service_checks(row: ServiceSettings) -> list[Check]:
     """Run every live check against the saved settings (falling back to the environment's)."""
-    public_url = row.public_base_url or settings.PUBLIC_BASE_URL
-    rpc_url = row.kamailio_rpc_url or settings.KAMAILIO_RPC_URL
-    return [
-        Check("Client web service (public base URL)", *check_public_base_url(public_url)),
-        Check("SMS gateway", *check_sms_gateway(row)),
-        Check("Kamailio JSON-RPC", *check_rpc(rpc_url)),
-        Check("Provisioning profiles", *check_profiles()),
-    ]
+    return [_check_function(path)(row) for path in settings.SERVICE_CHECKS]

@@ -251,6 +251,14 @@ WORKER_TASKS.append("accounts.search.changelog.search_changes_prune")
 BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 WORKER_TASKS.append("fleet.services.run_bulk_batches")
+
+# The Services page's live checks (X1), in the page's order: each app's function (ServiceSettings) -> Check.
+SERVICE_CHECKS: list[str] = [
+    "licensing.checks.public_base_url_service_check",
+    "activation.checks.sms_gateway_service_check",
+    "accounts.sipserver.rpc.rpc_service_check",
+    "activation.checks.profiles_service_check",
+]
 # The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
 # rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
 # how long an Idempotency-Key's answer is kept.

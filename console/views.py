@@ -22,6 +22,7 @@ from console.forms import (
 )
 from console.listing import paginate
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
+from console.service_checks import service_checks
 from console.services import (
     generate_one_time_password,
     operator_create,
@@ -31,7 +32,6 @@ from console.services import (
     service_settings_update,
 )
 from console.sessions import record_login_attempt
-from console.status import service_checks
 
 
 @require_POST

@@ -4,7 +4,10 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 
+from console.models import ServiceSettings
+from console.service_checks import Check
 from licensing import signing
 from licensing.views_public import SERVICE_NAME
 
@@ -76,3 +79,8 @@ def check_public_base_url(url: str) -> tuple[bool, str]:
         return False, f"{target} is answered by another server, not this console (a reverse proxy or web server in front?)."
     warning = " It uses plain HTTP: clients should reach the service over HTTPS." if parts.scheme == "http" else ""
     return True, f"{target} reaches this console.{warning}"
+
+
+def public_base_url_service_check(row: ServiceSettings) -> Check:
+    """The Services page's check of the client web service (settings.SERVICE_CHECKS)."""
+    return Check("Client web service (public base URL)", *check_public_base_url(row.public_base_url or settings.PUBLIC_BASE_URL))

@@ -2,12 +2,12 @@
 from django.conf import settings
 from django.db import models
 
+from groups.models import Group
+
 
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ImportJobQuerySet":
         """Jobs of the groups the operator may see (all for Administrators)."""
-        from groups.models import Group
-
         return self.filter(group__in=Group.objects.visible_to(user))
 
 
