@@ -2,7 +2,13 @@
 the writes themselves are accounts.services'."""
 from django import forms
 
-from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, parse_entries
+from accounts.access_lists import (
+    ALLOW,
+    DENY,
+    AccessEntry,
+    AccessEntryError,
+    parse_entries,
+)
 from accounts.models import NUMBER_VALIDATOR, USERNAME_VALIDATOR, Account
 from activation.models import ProvisioningProfile
 from console.form_fields import DateInput, MultilineTextField, SpecificErrors

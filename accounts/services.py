@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.access import AccessEntry
+from accounts.access_lists import AccessEntry
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
@@ -27,8 +27,8 @@ from console.audit import (
     changed_only,
     snapshot,
 )
-from console.bulk import rows_update
 from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.rows_update import rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
     UNCHANGED,

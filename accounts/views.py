@@ -6,12 +6,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
+from accounts.access_lists import AccessEntry, AccessEntryError, decide, parse_network
 from accounts.filters import filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.results import search_context, search_within
-from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
+from accounts.services import (
+    account_create,
+    account_delete,
+    account_set_enabled,
+    account_update,
+    generate_username,
+)
 from accounts.templatetags.account_tags import enable_confirmation
 from accounts.timeline import account_timeline
 from activation.models import ProvisioningProfile

@@ -16,10 +16,17 @@ from activation.sms.config import SmsConfig, sms_config
 from activation.sms.gateways import Outcome, SendResult
 from activation.sms.texts import TEST_TEXT, masked_sms_text
 from activation.tokens import token_hash
-from console.audit import Actor, audit_entry, audit_record, audit_record_many, changed_only, snapshot
-from console.bulk import rows_update
+from console.audit import (
+    Actor,
+    audit_entry,
+    audit_record,
+    audit_record_many,
+    changed_only,
+    snapshot,
+)
 from console.errors import NotAllowedError, ServiceError, StaleEditError
 from console.models import AuditEntry
+from console.rows_update import rows_update
 
 SENT_STATUS = {
     SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,

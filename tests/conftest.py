@@ -15,6 +15,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# Fixtures of several folders (Kannel and SMS settings, Kamailio and sipp), for every test.
+pytest_plugins = ["tests.fixtures.sms", "tests.fixtures.sip"]
+
 PASSWORD = "correct-horse-battery-staple"
 DESKTOP = {"width": 1366, "height": 900}
 DASHBOARD_URL = re.compile(r"^https?://[^/]+/$")  # where a login lands (the home page)

@@ -19,10 +19,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.batch.bulk import full_rows, insert, insert_returning_ids, uses_copy
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
 from accounts.batch.report import ImportReport
 from accounts.batch.rows import CleanRow, RowProblem, RowValidator
+from accounts.batch.rows_insert import (
+    full_rows,
+    insert,
+    insert_returning_ids,
+    uses_copy,
+)
 from accounts.batch.staging import Staging
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, SearchChange, StatusEvent

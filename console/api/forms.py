@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
-from accounts.access import ALLOW, AccessEntry, AccessEntryError, parse_entries
+from accounts.access_lists import ALLOW, AccessEntry, AccessEntryError, parse_entries
 
 NETWORKS_HELP = (
     "Optional: the only networks the token may be used from, one per line: address/netmask "

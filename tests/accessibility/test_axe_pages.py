@@ -8,7 +8,7 @@ from accounts.models import Account
 from activation.models import ProvisioningProfile
 from console.models import ServiceSettings
 from tests.accessibility.axe import axe_violations
-from tests.activation.conftest import send_and_deliver
+from tests.fixtures.sms import send_and_deliver
 from tests.conftest import DESKTOP, PHONE, log_in, screenshot
 from tests.console.test_permission_matrix import VIEWS, World, build_world
 

@@ -8,7 +8,7 @@ from accounts.models import Account, StatusEvent
 from activation.services import activation_send_sms
 from activation.sms.outbox import send_due_sms
 from console.audit import Actor
-from tests.activation.conftest import run_worker_capturing_tokens
+from tests.fixtures.sms import run_worker_capturing_tokens
 from tests.conftest import requires_postgresql
 
 S = Account.Status

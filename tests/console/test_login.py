@@ -1,6 +1,7 @@
 """Logging in (O1, O4): idle timeout, one live session per operator, the web sessions log.
 Throttling is in test_login_throttle.py, the code step in test_two_factor.py."""
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -8,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import LoginAttempt
+from console.models import LoginAttempt, Operator
 from tests.conftest import PASSWORD
 
 
@@ -154,3 +155,14 @@ def test_the_web_sessions_log_lists_every_attempt_and_filters_by_outcome(persona
 @pytest.mark.parametrize("persona", ["operator", "auditor"])
 def test_the_web_sessions_log_is_for_administrators_only(personas, client_for, persona):
     assert client_for(getattr(personas, persona)).get(reverse("session_log")).status_code == 403
+
+
+def test_a_superseded_session_asking_an_odd_path_is_sent_to_login_with_that_path(personas, client_for):
+    client = client_for(personas.operator)
+    Operator.objects.filter(pk=personas.operator.pk).update(current_session_key="a-newer-session")
+    client.raise_request_exception = False
+    response = client.get("/groups/%0Aa&next=//evil.example")
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.path == "/login/"
+    assert parse_qs(target.query)["next"] == ["/groups/\na&next=//evil.example"]

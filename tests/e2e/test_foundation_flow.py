@@ -12,7 +12,6 @@ from accounts.models import Account
 from console.services import first_administrator_create
 from groups.models import Group
 from tests.conftest import DASHBOARD_URL, DESKTOP, PHONE, log_in, screenshot
-from tests.console.fixtures import fast_password_hashing  # noqa: F401  (autouse)
 
 # Bootstrap icons are glyphs in the accessible name, hence names matched as "...label$".
 NEW_PASSWORD = "my-own-long-passphrase-7"

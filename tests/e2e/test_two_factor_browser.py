@@ -18,7 +18,6 @@ from tests.conftest import (
     make_operator,
     screenshot,
 )
-from tests.console.fixtures import fast_password_hashing  # noqa: F401  (autouse)
 
 
 def authenticator_code(secret: str, steps_ahead: int = 0) -> str:
