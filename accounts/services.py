@@ -27,7 +27,7 @@ from console.audit import (
     changed_only,
     snapshot,
 )
-from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.rows_update import rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
@@ -171,11 +171,7 @@ def _validate(account: Account, exclude: list[str]) -> None:
 
 def _lock_current(account_id: int, expected_version: int | None) -> Account:
     account = Account.objects.select_for_update().select_related("group").get(pk=account_id)
-    if expected_version is not None and account.version != expected_version:
-        raise StaleEditError(
-            f"Account {account.username} was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
-        )
+    require_unchanged_since(account, expected_version, f"Account {account.username}")
     return account
 
 

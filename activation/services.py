@@ -1,9 +1,10 @@
 """Writes of the activation app: provisioning profiles, wizard accounts, queueing SMS and recording
 what became of them. Each function is one transaction with its audit record (DESIGN 3).
 The customer's side (links opened, install report, Activate) is in activation/customer.py."""
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,7 @@ from console.audit import (
     changed_only,
     snapshot,
 )
-from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
 from console.rows_update import rows_update
 
@@ -78,11 +79,7 @@ def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fiel
     """Change a profile if nobody saved it since `expected_version` (a save that changes nothing
     writes nothing); the default cannot be unset here (make another profile the default instead)."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
-    if profile.version != expected_version:
-        raise StaleEditError(
-            f"Profile “{profile.name}” was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
-        )
+    require_unchanged_since(profile, expected_version, f"Profile “{profile.name}”")
     if profile.is_default and fields.get("is_default") is False:
         raise NotAllowedError("There must be a system default profile: make another profile the default instead.")
     before = snapshot(profile)
