@@ -25,7 +25,7 @@ from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.models import Group
 
@@ -74,7 +74,7 @@ def account_create_view(request, group_id: int):
                 licence_edition=form.cleaned_data["licence_edition"], licence_valid_until=form.cleaned_data["licence_valid_until"],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(request, f"Account {account.username} created and enabled.")
             return redirect("accounts:account_detail", account.pk)
@@ -125,7 +125,7 @@ def account_edit(request, account_id: int):
                 licence_valid_until=form.cleaned_data["licence_valid_until"],
             )
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
         else:
             report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=f"Account {account.username}")
             return redirect("accounts:account_detail", account.pk)
@@ -142,7 +142,7 @@ def account_set_enabled_view(request, account_id: int, enabled: bool):
     try:
         account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         if enabled:
             messages.success(request, f"Account {account.username} enabled.")

@@ -24,7 +24,7 @@ from console.access import administrator_required, get_visible_or_404, writer_re
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate, text_filter
 from console.models import ServiceSettings
 from groups.models import Group
@@ -54,7 +54,7 @@ def profile_create_view(request):
         try:
             profile = profile_create(actor=Actor.of(request.user), fields=fields)
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(request, f"Profile “{profile.name}” created.")
             return redirect("activation:profile_list")
@@ -74,7 +74,7 @@ def profile_edit(request, profile_id: int):
                 expected_version=form.cleaned_data["version"] or 0, fields=fields,
             )
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
             return redirect("activation:profile_edit", profile.pk)
         report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=f"Profile “{saved.name}”")
         return redirect("activation:profile_list")
@@ -93,7 +93,7 @@ def profile_delete_view(request, profile_id: int):
     try:
         name = profile_delete(actor=Actor.of(request.user), profile_id=profile.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.warning(request, f"Profile “{name}” deleted.")
     return redirect("activation:profile_list")
@@ -108,7 +108,7 @@ def account_wizard(request, group_id: int):
         try:
             account = account_create_wizard(actor=Actor.of(request.user), group=group, fields=form.cleaned_data)
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(
                 request, f"Account {account.username} created the wizard way. It stays disabled until the customer "
@@ -132,7 +132,7 @@ def sms_send(request, account_id: int, purpose: str):
     try:
         sms = activation_send_sms(actor=Actor.of(request.user), account_id=account.pk, purpose=purpose)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, f"{label} for account {account.username} queued to {sms.recipient}.")
     return redirect(_back_to(request, account))
@@ -173,7 +173,7 @@ def sms_test(request):
     try:
         sms = sms_send_test(actor=Actor.of(request.user), recipient=form.cleaned_data["recipient"])
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, f"Test SMS #{sms.pk} queued for {sms.recipient}: follow it in the SMS log.")
     return redirect("services")

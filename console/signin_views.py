@@ -16,6 +16,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from console.forms import CodeForm, EnrolCodeForm, LoginForm, SignInPolicyForm
 from console.listing import paginate
 from console.models import Operator
@@ -101,7 +102,7 @@ def two_factor(request):
             codes = two_factor_enrol(actor=Actor.of(request.user), operator_id=request.user.pk,
                                      key=enrolment.key, code=form.cleaned_data["code"])
         except ServiceError as error:
-            form.add_error("code", error.message)
+            report_refusal(request, error, form, field="code")
         else:
             enrolment.finish(request)
             request.session.pop(MUST_ENROL_KEY, None)
@@ -134,7 +135,7 @@ def operator_reset_two_factor(request, operator_id: int):
     try:
         two_factor_reset(actor=Actor.of(request.user), operator_id=operator.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, f"The second factor of {operator.username} was reset.")
     return redirect("operator_list")

@@ -12,7 +12,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_secret, report_update
+from console.feedback import report_refusal, report_secret, report_update
 from console.forms import (
     AuditFilterForm,
     OperatorForm,
@@ -82,7 +82,7 @@ def operator_create_view(request):
                 groups=data["account_groups"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
             )
         except ServiceError as error:
-            form.add_error("username", error.message)
+            report_refusal(request, error, form, field="username")
         else:
             report_secret(request, f"Operator {operator.username} created. One-time password (shown once):", password)
             return redirect("operator_list")
@@ -107,7 +107,7 @@ def operator_edit(request, operator_id: int):
                 role=data["role"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"], is_active=data["is_active"],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             report_update(request, saved=saved, expected_version=expected_version, subject=f"Operator {operator.username}")
             return redirect("operator_list")
@@ -160,7 +160,7 @@ def services(request):
         try:
             saved = service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
         else:
             report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject="Services settings")
         return redirect("services")

@@ -67,8 +67,8 @@ def test_sms_are_refused_to_snom_accounts_and_to_national_numbers(personas, serv
 
 
 def test_a_newer_sms_link_replaces_the_older_unused_one(wizard_account):
-    from tests.fixtures.sms import send_and_deliver
     from activation.customer import LinkState, link_lookup
+    from tests.fixtures.sms import send_and_deliver
 
     first = send_and_deliver(wizard_account, "activation")
     second = send_and_deliver(wizard_account, "activation")
