@@ -28,6 +28,7 @@ from console.audit import (
     snapshot,
 )
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
+from console.models import AuditEntry
 from console.rows_update import rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
@@ -69,6 +70,17 @@ def account_audit_snapshot(account: Account) -> dict[str, Any]:
     values = _account_values(account, list(account.access_rules.all()))
     licence = getattr(account, "licence", None)
     return {**values, **(licence_terms(licence) if licence is not None else {})}
+
+
+def account_creation_entry(
+    *, actor: Actor, account: Account, rules: Sequence[AccessRule], licence, message: str = ""
+) -> AuditEntry:
+    """The `account.create` audit entry of a new account, its access rules and licence (unsaved):
+    the one row builder of `account_create` and of the batch import, so both record the same."""
+    return audit_entry(
+        actor=actor, action="account.create", obj=account, account_id=account.pk, group_id=account.group_id,
+        after={**_account_values(account, rules), **licence_terms(licence)}, message=message,
+    )
 
 
 def _access_rule_rows(account: Account, rules: Iterable[AccessEntry]) -> list[AccessRule]:
@@ -138,13 +150,11 @@ def account_create(
         account.caller_id = account.virtual_number
     _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile"])
     _save_new(account)
-    _replace_access_rules(account, _access_rule_rows(account, access_rules))
-    licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
+    rules = _access_rule_rows(account, access_rules)
+    _replace_access_rules(account, rules)
+    licence = licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
     StatusEvent.objects.create(account=account, status=Account.Status.CREATED, at=now, cause=f"created the {creation_method} way")
-    audit_record(
-        actor=actor, action="account.create", obj=account, account_id=account.pk, group_id=group.pk,
-        after=account_audit_snapshot(account),
-    )
+    audit_record_many([account_creation_entry(actor=actor, account=account, rules=rules, licence=licence)])
     record_account_change(account.pk)
     return account
 
