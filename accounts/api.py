@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.response import Response
 
-from accounts.access import ALLOW, DENY
+from accounts.access_lists import ALLOW, DENY
 from accounts.batch.export import export_response
 from accounts.batch.forms import ImportUploadForm
 from accounts.batch.importer import ImportOptions

@@ -5,7 +5,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, parse_entries
+from accounts.access_lists import (
+    ALLOW,
+    DENY,
+    AccessEntry,
+    AccessEntryError,
+    parse_entries,
+)
 from accounts.models import NUMBER_VALIDATOR, USERNAME_VALIDATOR, Account
 from activation.models import ProvisioningProfile
 from console.form_fields import DateInput, MultilineTextField, SpecificErrors

@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.batch.models import ImportJob  # noqa: F401  (the batch import's model, registered with this app)
+
 USERNAME_VALIDATOR = RegexValidator(r"^[0-9]{6,16}$", _("A username is 6 to 16 digits."))
 NUMBER_VALIDATOR = RegexValidator(
     r"^\+?[0-9]{3,20}$", _("A phone number is digits, optionally after a leading + (international format).")
@@ -207,6 +209,3 @@ class SearchLogCheckpoint(models.Model):
     taken_at = models.DateTimeField()
     position = models.JSONField()
     pruned = models.BooleanField(default=False)
-
-
-from accounts.batch.models import ImportJob  # noqa: E402,F401  (batch import jobs; model in accounts/batch)

@@ -12,11 +12,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.access import AccessEntry
+from accounts.access_lists import AccessEntry
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_change, record_account_changes
 from accounts.sipserver.control import drop_registrations_after_commit
+from activation.models import OneTimeLink
 from console.audit import (
     CHANGED,
     Actor,
@@ -28,8 +29,9 @@ from console.audit import (
     in_console_language,
     snapshot,
 )
-from console.bulk import rows_update
-from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, require_unchanged_since
+from console.models import AuditEntry
+from console.rows_update import rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
     UNCHANGED,
@@ -70,6 +72,17 @@ def account_audit_snapshot(account: Account) -> dict[str, Any]:
     values = _account_values(account, list(account.access_rules.all()))
     licence = getattr(account, "licence", None)
     return {**values, **(licence_terms(licence) if licence is not None else {})}
+
+
+def account_creation_entry(
+    *, actor: Actor, account: Account, rules: Sequence[AccessRule], licence, message: str = ""
+) -> AuditEntry:
+    """The `account.create` audit entry of a new account, its access rules and licence (unsaved):
+    the one row builder of `account_create` and of the batch import, so both record the same."""
+    return audit_entry(
+        actor=actor, action="account.create", obj=account, account_id=account.pk, group_id=account.group_id,
+        after={**_account_values(account, rules), **licence_terms(licence)}, message=message,
+    )
 
 
 def _access_rule_rows(account: Account, rules: Iterable[AccessEntry]) -> list[AccessRule]:
@@ -139,13 +152,11 @@ def account_create(
         account.caller_id = account.virtual_number
     _validate(account, exclude=["ha1", "ha1_sha256", "group", "profile"])
     _save_new(account)
-    _replace_access_rules(account, _access_rule_rows(account, access_rules))
-    licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
+    rules = _access_rule_rows(account, access_rules)
+    _replace_access_rules(account, rules)
+    licence = licence_create(account=account, edition=licence_edition, valid_until=licence_valid_until)
     StatusEvent.objects.create(account=account, status=Account.Status.CREATED, at=now, cause=f"created the {creation_method} way")
-    audit_record(
-        actor=actor, action="account.create", obj=account, account_id=account.pk, group_id=group.pk,
-        after=account_audit_snapshot(account),
-    )
+    audit_record_many([account_creation_entry(actor=actor, account=account, rules=rules, licence=licence)])
     record_account_change(account.pk)
     return account
 
@@ -172,11 +183,7 @@ def _validate(account: Account, exclude: list[str]) -> None:
 
 def _lock_current(account_id: int, expected_version: int | None) -> Account:
     account = Account.objects.select_for_update().select_related("group").get(pk=account_id)
-    if expected_version is not None and account.version != expected_version:
-        raise StaleEditError(gettext(
-            "Account %(username)s was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
-        ) % {"username": account.username})
+    require_unchanged_since(account, expected_version, gettext("Account %(username)s") % {"username": account.username})
     return account
 
 
@@ -324,9 +331,7 @@ def accounts_set_enabled(*, actor: Actor, account_ids: Iterable[int], enabled: b
         ))
     _save_changed(changing, {"enabled": enabled}, entries)
     if not enabled and changing:
-        from activation.services import links_retire  # activation builds on accounts, not the reverse
-
-        links_retire(account_ids=[account.pk for account in changing])
+        OneTimeLink.objects.retire_unused(account_ids=[account.pk for account in changing])
         drop_registrations_after_commit(_registered_usernames(changing))
     return skipped
 

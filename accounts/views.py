@@ -7,12 +7,18 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import AccessEntry, AccessEntryError, decide, parse_network
+from accounts.access_lists import AccessEntry, AccessEntryError, decide, parse_network
 from accounts.filters import filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
 from accounts.models import Account
 from accounts.search.results import search_context, search_within
-from accounts.services import account_create, account_delete, account_set_enabled, account_update, generate_username
+from accounts.services import (
+    account_create,
+    account_delete,
+    account_set_enabled,
+    account_update,
+    generate_username,
+)
 from accounts.templatetags.account_tags import enable_confirmation
 from accounts.timeline import account_timeline
 from activation.models import ProvisioningProfile
@@ -20,7 +26,7 @@ from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.models import Group
 
@@ -69,7 +75,7 @@ def account_create_view(request, group_id: int):
                 licence_edition=form.cleaned_data["licence_edition"], licence_valid_until=form.cleaned_data["licence_valid_until"],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(request, gettext("Account %(username)s created and enabled.") % {"username": account.username})
             return redirect("accounts:account_detail", account.pk)
@@ -120,7 +126,7 @@ def account_edit(request, account_id: int):
                 licence_valid_until=form.cleaned_data["licence_valid_until"],
             )
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
         else:
             report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=gettext("Account %(username)s") % {"username": account.username})
             return redirect("accounts:account_detail", account.pk)
@@ -137,7 +143,7 @@ def account_set_enabled_view(request, account_id: int, enabled: bool):
     try:
         account_set_enabled(actor=Actor.of(request.user), account_id=account.pk, enabled=enabled)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         if enabled:
             messages.success(request, gettext("Account %(username)s enabled.") % {"username": account.username})

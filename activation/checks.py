@@ -7,6 +7,7 @@ from activation.models import ProvisioningProfile
 from activation.sms.config import sms_config
 from activation.sms.gateways import kannel_sendsms_url
 from console.models import ServiceSettings
+from console.service_checks import Check
 
 CHECK_TIMEOUT = 3.0
 
@@ -57,3 +58,13 @@ def check_profiles() -> tuple[bool, str]:
         return True, gettext("Every profile has both download addresses and a customer-service contact.")
     return False, gettext("The installation page offers no download where an address is missing, and no help without "
                           "a contact. %(gaps)s.") % {"gaps": "; ".join(gaps)}
+
+
+def sms_gateway_service_check(row: ServiceSettings) -> Check:
+    """The Services page's check of the SMS gateway (settings.SERVICE_CHECKS)."""
+    return Check(gettext("SMS gateway"), *check_sms_gateway(row))
+
+
+def profiles_service_check(row: ServiceSettings) -> Check:
+    """The Services page's check of the provisioning profiles (settings.SERVICE_CHECKS)."""
+    return Check(gettext("Provisioning profiles"), *check_profiles())

@@ -1,7 +1,10 @@
 """Provisioning profiles: the settings template a client receives at activation."""
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +93,15 @@ class OneTimeLinkQuerySet(models.QuerySet):
         from activation.tokens import token_hash
 
         return self.filter(token_hash=token_hash(token))
+
+    def retire_unused(self, *, account_ids: Iterable[int], purpose: str | None = None) -> int:
+        """End the unused links of these accounts, of one kind (`purpose`) or all: a disabled account
+        must not be brought back by a link sent before, and a new SMS supersedes the older one's link.
+        Call inside the transaction of the change; returns how many links ended."""
+        links = self.filter(account_id__in=account_ids, used_at__isnull=True)
+        if purpose is not None:
+            links = links.filter(purpose=purpose)
+        return links.update(used_at=timezone.now())
 
 
 class OneTimeLink(models.Model):

@@ -1,9 +1,10 @@
 """Writes of the activation app: provisioning profiles, wizard accounts, queueing SMS and recording
 what became of them. Each function is one transaction with its audit record (DESIGN 3).
 The customer's side (links opened, install report, Activate) is in activation/customer.py."""
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -26,9 +27,9 @@ from console.audit import (
     in_console_language,
     snapshot,
 )
-from console.bulk import rows_update
-from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
+from console.rows_update import rows_update
 
 SENT_STATUS = {
     SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,
@@ -86,11 +87,7 @@ def profile_update(*, actor: Actor, profile_id: int, expected_version: int, fiel
     """Change a profile if nobody saved it since `expected_version` (a save that changes nothing
     writes nothing); the default cannot be unset here (make another profile the default instead)."""
     profile = ProvisioningProfile.objects.select_for_update().get(pk=profile_id)
-    if profile.version != expected_version:
-        raise StaleEditError(gettext(
-            "Profile “%(name)s” was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again."
-        ) % {"name": profile.name})
+    require_unchanged_since(profile, expected_version, gettext("Profile “%(name)s”") % {"name": profile.name})
     if profile.is_default and fields.get("is_default") is False:
         raise NotAllowedError(gettext("There must be a system default profile: make another profile the default instead."))
     before = snapshot(profile)
@@ -139,16 +136,6 @@ def _require_international(number: str) -> None:
 
 
 @transaction.atomic
-def links_retire(*, account_ids: Iterable[int], purpose: str | None = None) -> int:
-    """End the unused links of these accounts, of one kind (`purpose`) or all: a disabled account
-    must not be brought back by a link sent before, and a new SMS supersedes the older one's link.
-    Call inside the transaction of the change; returns how many links ended."""
-    links = OneTimeLink.objects.filter(account_id__in=account_ids, used_at__isnull=True)
-    if purpose is not None:
-        links = links.filter(purpose=purpose)
-    return links.update(used_at=timezone.now())
-
-
 def account_create_wizard(*, actor: Actor, group, fields: dict[str, Any]) -> Account:
     """Create a PGSM account the wizard way (A3): username and password generated, disabled until
     the customer activates it. It needs an international number and a profile: its own, the
@@ -345,7 +332,7 @@ def _links_create(attempts: Sequence[SendAttempt]) -> None:
     if not attempts:
         return
     for purpose in {attempt.sms.purpose for attempt in attempts}:
-        links_retire(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
+        OneTimeLink.objects.retire_unused(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
     latest = {(attempt.sms.account_id, attempt.sms.purpose): attempt for attempt in attempts}
     OneTimeLink.objects.bulk_create([_link(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts])
 

@@ -25,7 +25,7 @@ from console.access import administrator_required, get_visible_or_404, writer_re
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate, text_filter
 from console.models import ServiceSettings
 from groups.models import Group
@@ -55,7 +55,7 @@ def profile_create_view(request):
         try:
             profile = profile_create(actor=Actor.of(request.user), fields=fields)
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(request, gettext("Profile “%(name)s” created.") % {"name": profile.name})
             return redirect("activation:profile_list")
@@ -75,7 +75,7 @@ def profile_edit(request, profile_id: int):
                 expected_version=form.cleaned_data["version"] or 0, fields=fields,
             )
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
             return redirect("activation:profile_edit", profile.pk)
         report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=gettext("Profile “%(name)s”") % {"name": saved.name})
         return redirect("activation:profile_list")
@@ -94,7 +94,7 @@ def profile_delete_view(request, profile_id: int):
     try:
         name = profile_delete(actor=Actor.of(request.user), profile_id=profile.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.warning(request, gettext("Profile “%(name)s” deleted.") % {"name": name})
     return redirect("activation:profile_list")
@@ -109,7 +109,7 @@ def account_wizard(request, group_id: int):
         try:
             account = account_create_wizard(actor=Actor.of(request.user), group=group, fields=form.cleaned_data)
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             messages.success(
                 request, gettext("Account %(username)s created the wizard way. It stays disabled until the customer "
@@ -133,7 +133,7 @@ def sms_send(request, account_id: int, purpose: str):
     try:
         sms = activation_send_sms(actor=Actor.of(request.user), account_id=account.pk, purpose=purpose)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, gettext("%(label)s for account %(username)s queued to %(recipient)s.") % {"label": label, "username": account.username, "recipient": sms.recipient})
     return redirect(_back_to(request, account))
@@ -175,7 +175,7 @@ def sms_test(request):
     try:
         sms = sms_send_test(actor=Actor.of(request.user), recipient=form.cleaned_data["recipient"])
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, gettext("Test SMS #%(number)s queued for %(recipient)s: follow it in the SMS log.") % {"number": sms.pk, "recipient": sms.recipient})
     return redirect("services")

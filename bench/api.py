@@ -123,7 +123,7 @@ def creates_per_second(client: Client, group: Group, operator: Operator, count: 
 
 
 def _networks(entries: list[str]):
-    from accounts.access import ALLOW, parse_entries
+    from accounts.access_lists import ALLOW, parse_entries
 
     return parse_entries(ALLOW, " ".join(entries))
 

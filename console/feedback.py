@@ -3,6 +3,8 @@ from django.contrib import messages
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from console.errors import ServiceError
+
 
 def report_update(request, *, saved, expected_version: int, subject: str) -> None:
     """Say that `subject` ("Account 4100000001") was updated, or, when the save changed nothing
@@ -12,6 +14,17 @@ def report_update(request, *, saved, expected_version: int, subject: str) -> Non
         messages.info(request, gettext("No changes: %(subject)s already had these values.") % {"subject": subject})
     else:
         messages.success(request, gettext("%(subject)s updated.") % {"subject": subject})
+
+
+def report_refusal(request, error: ServiceError, form=None, field: str | None = None) -> None:
+    """Show a service's refusal the one way the console does. A page with a form shows it on the
+    form (on `field`, or above the fields), which is rendered again with what the operator typed;
+    an action without a form (a confirmation button) shows it as an error message on the page it
+    redirects to. Never both, never a warning: a refusal is an error the operator can act on."""
+    if form is not None:
+        form.add_error(field, error.message)
+    else:
+        messages.error(request, error.message)
 
 
 def copy_button(target: str, label: str | None = None) -> str:

@@ -11,7 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from console.audit import CHANGED, Actor, audit_record, changed_only, snapshot
-from console.errors import ServiceError, StaleEditError
+from console.errors import ServiceError, StaleEditError, require_unchanged_since
 from console.models import LoginThrottle, Operator, ServiceSettings
 
 RECOVERY_CODE_COUNT = 10
@@ -50,11 +50,7 @@ def operator_update(*, actor: Actor, operator_id: int, expected_version: int | N
     """Change an operator's role, details, active flag or groups, if nobody saved the operator
     since `expected_version` (None: whatever the version). A save that changes nothing writes nothing."""
     operator = Operator.objects.select_for_update().get(pk=operator_id)
-    if expected_version is not None and operator.version != expected_version:
-        raise StaleEditError(
-            gettext("Operator %(username)s was changed by someone else while you were editing. "
-            "Nothing was saved: reload the page to see the current values, then make your change again.") % {"username": operator.username}
-        )
+    require_unchanged_since(operator, expected_version, gettext("Operator %(username)s") % {"username": operator.username})
     if actor.operator and actor.operator.pk == operator.pk and (
         changes.get("role", operator.role) != Operator.Role.ADMINISTRATOR or changes.get("is_active") is False
     ):

@@ -105,7 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "console.Operator"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "groups:group_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # The longest password an operator may set is also the longest the login form takes
 # (console/passwords.py).
@@ -262,6 +262,14 @@ BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 WORKER_TASKS.append("fleet.services.run_bulk_batches")
 WORKER_TASKS.append("fleet.status_counts.status_counts_fold")  # the dashboard's kept counts (PostgreSQL)
+
+# The Services page's live checks (X1), in the page's order: each app's function (ServiceSettings) -> Check.
+SERVICE_CHECKS: list[str] = [
+    "licensing.checks.public_base_url_service_check",
+    "activation.checks.sms_gateway_service_check",
+    "accounts.sipserver.rpc.rpc_service_check",
+    "activation.checks.profiles_service_check",
+]
 # The operator REST API (/api/v1/, console/api): tokens only, errors as problem+json, a per-token
 # rate limit counted in the database (API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS), and
 # how long an Idempotency-Key's answer is kept.

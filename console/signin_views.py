@@ -2,6 +2,7 @@
 Administrators' sign-in pages (second-factor reset, the two-factor policy, login throttles)."""
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from console.forms import CodeForm, EnrolCodeForm, LoginForm, SignInPolicyForm
 from console.listing import paginate
 from console.models import Operator
@@ -64,7 +66,7 @@ def login_view(request):
         result = sign_in_with_password(request=request, username=form.cleaned_data["username"],
                                        password=form.cleaned_data["password"])
         if result.step is Step.LOGGED_IN:
-            return redirect(safe_next(request) or "groups:group_list")
+            return redirect(safe_next(request) or settings.LOGIN_REDIRECT_URL)
         if result.step is Step.CODE_NEEDED:
             next_url = safe_next(request)
             return redirect(reverse("login_code") + (f"?{urlencode({'next': next_url})}" if next_url else ""))
@@ -83,7 +85,7 @@ def login_code(request):
         if result.step is Step.LOGGED_IN:
             if result.message:
                 messages.warning(request, result.message)
-            return redirect(safe_next(request) or "groups:group_list")
+            return redirect(safe_next(request) or settings.LOGIN_REDIRECT_URL)
         if result.step is Step.START_AGAIN:
             messages.warning(request, result.message)
             return redirect("login")
@@ -102,7 +104,7 @@ def two_factor(request):
             codes = two_factor_enrol(actor=Actor.of(request.user), operator_id=request.user.pk,
                                      key=enrolment.key, code=form.cleaned_data["code"])
         except ServiceError as error:
-            form.add_error("code", error.message)
+            report_refusal(request, error, form, field="code")
         else:
             enrolment.finish(request)
             request.session.pop(MUST_ENROL_KEY, None)
@@ -135,7 +137,7 @@ def operator_reset_two_factor(request, operator_id: int):
     try:
         two_factor_reset(actor=Actor.of(request.user), operator_id=operator.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, gettext("The second factor of %(username)s was reset.") % {"username": operator.username})
     return redirect("operator_list")

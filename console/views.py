@@ -1,4 +1,5 @@
 """Login, password and the Administrator pages of the console itself."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from console.access import administrator_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_secret, report_update
+from console.feedback import report_refusal, report_secret, report_update
 from console.forms import (
     AuditFilterForm,
     OperatorForm,
@@ -23,6 +24,7 @@ from console.forms import (
 )
 from console.listing import paginate
 from console.models import AuditEntry, LoginAttempt, Operator, ServiceSettings
+from console.service_checks import service_checks
 from console.services import (
     generate_one_time_password,
     operator_create,
@@ -34,7 +36,6 @@ from console.services import (
 )
 from console.sessions import record_login_attempt
 from console.signin_views import safe_next
-from console.status import service_checks
 
 
 @require_POST
@@ -61,7 +62,7 @@ def password_change(request):
         # live session, or the single-session rule would end it at the next request.
         operator_note_login(operator=operator, session_key=request.session.session_key)
         messages.success(request, gettext("Your password was changed."))
-        return redirect("groups:group_list")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "console/password_change.html", {"form": form})
 
 
@@ -100,7 +101,7 @@ def operator_create_view(request):
                 language=data["language"],
             )
         except ServiceError as error:
-            form.add_error("username", error.message)
+            report_refusal(request, error, form, field="username")
         else:
             report_secret(request, gettext("Operator %(username)s created. One-time password (shown once):") % {"username": operator.username}, password)
             return redirect("operator_list")
@@ -126,7 +127,7 @@ def operator_edit(request, operator_id: int):
                 language=data["language"],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             report_update(request, saved=saved, expected_version=expected_version, subject=gettext("Operator %(username)s") % {"username": operator.username})
             return redirect("operator_list")
@@ -179,7 +180,7 @@ def services(request):
         try:
             saved = service_settings_update(actor=Actor.of(request.user), expected_version=form.cleaned_data["version"], **changes)
         except ServiceError as error:
-            messages.error(request, error.message)
+            report_refusal(request, error)
         else:
             report_update(request, saved=saved, expected_version=form.cleaned_data["version"], subject=gettext("Services settings"))
         return redirect("services")

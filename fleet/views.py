@@ -16,12 +16,18 @@ from accounts.models import Account
 from activation.models import ProvisioningProfile, SmsMessage
 from console.access import administrator_required, get_visible_or_404, writer_required
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from console.listing import paginate
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
 from fleet.dashboard import DEFAULT_STUCK_DAYS, attention, funnel
 from fleet.models import BulkBatch, BulkItem
 from fleet.selection import Selection, selection_accounts
-from fleet.services import bulk_cancel, bulk_parameters, bulk_start, group_delete_emptying
+from fleet.services import (
+    bulk_cancel,
+    bulk_parameters,
+    bulk_start,
+    group_delete_emptying,
+)
 from groups.models import Group
 
 
@@ -75,7 +81,7 @@ def bulk_confirm(request):
         if action is None or not (count := accounts.count()):
             raise ServiceError(gettext("Tick the accounts to act on, or choose all matching, and pick an action."))
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
         return redirect(list_url(selection))
     if action.key == "export":
         return export_response(accounts, f"accounts-{group.name if group else 'selection'}")
@@ -100,7 +106,7 @@ def bulk_run(request):
         batch = bulk_start(operator=request.user, action=action, selection=selection, parameters=parameters,
                            typed_count=int(typed) if typed.isdigit() else None)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
         return redirect(f"{reverse('fleet:bulk_confirm')}?{urlencode({**selection.as_params(), 'action': action}, doseq=True)}")
     return redirect("fleet:bulk_batch", batch.pk)  # its page says what was done, or shows the worker's progress
 
@@ -142,7 +148,7 @@ def bulk_cancel_view(request, batch_id: int):
     try:
         batch = bulk_cancel(batch=batch)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.warning(request, gettext("Bulk action #%(number)d is cancelled: the accounts it had not reached are left as "
                                           "they were.") % {"number": batch.pk})
@@ -158,6 +164,6 @@ def group_delete_emptying_view(request, group_id: int):
         batch = group_delete_emptying(operator=request.user, group=group, how=request.POST.get("how", ""),
                                       target_group_id=request.POST.get("target_group", ""), typed_name=request.POST.get("typed_name", ""))
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
         return redirect("groups:group_delete", group.pk)
     return redirect("fleet:bulk_batch", batch.pk)

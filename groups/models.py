@@ -15,10 +15,9 @@ class GroupQuerySet(models.QuerySet):
 
     def with_account_counts(self) -> "GroupQuerySet":
         """Annotate `account_count` with one indexed count per group, not a join over every account."""
-        from accounts.models import Account
-
+        accounts = self.model._meta.get_field("accounts").related_model  # groups sit below the accounts: no import
         counts = (
-            Account.objects.filter(group=models.OuterRef("pk")).order_by().values("group")
+            accounts.objects.filter(group=models.OuterRef("pk")).order_by().values("group")
             .annotate(total=models.Count("pk")).values("total")
         )
         return self.annotate(account_count=Coalesce(models.Subquery(counts), 0))

@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext, ngettext
 
 from console.audit import Actor, audit_record, changed_only, snapshot
-from console.errors import NotAllowedError, ServiceError, StaleEditError
+from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from groups.models import Group
 
 
@@ -54,11 +54,7 @@ def group_update(*, actor: Actor, group_id: int, expected_version: int, **change
     """Apply `changes` to the group if nobody saved it since `expected_version`; when they change
     nothing, nothing is written (the version stays)."""
     group = Group.objects.select_for_update().get(pk=group_id)
-    if group.version != expected_version:
-        raise StaleEditError(
-            gettext("Group “%(name)s” was changed by someone else while you were editing it. "
-            "Nothing was saved: reload the page to see the current values, then make your change again.") % {"name": group.name}
-        )
+    require_unchanged_since(group, expected_version, gettext("Group “%(name)s”") % {"name": group.name})
     before = snapshot(group)
     for field, value in changes.items():
         setattr(group, field, value)

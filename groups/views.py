@@ -10,7 +10,7 @@ from console.access import administrator_required, get_visible_or_404
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
-from console.feedback import report_update
+from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate
 from groups.forms import GroupForm
 from groups.models import Group
@@ -41,7 +41,7 @@ def group_create_view(request):
         try:
             group = group_create(actor=Actor.of(request.user), **{f: form.cleaned_data[f] for f in GROUP_FIELDS})
         except ServiceError as error:
-            form.add_error("name", error.message)
+            report_refusal(request, error, form, field="name")
         else:
             messages.success(request, gettext("Group “%(name)s” created with id %(number)s.") % {"name": group.name, "number": group.pk})
             return redirect("groups:group_list")
@@ -61,7 +61,7 @@ def group_edit(request, group_id: int):
                 **{f: form.cleaned_data[f] for f in GROUP_FIELDS},
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             report_update(request, saved=saved, expected_version=form.cleaned_data["version"] or 0, subject=gettext("Group “%(name)s”") % {"name": saved.name})
             return redirect("groups:group_list")
@@ -85,7 +85,7 @@ def group_delete_view(request, group_id: int):
     try:
         name = group_delete(actor=Actor.of(request.user), group_id=group.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
         return redirect("groups:group_delete", group.pk)
     messages.warning(request, gettext("Group “%(name)s” was deleted.") % {"name": name})
     return redirect("groups:group_list")

@@ -5,7 +5,10 @@ from urllib.parse import urlsplit
 
 import requests
 from django.utils.translation import gettext
+from django.conf import settings
 
+from console.models import ServiceSettings
+from console.service_checks import Check
 from licensing import signing
 from licensing.views_public import SERVICE_NAME
 
@@ -79,3 +82,8 @@ def check_public_base_url(url: str) -> tuple[bool, str]:
         return True, gettext("%(target)s reaches this console. It uses plain HTTP: clients should reach the service over "
                              "HTTPS.") % {"target": target}
     return True, gettext("%(target)s reaches this console.") % {"target": target}
+
+
+def public_base_url_service_check(row: ServiceSettings) -> Check:
+    """The Services page's check of the client web service (settings.SERVICE_CHECKS)."""
+    return Check(gettext("Client web service (public base URL)"), *check_public_base_url(row.public_base_url or settings.PUBLIC_BASE_URL))

@@ -61,7 +61,7 @@ def licence_create(*, account, edition: str | None, valid_until: date | None) ->
     return licence
 
 
-def licences_create_bulk(*, terms: Iterable[tuple[Any, str | None, date | None]], batch_size: int = 2000) -> None:
+def licences_create_bulk(*, terms: Iterable[tuple[Any, str | None, date | None]], batch_size: int = 2000) -> list[Licence]:
     """`licence_create` for many new accounts at once (batch import): (account, edition, valid_until) each."""
     today = timezone.localdate()
     licences = []
@@ -70,6 +70,7 @@ def licences_create_bulk(*, terms: Iterable[tuple[Any, str | None, date | None]]
         licence.state = _state_without_device(licence, today)
         licences.append(licence)
     Licence.objects.bulk_create(licences, batch_size=batch_size)
+    return licences
 
 
 class Unchanged(Enum):

@@ -12,8 +12,13 @@ from console.access import get_visible_or_404, writer_required
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from console.listing import SortColumn, apply_sort, paginate
-from licensing.queries import ATTENTION_REASONS, attention_counts, licences_needing_attention
+from licensing.queries import (
+    ATTENTION_REASONS,
+    attention_counts,
+    licences_needing_attention,
+)
 from licensing.services import licence_clear, licence_revoke_keys
 
 LICENCE_COLUMNS = [
@@ -37,7 +42,7 @@ def _confirm_or_run(request, account: Account, *, title: str, body: str, confirm
     try:
         action(actor=Actor.of(request.user), account_id=account.pk)
     except ServiceError as error:
-        messages.warning(request, error.message)
+        report_refusal(request, error)
     else:
         messages.success(request, done)
     return redirect(reverse("accounts:account_detail", args=[account.pk]) + "?tab=activity")

@@ -4,6 +4,7 @@ Tests that need PostgreSQL, Chromium, Kamailio or Kannel skip with a reason when
 with REQUIRE_ALL=1 (set by .ci/run) a skipped test fails the run instead.
 """
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# Fixtures of several folders (Kannel and SMS settings, Kamailio and sipp), for every test.
+pytest_plugins = ["tests.fixtures.sms", "tests.fixtures.sip"]
+
 PASSWORD = "correct-horse-battery-staple"
 DESKTOP = {"width": 1366, "height": 900}
+DASHBOARD_URL = re.compile(r"^https?://[^/]+/$")  # where a login lands (the home page)
 PHONE = {"width": 390, "height": 844}
 
 

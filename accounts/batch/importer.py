@@ -20,16 +20,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.batch.bulk import full_rows, insert, insert_returning_ids, uses_copy
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
 from accounts.batch.report import ImportReport
 from accounts.batch.rows import CleanRow, RowProblem, RowValidator
+from accounts.batch.rows_insert import (
+    full_rows,
+    insert,
+    insert_returning_ids,
+    uses_copy,
+)
 from accounts.batch.staging import Staging
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, SearchChange, StatusEvent
 from accounts.search.changelog import record_account_changes
-from accounts.services import USERNAME_DIGITS
-from console.audit import SECRET_FIELDS, Actor, audit_record
+from accounts.services import USERNAME_DIGITS, account_creation_entry
+from activation.models import ProvisioningProfile
+from console.audit import Actor, audit_record
 from console.errors import ServiceError
 from console.models import AuditEntry
 from groups.services import group_hold_for_new_accounts
@@ -38,7 +44,6 @@ from licensing.services import licences_create_bulk
 CHUNK_ROWS = 1000
 WRITE_CHUNK_ROWS = 2000
 DEFAULT_MAX_ROWS = 200_000
-ACCOUNT_FIELDS = [field for field in Account._meta.concrete_fields if field.name not in SECRET_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -248,25 +253,49 @@ def _generate_usernames(chunk: list[CleanRow], staging: Staging) -> None:
 
 
 def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[int]:
-    """What account_create writes, for a chunk of rows at once; returns the new accounts' ids."""
-    accounts = list(full_rows(Account, (_account_values(group, row, now) for row in chunk), with_pk=False))
-    ids = insert_returning_ids(Account, accounts)
+    """What account_create writes, for a chunk of rows at once and with its audit row builder;
+    returns the new accounts' ids."""
+    rows = list(full_rows(Account, (_account_values(group, row, now) for row in chunk), with_pk=False))
+    ids = insert_returning_ids(Account, rows)
+    accounts = _unsaved_accounts(group, rows)
+    rules = [[AccessRule(account=account, action=rule.action, network=rule.canonical, prefix_length=rule.network.prefixlen,
+                         as_typed=rule.as_typed, position=position) for position, rule in enumerate(row.access_rules)]
+             for account, row in zip(accounts, chunk, strict=True)]
     insert(AccessRule, list(full_rows(AccessRule, (
-        {"account_id": account_id, "action": rule.action, "network": rule.canonical,
-         "prefix_length": rule.network.prefixlen, "as_typed": rule.as_typed, "position": position}
-        for account_id, row in zip(ids, chunk) for position, rule in enumerate(row.access_rules)), with_pk=False)))
-    licences_create_bulk(terms=((Account(pk=account_id), row.licence_edition, row.licence_valid_until)
-                                for account_id, row in zip(ids, chunk)))
+        {field.attname: getattr(rule, field.attname) for field in AccessRule._meta.concrete_fields if not field.primary_key}
+        for account_rules in rules for rule in account_rules), with_pk=False)))
+    licences = licences_create_bulk(terms=((account, row.licence_edition, row.licence_valid_until)
+                                           for account, row in zip(accounts, chunk, strict=True)))
     insert(StatusEvent, list(full_rows(StatusEvent, (
-        {"account_id": values["id"], "status": Account.Status.CREATED, "at": now,
-         "cause": f"created the {values['creation_method']} way by a CSV import"} for values in accounts), with_pk=False)))
+        {"account_id": account.pk, "status": Account.Status.CREATED, "at": now,
+         "cause": f"created the {account.creation_method} way by a CSV import"} for account in accounts), with_pk=False)))
     insert(AuditEntry, list(full_rows(AuditEntry, (
-        _creation_entry(actor, values, row) for values, row in zip(accounts, chunk)), with_pk=False)))
+        _row_of(account_creation_entry(actor=actor, account=account, rules=account_rules, licence=licence,
+                                       message=f"created by CSV import, row {row.line}"))
+        for account, account_rules, licence, row in zip(accounts, rules, licences, chunk, strict=True)), with_pk=False)))
     if uses_copy():
         insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in ids), with_pk=False)))
     else:
         record_account_changes(ids)
     return ids
+
+
+def _unsaved_accounts(group, rows: list[dict]) -> list[Account]:
+    """The inserted rows as Account instances, with their group and profile at hand (no query each)."""
+    profiles = ProvisioningProfile.objects.in_bulk({row["profile_id"] for row in rows if row["profile_id"]})
+    accounts = []
+    for row in rows:
+        account = Account(**row)
+        account.group = group
+        account.profile = profiles.get(row["profile_id"])
+        accounts.append(account)
+    return accounts
+
+
+def _row_of(entry: AuditEntry) -> dict:
+    """An unsaved entry as a row for `insert`; what it leaves unset (its time) takes the column's default."""
+    return {field.attname: value for field in AuditEntry._meta.concrete_fields
+            if not field.primary_key and (value := getattr(entry, field.attname)) is not None}
 
 
 def _account_values(group, row: CleanRow, now) -> dict:
@@ -275,31 +304,6 @@ def _account_values(group, row: CleanRow, now) -> dict:
         **row.fields, "username": row.username, "group_id": group.pk, "ha1": ha1, "ha1_sha256": ha1_sha256,
         "creation_method": Account.CreationMethod.WIZARD if row.is_wizard else Account.CreationMethod.PLAIN,
         "enabled": not row.is_wizard, "status": Account.Status.CREATED, "status_changed_at": now,
-    }
-
-
-def _account_snapshot(values: dict, row: CleanRow) -> dict:
-    """What accounts.services.account_audit_snapshot records for a new account (secrets excluded)."""
-    after = {}
-    for field in ACCOUNT_FIELDS:
-        value = values[field.attname]
-        plain = value if isinstance(value, (str, int, bool, type(None))) else str(value)
-        after[field.attname if field.is_relation else field.name] = plain
-    after["allow"] = " ".join(rule.as_typed for rule in row.access_rules if rule.action == AccessRule.Action.ALLOW)
-    after["deny"] = " ".join(rule.as_typed for rule in row.access_rules if rule.action == AccessRule.Action.DENY)
-    after["licence_edition"] = row.licence_edition
-    after["licence_valid_until"] = row.licence_valid_until.isoformat() if row.licence_valid_until else None
-    return after
-
-
-def _creation_entry(actor: Actor, values: dict, row: CleanRow) -> dict:
-    """The `account.create` audit entry `account_create` would record, as a row."""
-    return {
-        "actor_kind": actor.kind, "actor_id": actor.operator.pk if actor.operator else None,
-        "actor_label": actor.label[:150], "action": "account.create", "object_type": Account._meta.model_name,
-        "object_id": values["id"], "object_repr": values["username"], "account_id": values["id"],
-        "group_id": values["group_id"], "before": None, "after": _account_snapshot(values, row),
-        "message": f"created by CSV import, row {row.line}",
     }
 
 

@@ -3,12 +3,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groups.models import Group
+
 
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ImportJobQuerySet":
         """Jobs of the groups the operator may see (all for Administrators)."""
-        from groups.models import Group
-
         return self.filter(group__in=Group.objects.visible_to(user))
 
 

@@ -12,8 +12,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext
 
-from accounts.access import AccessEntry
-from accounts.batch.columns import BOOLEAN_DEFAULTS, CHOICE_COLUMNS, choice_value, parse_boolean
+from accounts.access_lists import AccessEntry
+from accounts.batch.columns import (
+    BOOLEAN_DEFAULTS,
+    CHOICE_COLUMNS,
+    choice_value,
+    parse_boolean,
+)
 from accounts.forms import AccountCreateForm
 from accounts.models import Account
 from activation.models import ProvisioningProfile

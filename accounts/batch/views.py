@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.batch.columns import COLUMNS, CHOICE_COLUMNS, template_csv
+from accounts.batch.columns import CHOICE_COLUMNS, COLUMNS, template_csv
 from accounts.batch.export import export_response
 from accounts.batch.forms import ImportUploadForm
 from accounts.batch.importer import ImportOptions
@@ -20,6 +20,7 @@ from accounts.models import Account
 from accounts.search.results import SearchOutcome, search_within
 from console.access import get_visible_or_404, writer_required
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from groups.models import Group
 
 MAX_REDIRECT_LENGTH = 8000
@@ -84,7 +85,7 @@ def batch_upload(request, group_id: int):
         try:
             job = job_create(operator=request.user, group=group, upload=form.cleaned_data["file"], options=options)
         except ServiceError as error:
-            form.add_error("file", error.message)
+            report_refusal(request, error, form, field="file")
         else:
             return redirect("accounts:batch_job", job.pk)
     return render(request, "accounts/batch_upload.html", {
@@ -113,7 +114,7 @@ def batch_commit(request, job_id: int):
     try:
         job = job_commit(job=job)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
         return redirect("accounts:batch_job", job.pk)
     if job.state == ImportJob.State.DONE:
         report = ImportReport.from_json(job.report)

@@ -4,7 +4,7 @@
   the account's HA1 digests, its enabled flag and the allow/deny decision for the source address,
   flags as integers (Kamailio's PostgreSQL driver hands booleans to the script as the strings
   "t"/"f"). No row: no such account.
-- `sip_source_allowed(account id, source)`: the allow/deny decision of accounts/access.py in SQL
+- `sip_source_allowed(account id, source)`: the allow/deny decision of accounts/access_lists.py in SQL
   with inet operators: the most specific matching entry wins, a tie goes to deny, and an account
   with any allow entry refuses a source that matches none.
 - `sip_credentials`: the same digests and enabled flag as a view shaped like Kamailio's

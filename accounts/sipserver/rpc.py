@@ -14,6 +14,9 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext
 
+from console.models import ServiceSettings
+from console.service_checks import Check
+
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 1.0
@@ -101,3 +104,8 @@ def check_rpc(url: str) -> tuple[bool, str]:
     except RpcError as error:
         return False, str(error)
     return True, gettext("%(address)s answers: %(version)s.") % {"address": _printable(url), "version": str(version).strip() or "Kamailio"}
+
+
+def rpc_service_check(row: ServiceSettings) -> Check:
+    """The Services page's check of Kamailio's JSON-RPC (settings.SERVICE_CHECKS)."""
+    return Check(gettext("Kamailio JSON-RPC"), *check_rpc(row.kamailio_rpc_url or settings.KAMAILIO_RPC_URL))

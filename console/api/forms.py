@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import ALLOW, AccessEntry, AccessEntryError, parse_entries
+from accounts.access_lists import ALLOW, AccessEntry, AccessEntryError, parse_entries
 
 NETWORKS_HELP = _(
     "Optional: the only networks the token may be used from, one per line: address/netmask "

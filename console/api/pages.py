@@ -15,6 +15,7 @@ from console.api.services import api_token_create, api_token_revoke
 from console.audit import Actor
 from console.confirm import confirmation_page
 from console.errors import ServiceError
+from console.feedback import report_refusal
 from console.listing import paginate
 
 REVOKE_CONSEQUENCE = _("Every request that sends this token is refused from now on. This cannot be undone: create a new token instead.")
@@ -32,7 +33,7 @@ def api_token_list(request):
                 allowed_networks=form.cleaned_data["allowed_networks"],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            report_refusal(request, error, form)
         else:
             request.session["new_api_token"] = {"id": issued.token.pk, "text": issued.text}
             messages.success(request, gettext("API token “%(name)s” created. Copy it now: it is shown only once.") % {"name": issued.token.name})
@@ -64,7 +65,7 @@ def api_token_revoke_view(request, token_id: int):
     try:
         api_token_revoke(actor=Actor.of(request.user), token_id=token.pk)
     except ServiceError as error:
-        messages.error(request, error.message)
+        report_refusal(request, error)
     else:
         messages.warning(request, gettext("API token “%(name)s” revoked: it no longer works.") % {"name": token.name})
     return redirect(back)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.access import ALLOW, AccessEntry
+from accounts.access_lists import ALLOW, AccessEntry
 from console.api.models import ApiToken
 from console.audit import Actor, audit_record
 from console.errors import NotAllowedError, ServiceError

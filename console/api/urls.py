@@ -11,6 +11,7 @@ from activation import api as activation
 from console.api import audit
 from console.api.authentication import TokenAuthentication
 from console.api.views import ApiView
+from fleet import api as fleet
 from groups import api as groups
 from licensing import api as licensing
 
@@ -48,6 +49,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/", accounts.AccountView.as_view(), name="api_account"),
     path("accounts/<int:account_id>/enable/", accounts.AccountEnableView.as_view(), name="api_account_enable"),
     path("accounts/<int:account_id>/disable/", accounts.AccountDisableView.as_view(), name="api_account_disable"),
+    path("accounts/<int:account_id>/move/", fleet.AccountMoveView.as_view(), name="api_account_move"),
     path("accounts/<int:account_id>/sms/installation/", activation.InstallationSmsView.as_view(), name="api_account_sms_installation"),
     path("accounts/<int:account_id>/sms/activation/", activation.ActivationSmsView.as_view(), name="api_account_sms_activation"),
     path("accounts/<int:account_id>/licence/clear/", licensing.LicenceClearView.as_view(), name="api_account_licence_clear"),

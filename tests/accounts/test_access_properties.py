@@ -1,12 +1,21 @@
-"""Property tests of the allow/deny lists (A6, accounts/access.py): parsing is stable through the
+"""Property tests of the allow/deny lists (A6, accounts/access_lists.py): parsing is stable through the
 canonical form, bad entries are refused by name, and the decision agrees with a brute-force
 reference written here with plain integer arithmetic."""
 import ipaddress
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from accounts.access import ALLOW, DENY, AccessEntry, AccessEntryError, decide, parse_entries, parse_network
+from accounts.access_lists import (
+    ALLOW,
+    DENY,
+    AccessEntry,
+    AccessEntryError,
+    decide,
+    parse_entries,
+    parse_network,
+)
 
 BITS = {4: 32, 6: 128}
 FAST = settings(max_examples=200, deadline=None)

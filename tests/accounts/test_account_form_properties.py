@@ -12,16 +12,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
+from accounts.access_lists import parse_entries
 from accounts.models import AccessRule, Account
-from activation.models import ProvisioningProfile
-from licensing.models import Licence
-from accounts.access import parse_entries
 from accounts.services import account_create
+from activation.models import ProvisioningProfile
 from console.audit import Actor
 from console.errors import ServiceError
 from console.models import AuditEntry
+from licensing.models import Licence
 from tests.conftest import make_account
 from tests.console.payloads import form_as_submitted
 from tests.console.state import rolled_back

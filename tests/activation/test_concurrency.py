@@ -5,9 +5,11 @@ import threading
 from django.db import connection
 from django.test import Client
 
+from accounts.models import Account
+from activation import customer
 from activation.models import OneTimeLink
-from tests.activation.conftest import send_and_deliver
 from tests.conftest import requires_postgresql
+from tests.fixtures.sms import send_and_deliver
 
 CONCURRENT = 50
 MEDIA_TYPE = "application/vnd.sipconsole.provisioning+xml"
@@ -132,3 +134,43 @@ def test_the_worker_skips_an_sms_whose_account_another_transaction_holds(wizard_
         editor.join(10)
     assert outbox.send_batch(ConsoleGateway(), sms_config(), size=20) == 1
     assert SmsMessage.objects.get(account=wizard_account).state == SmsMessage.State.SENT
+
+
+@requires_postgresql
+def test_a_download_click_racing_the_install_report_leaves_the_account_installed(
+    wizard_account, transactional_db, monkeypatch
+):
+    token = send_and_deliver(wizard_account, "installation")
+    link = OneTimeLink.objects.get(purpose="installation")
+    report_done = threading.Event()
+    real_set_status = customer.account_set_status
+
+    def set_status_after_the_report(**kwargs):
+        # The click decided to advance; let the install report run before it writes.
+        if kwargs["status"] == Account.Status.INSTALLATION_CLICKED:
+            report_done.wait(timeout=1.5)
+        return real_set_status(**kwargs)
+
+    monkeypatch.setattr(customer, "account_set_status", set_status_after_the_report)
+
+    def click():
+        try:
+            customer.installation_record_click(link=link, platform="ios")
+        finally:
+            connection.close()
+
+    def report():
+        try:
+            customer.installation_report(token=token)
+        finally:
+            report_done.set()
+            connection.close()
+
+    clicking = threading.Thread(target=click)
+    clicking.start()
+    threading.Event().wait(0.3)  # the click has read the status and waits
+    reporting = threading.Thread(target=report)
+    reporting.start()
+    clicking.join()
+    reporting.join()
+    assert Account.objects.get(pk=wizard_account.pk).status == Account.Status.INSTALLED

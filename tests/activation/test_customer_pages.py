@@ -9,7 +9,7 @@ from accounts.digests import digests_match
 from accounts.models import Account
 from activation.models import OneTimeLink
 from console.models import AuditEntry
-from tests.activation.conftest import send_and_deliver
+from tests.fixtures.sms import send_and_deliver
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36"
@@ -172,3 +172,15 @@ def test_the_configuration_carries_the_licence_key_and_activation_lifts_a_key_re
     licence = Licence.objects.get(account=wizard_account)
     assert (licence.keys_revoked, licence.device_id) == (False, "")
     assert AuditEntry.objects.filter(account_id=wizard_account.pk, action="account.password").count() == 1
+
+
+def test_disabling_an_account_ends_its_unused_links_so_activate_cannot_re_enable_it(plain_account, client):
+    # A plain account: enabled from creation (a wizard account awaiting activation cannot be enabled by hand).
+    from accounts.services import account_set_enabled
+    from console.audit import Actor
+
+    token = send_and_deliver(plain_account, "activation")
+    account_set_enabled(actor=Actor.system(), account_id=plain_account.pk, enabled=False)
+    response = client.post(f"/a/{token}")
+    assert response.status_code in (404, 410)
+    assert Account.objects.get(pk=plain_account.pk).enabled is False

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Account
 from activation.models import SmsMessage
-from tests.activation.conftest import send_and_deliver
 from tests.conftest import DESKTOP, PHONE, log_in, screenshot
+from tests.fixtures.sms import send_and_deliver
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36"

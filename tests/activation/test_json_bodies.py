@@ -6,7 +6,7 @@ from hypothesis import given
 
 from accounts.models import Account
 from activation.models import SmsMessage
-from tests.activation.conftest import send_and_deliver
+from tests.fixtures.sms import send_and_deliver
 from tests.hostile_input import PROPERTY_SETTINGS, hostile_json_bodies
 
 

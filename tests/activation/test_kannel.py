@@ -1,5 +1,6 @@
 """Integration with a real Kannel (bearerbox, smsbox, fakesmsc on loopback ports of their own):
 sending, delivery reports, gateway faults and workers killed mid-send (M2, DESIGN 6)."""
+import logging
 import re
 import signal
 import subprocess
@@ -400,3 +401,15 @@ def test_a_running_worker_sends_every_queued_sms_once_through_its_sending_thread
     received = wait_for(lambda: (found := [to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]]) and len(found) >= 31 and found, 10, "31 SMS")
     time.sleep(0.5)
     assert sorted(to for _, to, _ in via_kannel.received()[via_kannel.seen_before_test:]) == sorted([*numbers, "+393490000300"]) == sorted(received)
+
+
+def test_the_kannel_check_leaves_the_gateway_password_out_of_every_log_line(via_kannel, caplog):
+    from activation.checks import check_sms_gateway
+
+    caplog.set_level(logging.DEBUG)
+    row = ServiceSettings.load()
+    ok, _ = check_sms_gateway(row)
+    assert ok
+    lines = [record.getMessage() for record in caplog.records] + caplog.text.splitlines()
+    assert any("sendsms" in line for line in lines), "urllib3 logged the request (the check is meaningful)"
+    assert [line for line in lines if via_kannel.password in line] == []

@@ -8,8 +8,8 @@ from accounts.models import Account, StatusEvent
 from activation.services import activation_send_sms
 from activation.sms.outbox import send_due_sms
 from console.audit import Actor
-from tests.activation.conftest import run_worker_capturing_tokens
 from tests.conftest import requires_postgresql
+from tests.fixtures.sms import run_worker_capturing_tokens
 
 S = Account.Status
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"

@@ -67,8 +67,8 @@ def test_sms_are_refused_to_snom_accounts_and_to_national_numbers(personas, serv
 
 
 def test_a_newer_sms_link_replaces_the_older_unused_one(wizard_account):
-    from tests.activation.conftest import send_and_deliver
     from activation.customer import LinkState, link_lookup
+    from tests.fixtures.sms import send_and_deliver
 
     first = send_and_deliver(wizard_account, "activation")
     second = send_and_deliver(wizard_account, "activation")
@@ -145,7 +145,7 @@ def test_a_batch_costs_the_same_statements_for_two_messages_as_for_eight(persona
 def test_of_two_sms_of_one_batch_to_the_same_account_only_the_later_link_works(wizard_account):
     from accounts.models import StatusEvent
     from activation.customer import LinkState, link_lookup
-    from tests.activation.conftest import run_worker_capturing_tokens
+    from tests.fixtures.sms import run_worker_capturing_tokens
 
     version = wizard_account.version
     earlier, later = _queue_installation_sms([wizard_account, wizard_account])

@@ -75,6 +75,8 @@ ENDPOINTS = [
     Endpoint("account-delete", "DELETE", lambda w: f"/api/v1/accounts/{_account(w)}/", WRITE),
     Endpoint("account-enable", "POST", lambda w: f"/api/v1/accounts/{w.disabled_account.pk}/enable/", WRITE),
     Endpoint("account-disable", "POST", lambda w: f"/api/v1/accounts/{_account(w)}/disable/", WRITE),
+    Endpoint("account-move", "POST", lambda w: f"/api/v1/accounts/{_account(w)}/move/", WRITE,
+             body=lambda w: {"group": w.empty_group.pk}),
     Endpoint("account-sms-installation", "POST", lambda w: f"/api/v1/accounts/{_account(w)}/sms/installation/", WRITE),
     Endpoint("account-sms-activation", "POST", lambda w: f"/api/v1/accounts/{_account(w)}/sms/activation/", WRITE),
     Endpoint("account-licence-clear", "POST", lambda w: f"/api/v1/accounts/{_account(w)}/licence/clear/", WRITE),

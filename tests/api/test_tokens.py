@@ -120,7 +120,7 @@ def test_a_token_expires_at_its_time(personas):
 
 
 def test_a_token_works_only_from_its_allowed_networks(personas):
-    from accounts.access import ALLOW, parse_entries
+    from accounts.access_lists import ALLOW, parse_entries
 
     text = issue_token(personas.operator, allowed_networks=parse_entries(ALLOW, "10.1.0.0/255.255.0.0 2001:db8::/32"))
     assert ApiClient(text, remote_addr="10.1.2.3").get("/api/v1/groups/").status_code == 200

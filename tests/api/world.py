@@ -41,7 +41,7 @@ class ApiWorld:
 
 
 def build_world(personas) -> ApiWorld:
-    from accounts.access import ALLOW, parse_entries
+    from accounts.access_lists import ALLOW, parse_entries
     from accounts.batch.importer import ImportOptions
     from accounts.batch.jobs import job_create
     from accounts.services import account_set_enabled

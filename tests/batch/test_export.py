@@ -1,11 +1,11 @@
 """Export (B2) and the round trip: export a group, import the file into a new group."""
 import csv
 import io
-
-import pytest
 from datetime import date
 
-from accounts.access import parse_entries
+import pytest
+
+from accounts.access_lists import parse_entries
 from accounts.batch.columns import COLUMNS
 from accounts.batch.export import account_cells
 from accounts.batch.importer import accounts_import

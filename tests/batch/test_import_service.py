@@ -6,8 +6,9 @@ import pytest
 from accounts.batch.importer import ImportOptions, accounts_import
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, SearchChange, StatusEvent
+from accounts.services import account_audit_snapshot
 from activation.models import SmsMessage
-from console.audit import Actor
+from console.audit import Actor, Secret
 from console.models import AuditEntry, ServiceSettings
 from licensing.models import Licence
 from tests.batch.helpers import csv_bytes, plain_row, wizard_row
@@ -42,8 +43,11 @@ def test_a_row_with_a_password_is_created_the_plain_way_with_everything_account_
     assert list(StatusEvent.objects.filter(account=account).values_list("status", flat=True)) == ["created"]
     assert SearchChange.objects.filter(account_id=account.pk).count() == 1
     creation = AuditEntry.objects.get(account_id=account.pk)
-    assert creation.action == "account.create" and creation.after["allow"] == "10.0.0.0/8 192.168.0.38/255.255.255.255"
+    assert creation.action == "account.create" and creation.after["allow"] == "10.0.0.0/8, 192.168.0.38/255.255.255.255"
     assert "ha1" not in creation.after and "password" not in creation.after
+    # What account_create records: the account as the audit shows it, secrets left out.
+    shown = {key: value for key, value in account_audit_snapshot(account).items() if not isinstance(value, Secret)}
+    assert creation.after == shown and creation.after["licence_state"] == "not_validated"
     assert AuditEntry.objects.filter(action="accounts.import", group_id=personas.group.pk).count() == 1
 
 

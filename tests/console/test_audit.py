@@ -114,3 +114,14 @@ def test_a_refused_change_records_nothing(personas, client_for):
     client_for(personas.outsider).post(reverse("accounts:account_delete", args=[account.pk]))
     client_for(personas.operator).post(reverse("accounts:account_edit", args=[account.pk]), account_edit_data(account, email="bad"))
     assert AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize(("url_name", "params"), [
+    ("activation:sms_list", {"q": "+39\x00"}),
+    ("audit_list", {"action": "account\x00"}),
+])
+def test_a_nul_character_in_a_list_filter_is_not_a_server_error(personas, client_for, url_name, params):
+    client = client_for(personas.administrator)
+    client.raise_request_exception = False
+    response = client.get(reverse(url_name), params)
+    assert response.status_code == 200

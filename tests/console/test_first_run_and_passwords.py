@@ -68,6 +68,7 @@ def test_the_first_administrator_must_choose_a_password_before_anything_else(db)
     response = client.post(reverse("password_change"), {
         "old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True)
     assert "Your password was changed." in [str(message) for message in response.context["messages"]]
+    assert response.redirect_chain[-1][0] == reverse("home")
     assert client.get(reverse("groups:group_list")).status_code == 200
     administrator = Operator.objects.get()
     assert administrator.must_change_password is False

@@ -1,6 +1,7 @@
 """Logging in (O1, O4): idle timeout, one live session per operator, the web sessions log.
 Throttling is in test_login_throttle.py, the code step in test_two_factor.py."""
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -8,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import LoginAttempt
+from console.models import LoginAttempt, Operator
 from tests.conftest import PASSWORD
 
 
@@ -20,11 +21,11 @@ def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def test_logging_in_opens_the_group_list_and_is_recorded(personas):
+def test_logging_in_opens_the_dashboard_and_is_recorded(personas):
     client = Client()
     response = _log_in(client, "oscar", REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT="TestBrowser/1.0")
-    assert response.status_code == 302 and response["Location"] == reverse("groups:group_list")
-    assert client.get(reverse("groups:group_list")).status_code == 200
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
     attempt = LoginAttempt.objects.get()
     assert (attempt.username, attempt.operator, attempt.ip_address, attempt.user_agent, attempt.outcome) == (
         "oscar", personas.operator, "192.0.2.10", "TestBrowser/1.0", LoginAttempt.Outcome.SUCCESS)
@@ -44,7 +45,7 @@ def test_login_goes_back_to_the_page_asked_for_but_never_to_another_site(persona
     response = Client().post(f"{reverse('login')}?next={target}", {"username": "oscar", "password": PASSWORD, "next": target})
     assert response["Location"] == target
     response = Client().post(reverse("login"), {"username": "oscar", "password": PASSWORD, "next": "https://evil.example/"})
-    assert response["Location"] == reverse("groups:group_list")
+    assert response["Location"] == reverse("home")
 
 
 def test_an_idle_session_expires_and_the_next_request_goes_to_the_login_page(personas):
@@ -154,3 +155,14 @@ def test_the_web_sessions_log_lists_every_attempt_and_filters_by_outcome(persona
 @pytest.mark.parametrize("persona", ["operator", "auditor"])
 def test_the_web_sessions_log_is_for_administrators_only(personas, client_for, persona):
     assert client_for(getattr(personas, persona)).get(reverse("session_log")).status_code == 403
+
+
+def test_a_superseded_session_asking_an_odd_path_is_sent_to_login_with_that_path(personas, client_for):
+    client = client_for(personas.operator)
+    Operator.objects.filter(pk=personas.operator.pk).update(current_session_key="a-newer-session")
+    client.raise_request_exception = False
+    response = client.get("/groups/%0Aa&next=//evil.example")
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.path == "/login/"
+    assert parse_qs(target.query)["next"] == ["/groups/\na&next=//evil.example"]

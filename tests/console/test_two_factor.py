@@ -127,7 +127,7 @@ def test_the_right_code_logs_in_and_only_then_ends_the_older_session(personas, c
     client = Client()
     _password_step(client)
     response = _code_step(client, code_for(enrolled, 1))
-    assert response["Location"] == reverse("groups:group_list")
+    assert response["Location"] == reverse("home")
     assert client.get(reverse("groups:group_list")).status_code == 200
     assert older.get(reverse("groups:group_list")).status_code == 302
     assert _outcomes()[:2] == [LoginAttempt.Outcome.CODE_ASKED, LoginAttempt.Outcome.SUCCESS]
@@ -173,7 +173,7 @@ def test_wrong_codes_are_throttled_like_wrong_passwords(personas, enrolled, sett
     assert _password_step(Client()).status_code == 429, "a right password does not buy fresh code attempts"
     elsewhere = Client()
     _password_step(elsewhere, address="198.51.100.7")
-    assert _code_step(elsewhere, right, address="198.51.100.7")["Location"] == reverse("groups:group_list")
+    assert _code_step(elsewhere, right, address="198.51.100.7")["Location"] == reverse("home")
     assert LoginThrottle.objects.get(scope="pair", address="192.0.2.10").failures == 5
 
 
@@ -182,7 +182,7 @@ def test_a_recovery_code_works_once(personas, client_for):
     client = Client()
     _password_step(client)
     response = _code_step(client, codes[3].upper())
-    assert response["Location"] == reverse("groups:group_list")
+    assert response["Location"] == reverse("home")
     messages = [str(message) for message in client.get(response["Location"]).context["messages"]]
     assert "You used a recovery code; 9 left." in messages[0]
     again = Client()
@@ -213,7 +213,7 @@ def test_an_administrator_requires_two_factor_and_an_operator_without_it_enrols_
 
     client = Client()
     response = _password_step(client)
-    assert response["Location"] == reverse("groups:group_list")
+    assert response["Location"] == reverse("home")
     for url in (reverse("groups:group_list"), reverse("operator_list"), reverse("accounts:account_list", args=[personas.group.pk])):
         assert client.get(url)["Location"] == reverse("two_factor")
     assert "Two-factor sign-in is required" in client.get(reverse("two_factor")).content.decode()
@@ -236,7 +236,7 @@ def test_an_administrator_resets_an_operator_s_second_factor(personas, client_fo
     assert not TOTPDevice.objects.exists() and not StaticToken.objects.exists()
     entry = AuditEntry.objects.get(action="operator.reset_two_factor")
     assert (entry.actor, entry.object_id, entry.after) == (personas.administrator, personas.operator.pk, {"two_factor": "none"})
-    assert _password_step(Client())["Location"] == reverse("groups:group_list")
+    assert _password_step(Client())["Location"] == reverse("home")
 
 
 def test_resetting_an_operator_without_a_second_factor_says_so_and_changes_nothing(personas, client_for):

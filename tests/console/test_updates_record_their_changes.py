@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.access import parse_entries
+from accounts.access_lists import parse_entries
 from accounts.models import Account, SearchChange
 from accounts.services import account_update
 from activation.models import ProvisioningProfile

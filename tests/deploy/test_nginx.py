@@ -88,7 +88,7 @@ def test_the_console_works_through_the_proxy_over_tls(stack):
     landed = log_in(stack, session, "oscar")
 
     assert landed.status_code == 200, landed.text[:500]
-    assert landed.url == f"{stack.base}/groups/"
+    assert landed.url == f"{stack.base}/"
     assert "oscar" in landed.text
     assert "no-store" in landed.headers["Cache-Control"]
     page = session.get(f"{stack.base}/licensing/", timeout=10)

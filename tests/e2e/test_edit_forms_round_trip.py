@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.access import parse_entries
+from accounts.access_lists import parse_entries
 from accounts.models import Account, SearchChange
 from accounts.services import account_create
 from activation.models import ProvisioningProfile

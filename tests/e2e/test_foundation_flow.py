@@ -11,8 +11,7 @@ import pytest
 from accounts.models import Account
 from console.services import first_administrator_create
 from groups.models import Group
-from tests.conftest import DESKTOP, PHONE, log_in, screenshot
-from tests.console.fixtures import fast_password_hashing  # noqa: F401  (autouse)
+from tests.conftest import DASHBOARD_URL, DESKTOP, PHONE, log_in, screenshot
 
 # Bootstrap icons are glyphs in the accessible name, hence names matched as "...label$".
 NEW_PASSWORD = "my-own-long-passphrase-7"
@@ -43,7 +42,7 @@ def test_an_administrator_runs_the_console_from_first_login_to_deleting_an_accou
     page.fill("input[name=new_password1]", NEW_PASSWORD)
     page.fill("input[name=new_password2]", NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    page.wait_for_url("**/groups/")
+    page.wait_for_url(DASHBOARD_URL)
     assert "Your password was changed." in page.inner_text(".messages")
 
     open_menu_on_a_phone(page, size_name)

@@ -4,13 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-# The Kannel of the activation tests (bearerbox, smsbox, fakesmsc), for bulk SMS in a browser.
-from tests.activation.conftest import kannel, profile, services_row, via_kannel  # noqa: F401
 from tests.conftest import make_account
-from tests.console.fixtures import fast_password_hashing  # noqa: F401
-
-# Kamailio and sipp of the SIP-server tests, for the bulk disable in a browser.
-from tests.sipserver.conftest import kamailio, register, sip_server  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +16,7 @@ def search_index(settings, tmp_path):
 
 
 @pytest.fixture
-def sms_ready(services_row):  # noqa: F811 (the fixture imported above)
+def sms_ready(services_row):
     """SMS can be queued: the console SMS backend (it records only), a public base URL and a system
     default profile (the activation tests' Services settings)."""
     return services_row

@@ -1,16 +1,7 @@
-"""Fixtures of the language tests: compiled catalogues, and the activation tests' fixtures (Services settings,
-the default profile, Kannel), shared here."""
+"""Fixtures of the language tests: the catalogues compiled."""
 from pathlib import Path
 
 import pytest
-
-from tests.activation.conftest import (  # noqa: F401
-    kannel,
-    profile,
-    services_row,
-    via_kannel,
-    wizard_account,
-)
 
 
 @pytest.fixture(autouse=True, scope="session")

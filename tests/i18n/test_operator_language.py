@@ -7,7 +7,7 @@ from django.urls import reverse
 from activation.models import ProvisioningProfile, SmsMessage
 from console.models import AuditEntry, Operator
 from licensing.models import Licence
-from tests.activation.conftest import send_and_deliver
+from tests.fixtures.sms import send_and_deliver
 from tests.conftest import make_account
 
 GROUPS_PAGE = "/groups/"

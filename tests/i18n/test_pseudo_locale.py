@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.activation.conftest import send_and_deliver
+from tests.fixtures.sms import send_and_deliver
 from tests.console.test_permission_matrix import VIEWS, build_world
 from tests.i18n.pseudo import (
     outside_markers,

@@ -33,7 +33,7 @@ def test_an_operator_clears_a_conflict_and_the_new_device_binds(browser_page, li
 
     page = browser_page(size=DESKTOP)
     log_in(page, personas.operator.username)
-    page.get_by_role("link", name="Licences").click()
+    page.get_by_role("link", name="Licences", exact=True).click()
     row = page.locator("table.table-licences tbody tr", has_text=account.username)
     expect(row).to_contain_text("Conflict")
     expect(row).to_contain_text("also tried: new-phone")

@@ -4,7 +4,14 @@ import random
 import pytest
 from django.db import connection
 
-from accounts.access import ALLOW, DENY, AccessEntry, decide, parse_entries, parse_network
+from accounts.access_lists import (
+    ALLOW,
+    DENY,
+    AccessEntry,
+    decide,
+    parse_entries,
+    parse_network,
+)
 from accounts.services import account_create, account_set_enabled, account_update
 from console.audit import Actor
 from tests.conftest import make_account, requires_postgresql

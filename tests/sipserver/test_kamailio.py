@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import parse_entries
+from accounts.access_lists import parse_entries
 from accounts.models import Account, StatusEvent
 from accounts.services import account_delete, account_set_enabled, account_update
 from accounts.sipserver.rpc import check_rpc, rpc_call

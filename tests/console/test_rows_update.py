@@ -1,4 +1,4 @@
-"""Saving a batch of rows with values of their own in one statement (console.bulk)."""
+"""Saving a batch of rows with values of their own in one statement (console.rows_update)."""
 from datetime import timedelta
 
 from django.db import connection
@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activation.models import SmsMessage
-from console.bulk import rows_update
+from console.rows_update import rows_update
 
 
 def _outbox_rows(count: int) -> list[SmsMessage]:
