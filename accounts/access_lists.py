@@ -7,8 +7,8 @@ matching none is refused. The SIP server applies the same rule in SQL (accounts/
 """
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.utils.translation import gettext
 

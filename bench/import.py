@@ -46,7 +46,6 @@ def run_one(rows: int, trace: bool, rebuild: bool, with_index: bool) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.db import connection
 
     from accounts.batch.importer import accounts_import

@@ -129,7 +129,7 @@ def main() -> None:
     paths = {"trivial": "/bench/trivial", "licence": "/client/v1/licence"}
     if arguments.only:
         paths = {arguments.only: paths[arguments.only]}
-    for name, path in paths.items():
+    for path in paths.values():
         run(application, path, clients, min(500, arguments.requests))
     for name, path in paths.items():
         profiler = cProfile.Profile() if arguments.profile == name else None

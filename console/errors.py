@@ -2,7 +2,6 @@
 from django.utils.translation import gettext
 
 
-
 class ServiceError(Exception):
     """A refused change. `message` is written for the operator and says what blocks it."""
 

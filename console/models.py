@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)
+
 
 class OperatorQuerySet(models.QuerySet):
     def with_groups(self) -> "OperatorQuerySet":
@@ -208,5 +210,3 @@ class ServiceSettings(models.Model):
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
 
-
-from console.api.models import ApiToken, IdempotentRequest  # noqa: F401  (REST API tokens; models in console/api)

@@ -1,5 +1,5 @@
 """Saving a batch of rows, each with values of its own, in one statement."""
-from typing import Sequence
+from collections.abc import Sequence
 
 from django.db import connections, models, router
 from django.db.models.expressions import RawSQL

@@ -1,8 +1,8 @@
 """The worker's loop: call every task in settings.WORKER_TASKS, rest when there was nothing to do."""
 import logging
 import time
+from collections.abc import Callable
 from importlib import import_module
-from typing import Callable
 
 from django.conf import settings
 from django.db import close_old_connections

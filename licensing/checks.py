@@ -4,8 +4,8 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
-from django.utils.translation import gettext
 from django.conf import settings
+from django.utils.translation import gettext
 
 from console.models import ServiceSettings
 from console.service_checks import Check

@@ -76,7 +76,7 @@ class AccountCache:
     Not thread-safe by itself: ClientCache holds the lock."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, "ClientAccount"] = OrderedDict()
+        self._entries: OrderedDict[str, ClientAccount] = OrderedDict()
         self._usernames: dict[int, str] = {}  # by account id, as notifications name accounts
         self.generation = 0
 

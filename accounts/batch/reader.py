@@ -135,5 +135,5 @@ class CsvRows:
 
 def _prepend(first: str, rest: io.TextIOWrapper) -> Iterator[str]:
     yield first
-    for line in rest:  # not `yield from`: closing this generator must not close the file
+    for line in rest:  # noqa: UP028 (not `yield from`: closing this generator must not close the file)
         yield line

@@ -8,7 +8,7 @@ On SQLite (the embedded default) there is no SIP server and nothing is registere
 """
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,7 +51,7 @@ def to_kamailio_local(moment: datetime) -> datetime:
 
 def from_kamailio_local(value: datetime) -> datetime:
     """A naive `location` timestamp as an aware datetime (the earlier one in a DST fold)."""
-    return value.replace(tzinfo=kamailio_time_zone(), fold=0).astimezone(dt_timezone.utc)
+    return value.replace(tzinfo=kamailio_time_zone(), fold=0).astimezone(UTC)
 
 
 class _HasLiveContact(Func):

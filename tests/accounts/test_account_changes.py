@@ -27,7 +27,7 @@ def test_update_saves_every_editable_field_and_says_so(account, operator_client)
     response = _edit(operator_client, account, owner="Marco Bianchi", caller_id='"MB" <+3902>', email="mb@example.com",
                      description="sales", account_type="snom", security_model="end_to_site", obfuscation_key="4",
                      licence_edition="enterprise", licence_valid_until="2031-01-31")
-    assert "Account {} updated.".format(account.username) in _messages(response)
+    assert f"Account {account.username} updated." in _messages(response)
     account.refresh_from_db()
     assert (account.owner, account.caller_id, account.email, account.description) == ("Marco Bianchi", '"MB" <+3902>', "mb@example.com", "sales")
     assert (account.account_type, account.security_model, account.obfuscation_key, account.version) == ("snom", "end_to_site", 4, 2)

@@ -122,7 +122,9 @@ def test_a_link_works_one_second_before_its_expiry_and_not_one_second_after(wiza
 
 def test_the_install_report_answers_204_then_410_and_404_for_unknown_tokens(wizard_account, client):
     token = send_and_deliver(wizard_account, "installation")
-    post = lambda body: client.post("/client/v1/installed", body, content_type="application/json")
+    def post(body):
+        return client.post("/client/v1/installed", body, content_type="application/json")
+
     assert post({"token": token}).status_code == 204
     assert status_of(wizard_account) == Account.Status.INSTALLED
     assert post({"token": token}).status_code == 410

@@ -68,7 +68,7 @@ def test_the_sms_log_costs_the_same_queries_for_one_row_and_for_many(personas, s
 
     with CaptureQueriesContext(connection) as one:
         admin.get("/activation/sms/")
-    for n in range(5):
+    for _ in range(5):
         activation_send_sms(actor=Actor.system(), account_id=account.pk, purpose="activation")
     with django_assert_num_queries(len(one.captured_queries)):
         admin.get("/activation/sms/")

@@ -1,7 +1,6 @@
 """A fingerprint of every table an import may touch, to prove a refused import wrote nothing."""
 from django.apps import apps
 
-
 SESSION_TABLES = ("console_operator", "console_loginattempt")  # logging in a test client touches them
 
 

@@ -1,8 +1,6 @@
 """accounts.batch.importer.accounts_import: the checks, the per-row report, all rows or none."""
 import io
 
-import pytest
-
 from accounts.batch.importer import ImportOptions, accounts_import
 from accounts.digests import sip_digests
 from accounts.models import AccessRule, Account, SearchChange, StatusEvent

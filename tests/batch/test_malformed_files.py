@@ -3,7 +3,9 @@ import codecs
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.batch.columns import COLUMNS
 from accounts.batch.importer import accounts_import

@@ -1,5 +1,4 @@
 """The batch pages: upload -> checked report -> commit, small files in the request, large ones by the worker."""
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.batch.jobs import run_import_jobs

@@ -7,8 +7,8 @@ objects; auditor attempting a write -> 403; non-administrator on an Administrato
 Every refused POST must leave every row of the console's tables as it was, and every accepted
 POST by an Administrator must change something (so the refusal checks cannot pass vacuously).
 """
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest

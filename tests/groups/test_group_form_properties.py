@@ -5,7 +5,8 @@ import string
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from activation.models import ProvisioningProfile
 from console.models import AuditEntry

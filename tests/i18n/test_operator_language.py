@@ -7,8 +7,8 @@ from django.urls import reverse
 from activation.models import ProvisioningProfile, SmsMessage
 from console.models import AuditEntry, Operator
 from licensing.models import Licence
-from tests.fixtures.sms import send_and_deliver
 from tests.conftest import make_account
+from tests.fixtures.sms import send_and_deliver
 
 GROUPS_PAGE = "/groups/"
 

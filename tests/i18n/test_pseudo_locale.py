@@ -6,8 +6,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.fixtures.sms import send_and_deliver
 from tests.console.test_permission_matrix import VIEWS, build_world
+from tests.fixtures.sms import send_and_deliver
 from tests.i18n.pseudo import (
     outside_markers,
     pseudo_translation,
@@ -30,7 +30,12 @@ def _operator_pages(world) -> dict[str, str]:
     pages["403"] = operator.get(reverse("operator_list"))
     pages["404"] = administrator.get("/no-such-page/")
     pages["login"] = Client().get(reverse("login"))
-    return {name: response.content.decode() for name, response in pages.items()}
+    return {name: response.content.decode() for name, response in pages.items() if _is_html_page(response)}
+
+
+def _is_html_page(response) -> bool:
+    """A page a person reads (not a CSV download, a JSON answer or a streamed file)."""
+    return not response.streaming and response.get("Content-Type", "").startswith("text/html")
 
 
 def _customer_pages(account) -> dict[str, str]:

@@ -121,10 +121,10 @@ def start_kamailio(
         try:
             rpc_call(kamailio.rpc_url, "core.version")
             return kamailio
-        except RpcError:
+        except RpcError as error:
             if time.monotonic() > deadline:
                 kamailio.stop()
-                raise RuntimeError(f"Kamailio did not answer JSON-RPC within {START_TIMEOUT_SECONDS}s:\n{kamailio.log_tail()}")
+                raise RuntimeError(f"Kamailio did not answer JSON-RPC within {START_TIMEOUT_SECONDS}s:\n{kamailio.log_tail()}") from error
             time.sleep(0.2)
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
-from accounts.search.engine.index_files import SearchIndexBusy
 from accounts.search.engine.index import search_account_ids
+from accounts.search.engine.index_files import SearchIndexBusy
 from accounts.search.language.errors import SearchQueryError
 from groups.models import Group
 
