@@ -2,6 +2,7 @@
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.batch.models import ImportJob  # noqa: F401  (the batch import's model, registered with this app)
 
@@ -92,7 +93,7 @@ class Account(models.Model):
         verbose_name=_("provisioning profile"),
     )
     creation_method = models.CharField(_("creation method"), max_length=8, choices=CreationMethod.choices, default=CreationMethod.PLAIN)
-    enabled = models.BooleanField(_("enabled"), default=True)
+    enabled = models.BooleanField(pgettext_lazy("an account field", "enabled"), default=True)
     status = models.CharField(_("last status"), max_length=24, choices=Status.choices, default=Status.CREATED)
     status_changed_at = models.DateTimeField(_("last status date"))
     version = models.PositiveIntegerField(default=1)

@@ -173,8 +173,8 @@ class SmsMessage(models.Model):
     )
     group = models.ForeignKey("groups.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account_username = models.CharField(max_length=16, blank=True, default="")
-    purpose = models.CharField(max_length=16, choices=Purpose.choices)
-    recipient = models.CharField(max_length=21)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    recipient = models.CharField(_("recipient"), max_length=21)
     text = models.CharField(max_length=480)
     language = models.CharField(max_length=16, blank=True, default="")  # of `text`; empty: LANGUAGE_CODE
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
