@@ -1,5 +1,5 @@
 """Errors of a search query, shown to the operator with where the problem is and what to do (S3)."""
-from django.utils.translation import gettext, gettext_lazy
+from accounts.search.language.texts import gettext, gettext_noop
 
 
 class SearchQueryError(ValueError):
@@ -9,14 +9,14 @@ class SearchQueryError(ValueError):
         super().__init__(message)
         self.message = message
         self.position = position
-        self.hint = str(hint)
+        self.hint = gettext(hint)
 
     def __str__(self) -> str:
         return gettext("%(message)s (at position %(position)d). %(hint)s") % {
             "message": self.message, "position": self.position + 1, "hint": self.hint}
 
 
-ESCAPE_HINT = gettext_lazy(
+ESCAPE_HINT = gettext_noop(
     'Put words with special characters in double quotes ("...") or escape the characters '
     "+ - && || ! ( ) { } [ ] ^ \" ~ * ? : \\ / with a backslash."
 )

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
+from accounts.search.language.texts import gettext
 
 
 @dataclass(frozen=True)

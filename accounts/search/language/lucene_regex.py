@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext, gettext_lazy
-
 from accounts.search.language.errors import SearchQueryError
+from accounts.search.language.texts import gettext, gettext_noop
 
 _REGEX_UNSUPPORTED = {
-    "&": gettext_lazy("intersection '&'"), "~": gettext_lazy("complement '~'"),
-    "<": gettext_lazy("numeric interval <n-m>"),
+    "&": gettext_noop("intersection '&'"), "~": gettext_noop("complement '~'"),
+    "<": gettext_noop("numeric interval <n-m>"),
 }
 
 
@@ -81,7 +80,7 @@ def translate_regex(source: str, position: int) -> tuple[str, str]:
         elif char in _REGEX_UNSUPPORTED:
             raise SearchQueryError(
                 gettext("The regular expression operator %(operator)s is not supported")
-                % {"operator": _REGEX_UNSUPPORTED[char]},
+                % {"operator": gettext(_REGEX_UNSUPPORTED[char])},
                 position, gettext("Escape it as \\%(char)s to match the character itself.") % {"char": char})
         elif char in "^$":
             out.append(re.escape(char))

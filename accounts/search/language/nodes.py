@@ -14,11 +14,10 @@ import enum
 import re
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-
 from accounts.search.language.errors import SearchQueryError
 from accounts.search.language.fields import FIELDS
 from accounts.search.language.lucene_regex import translate_regex
+from accounts.search.language.texts import gettext
 
 
 class Occur(enum.Enum):

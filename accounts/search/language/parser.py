@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-from django.utils.translation import gettext
-
 from accounts.search.language import nodes as q
 from accounts.search.language.errors import ESCAPE_HINT, QuerySyntaxError
 from accounts.search.language.fields import (
@@ -38,6 +36,7 @@ from accounts.search.language.fields import (
     normalize_term,
 )
 from accounts.search.language.lexer import Token, discard_escapes, tokenize
+from accounts.search.language.texts import gettext
 
 MAX_FUZZY_EDITS = 2
 DEFAULT_FUZZY_SIMILARITY = 2.0
