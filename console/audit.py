@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from console.audit_text import AuditText
 from console.models import AuditEntry, Operator
 
 CHANGED = "[changed]"
@@ -204,9 +205,11 @@ def audit_entry(
     group_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    message: str = "",
+    message: str | AuditText = "",
 ) -> AuditEntry:
-    """One change as an unsaved entry: `audit_record` saves it, `audit_record_many` saves a batch."""
+    """One change as an unsaved entry: `audit_record` saves it, `audit_record_many` saves a batch.
+    A `message` given as an `AuditText` is kept translatable as well as rendered in the console's
+    language; a plain string (text an operator typed) is kept as it is."""
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
@@ -224,7 +227,7 @@ def audit_entry(
         before=_without_secrets(before),
         after=_without_secrets(after),
         message=in_console_language(message)[:500],
-
+        message_text=message.as_json() if isinstance(message, AuditText) else None,
     )
 
 
