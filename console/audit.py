@@ -52,6 +52,14 @@ ACTION_LABELS = {
     "login_throttle.clear": _("Sign-in lock cleared"),
     "apitoken.create": _("API token created"),
     "apitoken.revoke": _("API token revoked"),
+    "bulk.enable": _("Bulk action: enable"),
+    "bulk.disable": _("Bulk action: disable"),
+    "bulk.send_installation_sms": _("Bulk action: send installation SMS"),
+    "bulk.send_activation_sms": _("Bulk action: send activation SMS"),
+    "bulk.clear_licence": _("Bulk action: clear licence status"),
+    "bulk.change_profile": _("Bulk action: change provisioning profile"),
+    "bulk.move": _("Bulk action: move to another group"),
+    "bulk.delete": _("Bulk action: delete"),
     "bulk.finish": _("Bulk action finished"),
     "demo_data.generate": _("Demo data generated"),
 }
@@ -73,7 +81,7 @@ def in_console_language(text) -> str:
 
 def action_label(action: str) -> str:
     """An action in words ("account.update": "Settings changed"); an action without a label of its
-    own reads as its name in words ("bulk.enable": "Bulk enable")."""
+    own reads as its name in words ("bulk.export": "Bulk export")."""
     if action in ACTION_LABELS:
         return str(ACTION_LABELS[action])
     return action.replace(".", " ").replace("_", " ").capitalize()

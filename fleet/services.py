@@ -94,7 +94,7 @@ def bulk_start(
         audit_record(
             actor=Actor.of(operator), action=f"bulk.{action}", obj=batch,
             after={"accounts": batch.total, **{k: v for k, v in parameters.items() if v is not None}, "selection": selection.as_json()},
-            message=audit_text(gettext_noop("%(action)s (bulk action #%(batch)s), accounts: %(count)s."), action=bulk_action.label, batch=batch.pk, count=Count(batch.total)),
+            message=audit_text(gettext_noop("%(action)s (bulk action #%(batch)s), accounts: %(count)s."), action=bulk_action.title, batch=batch.pk, count=Count(batch.total)),
         )
     if batch.total <= sync_limit():
         while bulk_run_chunk(batch.pk):

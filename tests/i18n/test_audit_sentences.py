@@ -80,7 +80,8 @@ def test_the_audit_log_shows_an_italian_administrator_the_sentences_in_italian(p
     html = client_for(personas.administrator).get(reverse("audit_list")).content.decode()
 
     assert "Licenza scaduta (valida fino al " in html
-    assert f"Sposta (azione di massa n. {batch_id}), account: 1." in html
+    assert f"Sposta in un altro gruppo (azione di massa n. {batch_id}), account: 1." in html
+    assert "Azione di massa: sposta in un altro gruppo" in html
     assert "Licence expired (" not in html and "(bulk action #" not in html
 
 
