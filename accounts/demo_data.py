@@ -24,10 +24,12 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile
 from console.audit import Actor, audit_record
+from console.audit_text import audit_text
 from console.errors import ServiceError
 from groups.models import Group
 from licensing.models import Licence
@@ -491,8 +493,8 @@ def demo_data_generate(
             "groups": groups, "accounts": accounts, "largest_group": new_groups[0].name,
             "largest_group_accounts": largest_group, "first_account_id": first_id, "seed": seed,
         },
-        message=f"Generated {accounts} demo accounts in {groups} groups "
-                f"({largest_group} in {new_groups[0].name}).",
+        message=audit_text(gettext_noop("Demo data generated: %(accounts)s accounts in %(groups)s groups (%(largest)s in %(largest_group)s)."),
+                           accounts=accounts, groups=groups, largest=largest_group, largest_group=new_groups[0].name),
     )
     return DemoDataResult(groups=new_groups, accounts=accounts, largest_group_accounts=largest_group, first_account_id=first_id)
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.access_lists import AccessEntry
 from accounts.digests import sip_digests
@@ -29,6 +29,7 @@ from console.audit import (
     in_console_language,
     snapshot,
 )
+from console.audit_text import AuditText, audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
 from console.rows_update import rows_update
@@ -75,7 +76,7 @@ def account_audit_snapshot(account: Account) -> dict[str, Any]:
 
 
 def account_creation_entry(
-    *, actor: Actor, account: Account, rules: Sequence[AccessRule], licence, message: str = ""
+    *, actor: Actor, account: Account, rules: Sequence[AccessRule], licence, message: str | AuditText = ""
 ) -> AuditEntry:
     """The `account.create` audit entry of a new account, its access rules and licence (unsaved):
     the one row builder of `account_create` and of the batch import, so both record the same."""
@@ -237,7 +238,7 @@ def account_update(
 
 
 @transaction.atomic
-def account_set_password(*, actor: Actor, account_id: int, password: str, reason: str) -> Account:
+def account_set_password(*, actor: Actor, account_id: int, password: str, reason: str | AuditText) -> Account:
     """Give an account new SIP credentials (its digests change now; the password is not kept).
 
     Whoever held the old password can no longer register; the licence binding is lifted so the
@@ -370,7 +371,7 @@ def accounts_move(*, actor: Actor, account_ids: Iterable[int], group, reason: st
         entries.append(audit_entry(
             actor=actor, action="account.move", obj=account, account_id=account.pk, group_id=group.pk,
             before={"group": account.group.name}, after={"group": group.name},
-            message=f"Moved from {account.group.name} to {group.name}. {reason}".strip(),
+            message=audit_text(gettext_noop("Moved from %(old_group)s to %(new_group)s. %(reason)s"), old_group=account.group.name, new_group=group.name, reason=reason),
         ))
         account.group_id = group.pk
         changing.append(account)
@@ -405,7 +406,7 @@ def accounts_delete(*, actor: Actor, account_ids: Iterable[int], reason: str = "
 
 
 def account_set_status(
-    *, actor: Actor, account_id: int, status: str, cause: str = "", at: datetime | None = None, enable: bool = False
+    *, actor: Actor, account_id: int, status: str, cause: str | AuditText = "", at: datetime | None = None, enable: bool = False
 ) -> Account:
     """Move an account to lifecycle `status` (A9), recording the event and its date.
 
@@ -422,7 +423,7 @@ class StatusChange:
     account_id: int
     status: str
     at: datetime
-    cause: str = ""
+    cause: str | AuditText = ""
     enable: bool = False  # also enable the account (wizard accounts at Activated)
 
 
@@ -447,11 +448,11 @@ def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> dic
         account.status, account.status_changed_at, account.updated_at = change.status, change.at, now
         account.enabled = account.enabled or change.enable
         account.version += 1
-        events.append(StatusEvent(account=account, status=change.status, at=change.at, cause=change.cause))
+        events.append(StatusEvent(account=account, status=change.status, at=change.at, cause=in_console_language(change.cause)[:200]))
         old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
         entries.append(audit_entry(
             actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
-            before=old, after=new, message=change.cause or in_console_language(Account.Status(change.status).label),
+            before=old, after=new, message=change.cause or audit_text(Account.Status(change.status).label),
         ))
     rows_update(list(accounts.values()), ["status", "status_changed_at", "enabled", "version", "updated_at"])
     StatusEvent.objects.bulk_create(events)

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.digests import generate_password
 from accounts.models import Account
 from accounts.services import account_set_password, account_set_status
 from activation.models import OneTimeLink, ProvisioningProfile
 from activation.services import profile_for
-from console.audit import Actor, audit_record, in_console_language
+from console.audit import Actor, audit_record
+from console.audit_text import AuditText, audit_text
 
 LIFECYCLE = list(Account.Status.values)
 
@@ -47,7 +49,7 @@ def link_lookup(token: str, purpose: str) -> tuple[LinkState, OneTimeLink | None
     return link_state(link), link
 
 
-def _advance_status(account_id: int, status: str, actor: Actor, cause: str) -> None:
+def _advance_status(account_id: int, status: str, actor: Actor, cause: AuditText) -> None:
     """Move to `status` unless the account is already there or further along (a second click on the
     download button, say, must not put an activated account back to "Installation clicked").
     Call inside a transaction: the row stays locked from this comparison to the write, so a
@@ -55,6 +57,12 @@ def _advance_status(account_id: int, status: str, actor: Actor, cause: str) -> N
     current = Account.objects.select_for_update().values_list("status", flat=True).get(pk=account_id)
     if LIFECYCLE.index(current) < LIFECYCLE.index(status):
         account_set_status(actor=actor, account_id=account_id, status=status, cause=cause)
+
+
+PAGE_OPENED = {
+    OneTimeLink.Purpose.INSTALLATION: gettext_noop("Installation page opened on the phone"),
+    OneTimeLink.Purpose.ACTIVATION: gettext_noop("Activation page opened on the phone"),
+}
 
 
 @transaction.atomic
@@ -72,7 +80,7 @@ def link_record_opened(*, token: str, purpose: str) -> bool:
     link.save(update_fields=["opened_at"])
     audit_record(
         actor=Actor.customer(), action="link.open", obj=link, account_id=link.account_id,
-        message=f"{in_console_language(OneTimeLink.Purpose(link.purpose).label)} page opened on the phone",
+        message=audit_text(PAGE_OPENED[link.purpose]),
     )
     return True
 
@@ -82,7 +90,7 @@ def installation_record_click(*, link: OneTimeLink, platform: str) -> None:
     """The customer followed the download button of the installation page (Installation clicked)."""
     _advance_status(
         link.account_id, Account.Status.INSTALLATION_CLICKED, Actor.customer(),
-        f"download for {platform} followed from the installation page",
+        audit_text(gettext_noop("download for %(platform)s followed from the installation page"), platform=platform),
     )
 
 
@@ -110,7 +118,7 @@ def installation_report(*, token: str) -> LinkState:
     link = _use_link(token, OneTimeLink.Purpose.INSTALLATION, now)
     if link is None:
         return link_lookup(token, OneTimeLink.Purpose.INSTALLATION)[0]
-    _advance_status(link.account_id, Account.Status.INSTALLED, Actor.client(), "the client app reported itself installed")
+    _advance_status(link.account_id, Account.Status.INSTALLED, Actor.client(), audit_text(gettext_noop("the client app reported itself installed")))
     return LinkState.VALID
 
 
@@ -133,11 +141,11 @@ def activation_activate(*, token: str) -> Activation | LinkState:
     password = generate_password()
     account = account_set_password(
         actor=Actor.customer(), account_id=link.account_id, password=password,
-        reason="activation: a new SIP password went to the client app",
+        reason=audit_text(gettext_noop("activation: a new SIP password went to the client app")),
     )
     account = account_set_status(
         actor=Actor.customer(), account_id=account.pk, status=Account.Status.ACTIVATED, at=now,
-        enable=account.is_wizard, cause="activated from the activation link; a new SIP password went to the client app",
+        enable=account.is_wizard, cause=audit_text(gettext_noop("activated from the activation link; a new SIP password went to the client app")),
     )
     account = Account.objects.select_related("group", "group__profile", "profile", "licence").get(pk=account.pk)
     return Activation(account=account, profile=profile_for(account), password=password)

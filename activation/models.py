@@ -128,6 +128,8 @@ class OneTimeLink(models.Model):
     objects = OneTimeLinkQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("one-time link")
+        verbose_name_plural = _("one-time links")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "purpose", "created_at"], name="link_account_purpose")]
 
@@ -191,6 +193,8 @@ class SmsMessage(models.Model):
     objects = SmsMessageQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="sms_due"),

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.models import Account
 from accounts.services import StatusChange, account_create, accounts_set_status
@@ -24,9 +24,9 @@ from console.audit import (
     audit_record,
     audit_record_many,
     changed_only,
-    in_console_language,
     snapshot,
 )
+from console.audit_text import audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
 from console.rows_update import rows_update
@@ -239,7 +239,7 @@ def _sms_queue(*, actor: Actor, accounts: Sequence[Account], purpose: str, confi
         audit_entry(
             actor=actor, action="sms.queue", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
             after={"purpose": purpose, "recipient": sms.recipient},
-            message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} queued for {sms.recipient}. {reason}".strip(),
+            message=audit_text(gettext_noop("%(purpose)s #%(sms)s queued for %(recipient)s. %(reason)s"), purpose=SmsMessage.Purpose(sms.purpose).label, sms=sms.pk, recipient=sms.recipient, reason=reason),
         )
         for sms in messages
     ])
@@ -259,7 +259,7 @@ def sms_send_test(*, actor: Actor, recipient: str) -> SmsMessage:
         created_at=now, next_attempt_at=now,
     )
     audit_record(actor=actor, action="sms.queue", obj=sms, after={"purpose": "test", "recipient": recipient},
-                 message=f"Test SMS #{sms.pk} queued for {recipient}")
+                 message=audit_text(gettext_noop("Test SMS #%(sms)s queued for %(recipient)s"), sms=sms.pk, recipient=recipient))
     return sms
 
 
@@ -350,7 +350,8 @@ def _link(attempt: SendAttempt, superseded_by: SendAttempt) -> OneTimeLink:
 def _sent_status_change(sms: SmsMessage, at: datetime) -> StatusChange:
     return StatusChange(
         account_id=sms.account_id, status=SENT_STATUS[sms.purpose], at=at,
-        cause=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk} to {sms.recipient} accepted by the gateway",
+        cause=audit_text(gettext_noop("%(purpose)s #%(sms)s to %(recipient)s accepted by the gateway"),
+                         purpose=SmsMessage.Purpose(sms.purpose).label, sms=sms.pk, recipient=sms.recipient),
     )
 
 
@@ -359,8 +360,8 @@ def _attempt_audit_entry(sms: SmsMessage) -> AuditEntry:
     return audit_entry(
         actor=Actor.worker(), action=action, obj=sms, account_id=sms.account_id, group_id=sms.group_id,
         after={"state": sms.state, "attempts": sms.attempts},
-        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: {in_console_language(SmsMessage.State(sms.state).label)}. "
-                f"{sms.last_error}".strip(),
+        message=audit_text(gettext_noop("%(purpose)s #%(sms)s: %(state)s. %(error)s"), purpose=SmsMessage.Purpose(sms.purpose).label,
+                           sms=sms.pk, state=SmsMessage.State(sms.state).label, error=sms.last_error),
     )
 
 
@@ -398,8 +399,8 @@ def sms_record_delivery(*, sms_id: int, delivered: bool | None, detail: str = ""
     audit_record(
         actor=GATEWAY, action=f"sms.{sms.state}", obj=sms, account_id=sms.account_id, group_id=sms.group_id,
         after={"state": sms.state},
-        message=f"{in_console_language(SmsMessage.Purpose(sms.purpose).label)} #{sms.pk}: "
-                f"{in_console_language(SmsMessage.State(sms.state).label)}{' (' + detail + ')' if detail else ''}",
+        message=audit_text(gettext_noop("%(purpose)s #%(sms)s: %(state)s (%(detail)s)") if detail else gettext_noop("%(purpose)s #%(sms)s: %(state)s"),
+                           purpose=SmsMessage.Purpose(sms.purpose).label, sms=sms.pk, state=SmsMessage.State(sms.state).label, detail=detail),
     )
     return sms
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from console.audit_text import AuditText
 from console.models import AuditEntry, Operator
 
 CHANGED = "[changed]"
@@ -51,6 +52,14 @@ ACTION_LABELS = {
     "login_throttle.clear": _("Sign-in lock cleared"),
     "apitoken.create": _("API token created"),
     "apitoken.revoke": _("API token revoked"),
+    "bulk.enable": _("Bulk action: enable"),
+    "bulk.disable": _("Bulk action: disable"),
+    "bulk.send_installation_sms": _("Bulk action: send installation SMS"),
+    "bulk.send_activation_sms": _("Bulk action: send activation SMS"),
+    "bulk.clear_licence": _("Bulk action: clear licence status"),
+    "bulk.change_profile": _("Bulk action: change provisioning profile"),
+    "bulk.move": _("Bulk action: move to another group"),
+    "bulk.delete": _("Bulk action: delete"),
     "bulk.finish": _("Bulk action finished"),
     "demo_data.generate": _("Demo data generated"),
 }
@@ -72,7 +81,7 @@ def in_console_language(text) -> str:
 
 def action_label(action: str) -> str:
     """An action in words ("account.update": "Settings changed"); an action without a label of its
-    own reads as its name in words ("bulk.enable": "Bulk enable")."""
+    own reads as its name in words ("bulk.export": "Bulk export")."""
     if action in ACTION_LABELS:
         return str(ACTION_LABELS[action])
     return action.replace(".", " ").replace("_", " ").capitalize()
@@ -204,9 +213,11 @@ def audit_entry(
     group_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    message: str = "",
+    message: str | AuditText = "",
 ) -> AuditEntry:
-    """One change as an unsaved entry: `audit_record` saves it, `audit_record_many` saves a batch."""
+    """One change as an unsaved entry: `audit_record` saves it, `audit_record_many` saves a batch.
+    A `message` given as an `AuditText` is kept translatable as well as rendered in the console's
+    language; a plain string (text an operator typed) is kept as it is."""
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
@@ -224,7 +235,7 @@ def audit_entry(
         before=_without_secrets(before),
         after=_without_secrets(after),
         message=in_console_language(message)[:500],
-
+        message_text=message.as_json() if isinstance(message, AuditText) else None,
     )
 
 

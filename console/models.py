@@ -165,6 +165,9 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     message = models.CharField(max_length=500, blank=True, default="")
+    # The message as a translatable sentence (console.audit_text), so each reader sees it in their
+    # language; None for a message typed by an operator and for entries older than this field.
+    message_text = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

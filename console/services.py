@@ -4,13 +4,14 @@ from binascii import unhexlify
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django_otp import devices_for_user
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from console.audit import CHANGED, Actor, audit_record, changed_only, snapshot
+from console.audit_text import audit_text
 from console.errors import ServiceError, StaleEditError, require_unchanged_since
 from console.models import LoginThrottle, Operator, ServiceSettings
 
@@ -119,7 +120,7 @@ def first_administrator_create(*, username: str = "admin") -> tuple[Operator, st
         username=username, password=password, role=Operator.Role.ADMINISTRATOR, must_change_password=True
     )
     audit_record(actor=Actor.system(), action="operator.create", obj=operator, after=_operator_snapshot(operator),
-                 message="first Administrator created on an empty console")
+                 message=audit_text(gettext_noop("first Administrator created on an empty console")))
     return operator, password
 
 

@@ -51,6 +51,8 @@ class BulkBatch(models.Model):
     objects = BulkBatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "id"], name="bulkbatch_state")]
 

@@ -15,11 +15,12 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile
-from console.audit import Actor, audit_record, in_console_language
+from console.audit import Actor, audit_record
+from console.audit_text import Count, Label, audit_text
 from console.errors import NotAllowedError, ServiceError
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
 from fleet.models import BulkBatch, BulkItem
@@ -93,8 +94,7 @@ def bulk_start(
         audit_record(
             actor=Actor.of(operator), action=f"bulk.{action}", obj=batch,
             after={"accounts": batch.total, **{k: v for k, v in parameters.items() if v is not None}, "selection": selection.as_json()},
-            message=f"{in_console_language(bulk_action.label)} {batch.total:,} account{'s' if batch.total != 1 else ''} "
-                    f"(bulk action #{batch.pk}).",
+            message=audit_text(gettext_noop("%(action)s (bulk action #%(batch)s), accounts: %(count)s."), action=bulk_action.title, batch=batch.pk, count=Count(batch.total)),
         )
     if batch.total <= sync_limit():
         while bulk_run_chunk(batch.pk):
@@ -149,7 +149,7 @@ def _apply(batch: BulkBatch, ids: list[int]) -> dict[int, str]:
         skipped = {pk: OUT_OF_SCOPE if pk in outside else "deleted meanwhile" for pk in ids if pk not in in_scope}
     if in_scope:
         actor = Actor.of(operator)
-        skipped |= ACTIONS[batch.action].run(actor, sorted(in_scope), batch.parameters, f"Bulk action #{batch.pk}.")
+        skipped |= ACTIONS[batch.action].run(actor, sorted(in_scope), batch.parameters, audit_text(gettext_noop("Bulk action #%(batch)s."), batch=batch.pk))
     return skipped
 
 
@@ -183,9 +183,7 @@ def _finish(batch: BulkBatch, state: str) -> None:
     audit_record(
         actor=actor, action="bulk.finish", obj=batch,
         after={"state": state, "done": batch.done, "skipped": batch.skipped},
-        message=f"Bulk action #{batch.pk} {in_console_language(State(batch.state).label).lower()}: "
-                f"{in_console_language(action.past)} {batch.done:,} of "
-                f"{batch.total:,} accounts, {batch.skipped:,} skipped. {batch.note}".strip(),
+        message=audit_text(gettext_noop("Bulk action #%(batch)s %(state)s: %(action)s %(done)s of %(total)s accounts, %(skipped)s skipped. %(note)s"), batch=batch.pk, state=Label(State(batch.state).label, lowercase=True), action=action.past, done=Count(batch.done), total=Count(batch.total), skipped=Count(batch.skipped), note=batch.note),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from console.audit import (
@@ -17,8 +17,8 @@ from console.audit import (
     Changes,
     audit_record,
     changed_only,
-    in_console_language,
 )
+from console.audit_text import AuditText, Label, audit_text
 from console.errors import NotAllowedError
 from licensing.clientcache import client_cache
 from licensing.lookup import ClientAccount
@@ -218,7 +218,8 @@ def _licence_check_locked(*, account: ClientAccount, device_id: str, now: dateti
         audit_record(
             actor=Actor.client(), action="licence.check", obj=licence, account_id=account.pk,
             group_id=account.group_id, before=before or None, after=changed or None,
-            message=f"Licence check from device {device_id}: {in_console_language(Answer(answer).label).lower()}",
+            message=audit_text(gettext_noop("Licence check from device %(device)s: %(answer)s"),
+                               device=device_id, answer=Label(Answer(answer).label, lowercase=True)),
         )
         licence.last_answer, licence.last_answer_device_id, licence.last_answer_recorded_at = answer, device_id, now
         update_fields += ["last_answer", "last_answer_device_id", "last_answer_recorded_at"]
@@ -240,7 +241,8 @@ def _state_fields(licence: Licence) -> dict:
     }
 
 
-CLEAR_MESSAGE = "Licence status cleared: the next device that validates is bound."
+def _cleared(reason: str | AuditText = "") -> AuditText:
+    return audit_text(gettext_noop("Licence status cleared: the next device that validates is bound. %(reason)s"), reason=reason)
 
 
 def _has_binding(licence: Licence) -> bool:
@@ -255,11 +257,11 @@ def licence_clear(*, actor: Actor, account_id: int) -> Licence:
     if not _has_binding(licence):
         raise NotAllowedError(gettext("The licence of account %(username)s is not bound to a device: nothing to clear.")
                               % {"username": licence.account.username})
-    return _unbind(licence, actor=actor, message=CLEAR_MESSAGE)
+    return _unbind(licence, actor=actor, message=_cleared())
 
 
 @transaction.atomic
-def licences_clear(*, actor: Actor, account_ids: Iterable[int], reason: str = "") -> dict[int, str]:
+def licences_clear(*, actor: Actor, account_ids: Iterable[int], reason: str | AuditText = "") -> dict[int, str]:
     """`licence_clear` for many accounts, in account id order; returns those left as they were,
     each with the reason (nothing to clear, no licence)."""
     wanted = list(account_ids)
@@ -275,7 +277,7 @@ def licences_clear(*, actor: Actor, account_ids: Iterable[int], reason: str = ""
         elif not _has_binding(licence):
             skipped[account_id] = "licence not bound to a device: nothing to clear"
         else:
-            _unbind(licence, actor=actor, message=f"{CLEAR_MESSAGE} {reason}".strip())
+            _unbind(licence, actor=actor, message=_cleared(reason))
     return skipped
 
 
@@ -296,7 +298,7 @@ def licence_revoke_keys(*, actor: Actor, account_id: int) -> Licence:
     audit_record(
         actor=actor, action="licence.revoke_keys", obj=licence, account_id=licence.account_id,
         group_id=licence.account.group_id, before=before, after=after,
-        message="Keys revoked: the client must be provisioned again.",
+        message=audit_text(gettext_noop("Keys revoked: the client must be provisioned again.")),
     )
     return licence
 
@@ -309,10 +311,11 @@ def licence_credentials_renewed(*, actor: Actor, account) -> Licence | None:
     licence = Licence.objects.select_for_update().filter(account_id=account.pk).first()
     if licence is None or not _has_binding(licence):
         return licence
-    return _unbind(licence, actor=actor, message="New credentials issued: the licence binds the newly provisioned device.")
+    return _unbind(licence, actor=actor, message=audit_text(
+        gettext_noop("New credentials issued: the licence binds the newly provisioned device.")))
 
 
-def _unbind(licence: Licence, *, actor: Actor, message: str) -> Licence:
+def _unbind(licence: Licence, *, actor: Actor, message: AuditText) -> Licence:
     """Free the device binding, a conflict and a key revocation, with one audit entry."""
     before = _state_fields(licence)
     licence.device_id = licence.conflict_device_id = ""
@@ -352,5 +355,5 @@ def _licence_mark_expired(*, actor: Actor, licence_id: int, today: date) -> None
     audit_record(
         actor=actor, action="licence.expire", obj=licence, account_id=licence.account_id,
         group_id=licence.account.group_id, before={"state": before}, after={"state": State.EXPIRED},
-        message=f"Licence expired (valid until {licence.valid_until:%Y-%m-%d}).",
+        message=audit_text(gettext_noop("Licence expired (valid until %(valid_until)s)."), valid_until=f"{licence.valid_until:%Y-%m-%d}"),
     )

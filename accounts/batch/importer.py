@@ -18,7 +18,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
 from accounts.batch.report import ImportReport
@@ -36,6 +36,7 @@ from accounts.search.changelog import record_account_changes
 from accounts.services import USERNAME_DIGITS, account_creation_entry
 from activation.models import ProvisioningProfile
 from console.audit import Actor, audit_record
+from console.audit_text import AuditText, Count, audit_text
 from console.errors import ServiceError
 from console.models import AuditEntry
 from groups.services import group_hold_for_new_accounts
@@ -215,13 +216,19 @@ def _check_sms(chunk: list[CleanRow], group, options: ImportOptions, problems: d
                 break
 
 
+def _import_message(rows: int, source_name: str) -> AuditText:
+    if source_name:
+        return audit_text(gettext_noop("Accounts imported from %(source)s: %(count)s"), source=source_name, count=Count(rows))
+    return audit_text(gettext_noop("Accounts imported from a CSV file: %(count)s"), count=Count(rows))
+
+
 def _write(actor, group, options, staging: Staging, report: ImportReport, source_name: str, progress) -> None:
     group_hold_for_new_accounts(group.pk)
     now = timezone.now()
     audit_record(
         actor=actor, action="accounts.import", obj=group, group_id=group.pk,
         after={"rows": report.rows, "file": source_name[:200], "sms": [str(p) for p in options.sms_purposes]},
-        message=f"Import of {report.rows} account{'s' if report.rows != 1 else ''} from {source_name or 'a CSV file'}",
+        message=_import_message(report.rows, source_name),
     )
     for chunk in staging.staged(WRITE_CHUNK_ROWS):
         _generate_usernames(chunk, staging)
@@ -271,7 +278,7 @@ def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[in
          "cause": f"created the {account.creation_method} way by a CSV import"} for account in accounts), with_pk=False)))
     insert(AuditEntry, list(full_rows(AuditEntry, (
         _row_of(account_creation_entry(actor=actor, account=account, rules=account_rules, licence=licence,
-                                       message=f"created by CSV import, row {row.line}"))
+                                       message=audit_text(gettext_noop("created by CSV import, row %(line)s"), line=row.line)))
         for account, account_rules, licence, row in zip(accounts, rules, licences, chunk, strict=True)), with_pk=False)))
     if uses_copy():
         insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in ids), with_pk=False)))

@@ -3,6 +3,7 @@ import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from accounts.services import account_set_status
@@ -14,6 +15,7 @@ from accounts.sipserver.registrations import (
     to_kamailio_local,
 )
 from console.audit import Actor
+from console.audit_text import AuditText, audit_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,13 @@ _NEWLY_REGISTERED_SQL = """
      ORDER BY a.id
      LIMIT %s
 """
+
+
+def _registered_from(source: str, user_agent: str) -> AuditText:
+    """Why an account became Connected: where it registered from, and with which client when known."""
+    if user_agent:
+        return audit_text(gettext_noop("registered from %(source)s (%(user_agent)s)"), source=source, user_agent=user_agent[:150])
+    return audit_text(gettext_noop("registered from %(source)s"), source=source)
 
 
 def accounts_connect_registered() -> int:
@@ -58,12 +67,9 @@ def accounts_connect_registered() -> int:
             if account is None:
                 continue
             registered_at = max(from_kamailio_local(registered_local), account.status_changed_at)
-            cause = f"registered from {contact_source(received, contact)}"
-            if user_agent:
-                cause += f" ({user_agent})"
+            cause = _registered_from(contact_source(received, contact), user_agent)
             account_set_status(
-                actor=Actor.sip_server(), account_id=account.pk, status=Account.Status.CONNECTED,
-                cause=cause[:200], at=registered_at,
+                actor=Actor.sip_server(), account_id=account.pk, status=Account.Status.CONNECTED, cause=cause, at=registered_at,
             )
         moved += 1
         logger.info("Account %s is Connected (%s).", account.username, cause)

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.access_lists import ALLOW, AccessEntry
 from console.api.models import ApiToken
 from console.audit import Actor, audit_record
+from console.audit_text import audit_text
 from console.errors import NotAllowedError, ServiceError
 
 TOKEN_PREFIX = "sipc"
@@ -69,7 +70,7 @@ def api_token_create(
         allowed_networks_typed=" ".join(entry.as_typed for entry in allowed_networks),
     )
     audit_record(actor=actor, action="apitoken.create", obj=token, after=_snapshot(token),
-                 message=f"API token “{name}” of {operator.get_username()} created")
+                 message=audit_text(gettext_noop("API token “%(name)s” of %(operator)s created"), name=name, operator=operator.get_username()))
     return IssuedToken(token=token, text=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
@@ -83,5 +84,6 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
     token.revoked_by = actor.operator
     token.save(update_fields=["revoked_at", "revoked_by"])
     audit_record(actor=actor, action="apitoken.revoke", obj=token, before={"revoked": False}, after={"revoked": True},
-                 message=f"API token “{token.name}” of {token.operator.get_username()} revoked")
+                 message=audit_text(gettext_noop("API token “%(name)s” of %(operator)s revoked"), name=token.name,
+                                    operator=token.operator.get_username()))
     return token

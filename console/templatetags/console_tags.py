@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext
 
 from console.audit import action_label
+from console.audit_text import render_audit_text
 from console.listing import PAGE_SIZES
 from console.models import AuditEntry
 
@@ -132,6 +133,18 @@ def audit_value(entry, key: str, value) -> str:
 def audit_action(action: str) -> str:
     """A recorded action in words: "account.update" reads "Settings changed"."""
     return action_label(action)
+
+
+@register.filter
+def audit_message(entry) -> str:
+    """The entry's message in the reader's language when it was kept as a translatable sentence,
+    else (typed text, entries older than that) the message as stored."""
+    if not entry.message_text:
+        return entry.message
+    try:
+        return render_audit_text(entry.message_text)
+    except (KeyError, TypeError, ValueError):
+        return entry.message
 
 
 @register.filter

@@ -107,13 +107,17 @@ def outside_markers(html: str) -> list[str]:
 
 
 def stored_values() -> set[str]:
-    """Every text the project's tables hold now (names, numbers, e-mails, stored messages...): data,
+    """Every text the project's tables hold now (names, numbers, e-mails...): data,
     shown as it was typed, never translated."""
     values = set()
     for label in PROJECT_APPS:
         for model in apps.get_app_config(label).get_models():
             fields = [field.attname for field in model._meta.concrete_fields
                       if isinstance(field, models.CharField | models.TextField | models.GenericIPAddressField)]
+            if model._meta.label == "console.AuditEntry":
+                # Not an audit entry's message: the pages render it from its translatable sentence
+                # (the worlds these tests build hold no reason typed by an operator).
+                fields.remove("message")
             for row in model.objects.values_list(*fields):
                 values.update(str(value).strip() for value in row if value)
     return values

@@ -7,6 +7,7 @@ import re
 from django.urls import reverse
 
 from accounts.models import Account
+from activation.models import SmsMessage
 from activation.sms.outbox import send_due_sms
 from console.models import Operator
 from tests.activation.kannel import wait_for
@@ -67,6 +68,7 @@ def test_an_italian_operator_s_activation_sms_and_customer_page_are_in_italian(
     text = _sms_to(via_kannel, NUMBER)
     assert text.startswith("Attiva l'app di voce sicura: ") and "(aprilo su questo telefono" in text
     console.get_by_role("tab", name="Attività").click()
+    assert f"SMS di attivazione n. {SmsMessage.objects.get(account=account).pk} in coda per {NUMBER}" in console.inner_text("#tab-activity")
     screenshot(console, "i18n-it-account-1366x900")
     _assert_nothing_overflows(console)
 

@@ -1,6 +1,8 @@
 """Every string a page shows is marked for translation: each page of the permission matrix and
 each customer page is rendered under a pseudo-locale that wraps every translated string in ⟦ ⟧,
 and any words left outside the markers must be data (stored names, numbers, dates)."""
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -47,9 +49,25 @@ def _customer_pages(account) -> dict[str, str]:
     return {name: phone.get(url).content.decode() for name, url in urls.items()}
 
 
+def _audited_sms_and_licence_expiry(world) -> None:
+    """Audit entries whose sentences are kept translatable, for the audit log to show: an SMS
+    queued and a licence expired."""
+    from django.utils import timezone
+
+    from activation.services import activation_send_sms
+    from console.audit import Actor
+    from licensing.models import Licence
+    from licensing.services import licences_mark_expired
+
+    activation_send_sms(actor=Actor.of(world.personas.administrator), account_id=world.account.pk, purpose="installation")
+    Licence.objects.filter(account=world.disabled_account).update(valid_until=timezone.localdate() - timedelta(days=1))
+    licences_mark_expired(actor=Actor.system(), today=timezone.localdate())
+
+
 @pytest.fixture
 def rendered(personas, wizard_account) -> dict[str, str]:
     world = build_world(personas)
+    _audited_sms_and_licence_expiry(world)
     with pseudo_translation():
         pages = {**_operator_pages(world), **_customer_pages(wizard_account)}
     assert all("⟦" in html for html in pages.values()), "the pseudo-locale did not reach every page"
