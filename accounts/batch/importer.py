@@ -20,16 +20,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.batch.bulk import full_rows, insert, insert_returning_ids, uses_copy
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
 from accounts.batch.report import ImportReport
 from accounts.batch.rows import CleanRow, RowProblem, RowValidator
 from accounts.batch.staging import Staging
 from accounts.digests import sip_digests
-from accounts.models import AccessRule, Account, SearchChange, StatusEvent
+from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_changes
 from accounts.services import USERNAME_DIGITS
 from console.audit import SECRET_FIELDS, Actor, audit_record
+from console.bulk import full_rows, insert, insert_returning_ids
 from console.errors import ServiceError
 from console.models import AuditEntry
 from groups.services import group_hold_for_new_accounts
@@ -254,18 +254,15 @@ def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[in
     insert(AccessRule, list(full_rows(AccessRule, (
         {"account_id": account_id, "action": rule.action, "network": rule.canonical,
          "prefix_length": rule.network.prefixlen, "as_typed": rule.as_typed, "position": position}
-        for account_id, row in zip(ids, chunk) for position, rule in enumerate(row.access_rules)), with_pk=False)))
+        for account_id, row in zip(ids, chunk, strict=True) for position, rule in enumerate(row.access_rules)), with_pk=False)))
     licences_create_bulk(terms=((Account(pk=account_id), row.licence_edition, row.licence_valid_until)
-                                for account_id, row in zip(ids, chunk)))
+                                for account_id, row in zip(ids, chunk, strict=True)))
     insert(StatusEvent, list(full_rows(StatusEvent, (
         {"account_id": values["id"], "status": Account.Status.CREATED, "at": now,
          "cause": f"created the {values['creation_method']} way by a CSV import"} for values in accounts), with_pk=False)))
     insert(AuditEntry, list(full_rows(AuditEntry, (
-        _creation_entry(actor, values, row) for values, row in zip(accounts, chunk)), with_pk=False)))
-    if uses_copy():
-        insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in ids), with_pk=False)))
-    else:
-        record_account_changes(ids)
+        _creation_entry(actor, values, row) for values, row in zip(accounts, chunk, strict=True)), with_pk=False)))
+    record_account_changes(ids)
     return ids
 
 
