@@ -43,9 +43,8 @@ def _printable(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def rpc_call(url: str, method: str, params: list[Any] | None = None, session: requests.Session | None = None) -> Any:
-    """Call `method` at the JSON-RPC endpoint `url` and return its result; raises RpcError.
-    `session`: the connection to reuse, for many calls in a row."""
+def rpc_call(url: str, method: str, params: list[Any] | None = None) -> Any:
+    """Call `method` at the JSON-RPC endpoint `url` and return its result; raises RpcError."""
     if not url:
         raise RpcError(gettext("No Kamailio JSON-RPC address is configured."))
     parts = urlsplit(url)
@@ -55,7 +54,7 @@ def rpc_call(url: str, method: str, params: list[Any] | None = None, session: re
     if params:
         payload["params"] = params
     try:
-        response = (session or requests).post(url, json=payload, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
+        response = requests.post(url, json=payload, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
     except requests.RequestException as error:
         raise RpcError(gettext("Kamailio at %(address)s is not reachable: %(error)s.") % {"address": _printable(url), "error": type(error).__name__}) from None
     try:
@@ -72,7 +71,7 @@ def rpc_call(url: str, method: str, params: list[Any] | None = None, session: re
     return answer.get("result")
 
 
-def drop_registrations(username: str, url: str | None = None, session: requests.Session | None = None) -> bool:
+def drop_registrations(username: str, url: str | None = None) -> bool:
     """Remove every live contact of `username` from Kamailio's user location (`ul.rm`).
 
     Returns whether Kamailio confirmed it; failures are logged, never raised.
@@ -82,7 +81,7 @@ def drop_registrations(username: str, url: str | None = None, session: requests.
         logger.info("No Kamailio JSON-RPC address configured: registrations of %s were not dropped.", username)
         return False
     try:
-        rpc_call(url, "ul.rm", [LOCATION_TABLE, username], session)
+        rpc_call(url, "ul.rm", [LOCATION_TABLE, username])
     except RpcError as error:
         if "not found" in str(error).lower():
             return True
@@ -93,13 +92,6 @@ def drop_registrations(username: str, url: str | None = None, session: requests.
         return False
     logger.info("Dropped the registrations of %s at the SIP server.", username)
     return True
-
-
-def drop_registrations_of(usernames: list[str], url: str) -> int:
-    """`drop_registrations` for many accounts over one kept-alive connection (a bulk disable's
-    chunk); returns how many Kamailio confirmed."""
-    with requests.Session() as session:
-        return sum(drop_registrations(username, url, session) for username in usernames)
 
 
 def check_rpc(url: str) -> tuple[bool, str]:
