@@ -32,7 +32,7 @@ from console.audit import (
 from console.audit_text import AuditText, audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
-from console.rows_update import rows_update
+from console.row_batches import rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
     UNCHANGED,

@@ -29,7 +29,7 @@ from console.audit import (
 from console.audit_text import audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
-from console.rows_update import rows_update
+from console.row_batches import rows_update
 
 SENT_STATUS = {
     SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,

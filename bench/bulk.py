@@ -48,9 +48,9 @@ ANCHOR_SQL = {
     "move": "UPDATE accounts_account SET group_id = %(target)s, version = version + 1 WHERE group_id = %(group)s",
     "change_profile": "UPDATE accounts_account SET profile_id = %(profile)s, version = version + 1 WHERE group_id = %(group)s",
     "send_activation_sms": (
-        "INSERT INTO activation_smsmessage (account_id, group_id, account_username, purpose, recipient, text, state,"
-        " backend, attempts, next_attempt_at, gateway_id, last_error, requested_by, created_at)"
-        " SELECT id, group_id, username, 'activation', virtual_number, 'anchor', 'queued', '', 0, now(), '', '', 'bench', now()"
+        "INSERT INTO activation_smsmessage (account_id, group_id, account_username, purpose, recipient, text, language,"
+        " state, backend, attempts, next_attempt_at, gateway_id, last_error, requested_by, created_at)"
+        " SELECT id, group_id, username, 'activation', virtual_number, 'anchor', '', 'queued', '', 0, now(), '', '', 'bench', now()"
         " FROM accounts_account WHERE group_id = %(group)s"
     ),
 }
@@ -63,6 +63,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--group", type=int, default=100_000, help="Accounts of the group acted on (with --generate).")
     parser.add_argument("--registered", type=int, default=1000, help="Accounts of the group with a live registration.")
     parser.add_argument("--index", action="store_true", help="Build the search index and time bringing it up to date.")
+    parser.add_argument("--actions", nargs="+", choices=ACTIONS, default=ACTIONS, help="The actions to run (all by default).")
     parser.add_argument("--work", type=int, help=argparse.SUPPRESS)  # the worker process of one batch
     return parser.parse_args()
 
@@ -253,7 +254,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-bulk-kamailio-") as workdir:
         kamailio = start_kamailio(Path(workdir))
         try:
-            for action in ACTIONS:
+            for action in args.actions:
                 rows.append(run_action(action, world, args, kamailio.rpc_url))
                 print(json.dumps(rows[-1]), flush=True)
         finally:

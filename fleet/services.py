@@ -10,7 +10,6 @@ back, and the next round takes it again: nothing is done twice (an SMS queued fo
 this batch is never queued again) and no account is half-changed.
 """
 import time
-from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,6 +21,7 @@ from activation.models import ProvisioningProfile
 from console.audit import Actor, audit_record
 from console.audit_text import Count, Label, audit_text
 from console.errors import NotAllowedError, ServiceError
+from console.row_batches import rows_update
 from fleet.actions import ACTIONS, TYPED_COUNT_ABOVE
 from fleet.models import BulkBatch, BulkItem
 from fleet.selection import Selection, selection_accounts
@@ -127,14 +127,14 @@ def bulk_run_chunk(batch_id: int) -> bool:
         if batch.cancel_requested:
             _finish(batch, State.CANCELLED)
             return True
-        ids = list(batch.items.filter(outcome=Outcome.PENDING).values_list("account_id", flat=True)[:chunk_size()])
-        if not ids:
+        items = dict(batch.items.filter(outcome=Outcome.PENDING).values_list("account_id", "pk")[:chunk_size()])
+        if not items:
             _finish(batch, State.DONE)
             return True
         if batch.state == State.QUEUED:
             batch.state, batch.started_at = State.RUNNING, timezone.now()
-        skipped = _apply(batch, ids)
-        _record_outcomes(batch, ids, skipped)
+        skipped = _apply(batch, list(items))
+        _record_outcomes(batch, items, skipped)
         batch.save(update_fields=["state", "started_at", "processed", "done", "skipped"])
     return True
 
@@ -153,17 +153,16 @@ def _apply(batch: BulkBatch, ids: list[int]) -> dict[int, str]:
     return skipped
 
 
-def _record_outcomes(batch: BulkBatch, ids: list[int], skipped: dict[int, str]) -> None:
-    by_reason = defaultdict(list)
-    for pk, reason in skipped.items():
-        by_reason[reason].append(pk)
-    for reason, pks in by_reason.items():
-        batch.items.filter(account_id__in=pks).update(outcome=Outcome.SKIPPED, reason=reason[:300])
-    done = [pk for pk in ids if pk not in skipped]
-    batch.items.filter(account_id__in=done).update(outcome=Outcome.DONE)
-    batch.processed += len(ids)
+def _record_outcomes(batch: BulkBatch, items: dict[int, int], skipped: dict[int, str]) -> None:
+    """Each account's outcome on its item (`items`: item id by account id): the skipped ones with
+    their reasons, each its own (most name the account), in one UPDATE; the others done in another."""
+    rows_update([BulkItem(pk=items[pk], outcome=Outcome.SKIPPED, reason=reason[:300]) for pk, reason in skipped.items()],
+                ["outcome", "reason"])
+    done = [item for account_id, item in items.items() if account_id not in skipped]
+    BulkItem.objects.filter(pk__in=done).update(outcome=Outcome.DONE)
+    batch.processed += len(items)
     batch.done += len(done)
-    batch.skipped += len(ids) - len(done)
+    batch.skipped += len(items) - len(done)
 
 
 def _finish(batch: BulkBatch, state: str) -> None:

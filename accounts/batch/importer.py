@@ -23,15 +23,9 @@ from django.utils.translation import gettext, gettext_noop
 from accounts.batch.reader import CsvRows, FileProblem, RowShapeProblem
 from accounts.batch.report import ImportReport
 from accounts.batch.rows import CleanRow, RowProblem, RowValidator
-from accounts.batch.rows_insert import (
-    full_rows,
-    insert,
-    insert_returning_ids,
-    uses_copy,
-)
 from accounts.batch.staging import Staging
 from accounts.digests import sip_digests
-from accounts.models import AccessRule, Account, SearchChange, StatusEvent
+from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_changes
 from accounts.services import USERNAME_DIGITS, account_creation_entry
 from activation.models import ProvisioningProfile
@@ -39,6 +33,7 @@ from console.audit import Actor, audit_record
 from console.audit_text import AuditText, Count, audit_text
 from console.errors import ServiceError
 from console.models import AuditEntry
+from console.row_batches import full_rows, insert, insert_returning_ids
 from groups.services import group_hold_for_new_accounts
 from licensing.services import licences_create_bulk
 
@@ -280,10 +275,7 @@ def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[in
         _row_of(account_creation_entry(actor=actor, account=account, rules=account_rules, licence=licence,
                                        message=audit_text(gettext_noop("created by CSV import, row %(line)s"), line=row.line)))
         for account, account_rules, licence, row in zip(accounts, rules, licences, chunk, strict=True)), with_pk=False)))
-    if uses_copy():
-        insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in ids), with_pk=False)))
-    else:
-        record_account_changes(ids)
+    record_account_changes(ids)
     return ids
 
 

@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import SearchChange, SearchLogCheckpoint
+from console.row_batches import full_rows, insert
 
 CHECKPOINTS_PER_RETENTION = 4
 
@@ -49,9 +50,9 @@ def record_account_change(account_id: int) -> None:
     SearchChange.objects.create(account_id=account_id)
 
 
-def record_account_changes(account_ids: Iterable[int], batch_size: int = 5000) -> None:
-    """`record_account_change` for many accounts at once (batch import), in the caller's transaction."""
-    SearchChange.objects.bulk_create((SearchChange(account_id=account_id) for account_id in account_ids), batch_size=batch_size)
+def record_account_changes(account_ids: Iterable[int]) -> None:
+    """`record_account_change` for many accounts at once (bulk actions, batch import), in the caller's transaction."""
+    insert(SearchChange, list(full_rows(SearchChange, ({"account_id": account_id} for account_id in account_ids), with_pk=False)))
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Bulk batches through their services (F1, F2): each action on a selection, per-account audit
 entries tied to the batch, skipped accounts with their reasons, the typed count of a delete."""
 import pytest
+from django.urls import reverse
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile, SmsMessage
@@ -145,3 +146,18 @@ def test_ticked_ids_of_another_group_are_not_in_the_selection(personas, fleet):
     batch = bulk_start(operator=personas.operator, action="disable", selection=Selection(account_ids=ids), parameters={})
     assert batch.total == 1
     assert Account.objects.get(pk=fleet.theirs[0].pk).enabled
+
+
+def test_a_bulk_disable_records_the_entry_the_account_page_records(personas, fleet, client_for):
+    by_page, by_bulk = fleet.mine[0], fleet.mine[1]
+    client_for(personas.operator).post(reverse("accounts:account_disable", args=[by_page.pk]))
+    batch = bulk_start(operator=personas.operator, action="disable",
+                       selection=Selection(group_id=personas.group.pk, account_ids=(by_bulk.pk,)), parameters={})
+
+    per_account = ("id", "at", "object_id", "object_repr", "account_id", "message", "message_text")
+    page_entry, bulk_entry = (
+        AuditEntry.objects.filter(action="account.disable", account_id=account.pk).values().get() for account in (by_page, by_bulk))
+    assert {k: v for k, v in page_entry.items() if k not in per_account} == {k: v for k, v in bulk_entry.items() if k not in per_account}
+    assert (bulk_entry["object_id"], bulk_entry["object_repr"], bulk_entry["message"]) == (by_bulk.pk, by_bulk.username, f"Bulk action #{batch.pk}.")
+    assert bulk_entry["message_text"] == {"msgid": "Bulk action #%(batch)s.", "values": {"batch": batch.pk}}
+    assert (page_entry["object_type"], page_entry["before"], page_entry["after"]) == ("account", {"enabled": True}, {"enabled": False})
