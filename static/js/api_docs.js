@@ -14,6 +14,16 @@ function ConsoleLayoutPlugin(system) {
   return { components: { ConsoleLayout } };
 }
 
+// What Swagger UI draws when an operation or the Authorize dialog opens, made usable from the
+// keyboard and by a screen reader: code samples that scroll take the focus, the dialog's close
+// button has a name, and its Authorize button is called what it says.
+function repairAccessibility(root) {
+  const closeLabel = root.dataset.closeLabel;
+  root.querySelectorAll(".highlight-code > pre:not([tabindex])").forEach((sample) => sample.setAttribute("tabindex", "0"));
+  root.querySelectorAll(".close-modal:not([aria-label])").forEach((button) => button.setAttribute("aria-label", closeLabel));
+  root.querySelectorAll(".modal-btn.authorize[aria-label]").forEach((button) => button.removeAttribute("aria-label"));
+}
+
 const container = document.getElementById("swagger-ui");
 if (container && window.SwaggerUIBundle) {
   window.SwaggerUIBundle({
@@ -26,4 +36,6 @@ if (container && window.SwaggerUIBundle) {
     plugins: [ConsoleLayoutPlugin],
     layout: "ConsoleLayout",
   });
+  new MutationObserver(() => repairAccessibility(container))
+    .observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label", "tabindex"] });
 }

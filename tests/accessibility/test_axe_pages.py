@@ -118,3 +118,21 @@ def test_the_customer_pages_pass_axe(browser_page, error_page, personas, size, s
     check(refused, "customer-link_refused", label, problems)
     assert Account.objects.get(pk=account.pk).status == Account.Status.ACTIVATION_SMS_SENT
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize(("size", "scheme"), COMBINATIONS)
+def test_the_api_docs_pass_axe_with_an_operation_open_for_trying_and_the_authorize_dialog(browser_page, personas, size, scheme):
+    label = f"{size['width']}x{size['height']}-{scheme}"
+    problems: list[str] = []
+    page = browser_page(size, color_scheme=scheme, bypass_csp=True)
+    log_in(page, personas.administrator.username)
+    page.goto(reverse("api_docs"))
+    page.locator(DRAWN_WHEN["api_docs"]).first.wait_for()
+    page.locator(".opblock-summary-control").nth(1).click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").wait_for()
+    check(page, "api_docs_try_it_out", label, problems)
+    page.get_by_role("button", name="Authorize").first.click()
+    page.locator(".swagger-ui .modal-ux").wait_for()
+    check(page, "api_docs_authorize", label, problems)
+    assert problems == [], "\n".join(problems)
