@@ -1,5 +1,6 @@
 """Writing the audit log. Every service that changes data calls `audit_record` inside its transaction."""
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -9,7 +10,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from console.audit_text import AuditText
+from console.audit_text import AuditText, render_audit_text
 from console.models import AuditEntry, Operator
 from console.row_batches import full_rows, insert
 
@@ -72,12 +73,16 @@ def in_console_language(text) -> str:
     reader, whoever's language is active."""
     if isinstance(text, str):
         return text
+    return _in_console_language(lambda: str(text))
+
+
+def _in_console_language(render: Callable[[], str]) -> str:
     # Switching languages costs tens of microseconds: skip it when the console's language is
     # already active (the worker's bulk changes, a request in that language).
     if translation.get_language() == settings.LANGUAGE_CODE:
-        return str(text)
+        return render()
     with translation.override(settings.LANGUAGE_CODE):
-        return str(text)
+        return render()
 
 
 def action_label(action: str) -> str:
@@ -223,6 +228,10 @@ def audit_entry(
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr or in_console_language(obj)
+    # A sentence is turned into its stored form once, then rendered from that form.
+    message_text = message.as_json() if isinstance(message, AuditText) else None
+    if message_text is not None:
+        message = _in_console_language(lambda: render_audit_text(message_text))
     return AuditEntry(
         actor_kind=actor.kind,
         actor=actor.operator,
@@ -235,8 +244,8 @@ def audit_entry(
         group_id=group_id,
         before=_without_secrets(before),
         after=_without_secrets(after),
-        message=in_console_language(message)[:500],
-        message_text=message.as_json() if isinstance(message, AuditText) else None,
+        message=message[:500],
+        message_text=message_text,
     )
 
 

@@ -29,10 +29,9 @@ from accounts.models import AccessRule, Account, StatusEvent
 from accounts.search.changelog import record_account_changes
 from accounts.services import USERNAME_DIGITS, account_creation_entry
 from activation.models import ProvisioningProfile
-from console.audit import Actor, audit_record
+from console.audit import Actor, audit_record, audit_record_many
 from console.audit_text import AuditText, Count, audit_text
 from console.errors import ServiceError
-from console.models import AuditEntry
 from console.row_batches import full_rows, insert, insert_returning_ids
 from groups.services import group_hold_for_new_accounts
 from licensing.services import licences_create_bulk
@@ -271,10 +270,10 @@ def _create_accounts(actor: Actor, group, chunk: list[CleanRow], now) -> list[in
     insert(StatusEvent, list(full_rows(StatusEvent, (
         {"account_id": account.pk, "status": Account.Status.CREATED, "at": now,
          "cause": f"created the {account.creation_method} way by a CSV import"} for account in accounts), with_pk=False)))
-    insert(AuditEntry, list(full_rows(AuditEntry, (
-        _row_of(account_creation_entry(actor=actor, account=account, rules=account_rules, licence=licence,
-                                       message=audit_text(gettext_noop("created by CSV import, row %(line)s"), line=row.line)))
-        for account, account_rules, licence, row in zip(accounts, rules, licences, chunk, strict=True)), with_pk=False)))
+    audit_record_many([
+        account_creation_entry(actor=actor, account=account, rules=account_rules, licence=licence,
+                               message=audit_text(gettext_noop("created by CSV import, row %(line)s"), line=row.line))
+        for account, account_rules, licence, row in zip(accounts, rules, licences, chunk, strict=True)])
     record_account_changes(ids)
     return ids
 
@@ -289,12 +288,6 @@ def _unsaved_accounts(group, rows: list[dict]) -> list[Account]:
         account.profile = profiles.get(row["profile_id"])
         accounts.append(account)
     return accounts
-
-
-def _row_of(entry: AuditEntry) -> dict:
-    """An unsaved entry as a row for `insert`; what it leaves unset (its time) takes the column's default."""
-    return {field.attname: value for field in AuditEntry._meta.concrete_fields
-            if not field.primary_key and (value := getattr(entry, field.attname)) is not None}
 
 
 def _account_values(group, row: CleanRow, now) -> dict:

@@ -45,7 +45,8 @@
     const changes = () => remembered(storageKey) || {};
     const chosen = () => {
       const defaults = defaultColumns(table);
-      return known.filter((key) => (key in changes() ? changes()[key] : defaults.includes(key)));
+      const saved = changes();
+      return known.filter((key) => (key in saved ? saved[key] : defaults.includes(key)));
     };
 
     const apply = () => {

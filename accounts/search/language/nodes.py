@@ -37,12 +37,12 @@ class Node:
 
 @dataclass(frozen=True)
 class MatchNone(Node):
-    pass
+    """Matches no account (the tree of an empty query)."""
 
 
 @dataclass(frozen=True)
 class MatchAll(Node):
-    pass
+    """Matches every account."""
 
 
 @dataclass(frozen=True)
