@@ -1,7 +1,8 @@
 // Wide list tables (includes/_list_tools.html): the operator chooses the columns that show and a
 // compact density, and the browser remembers both (localStorage, per operator: the columns of each
 // list, one density for every list). A table wider than its box (a phone) says that it scrolls sideways.
-// Loaded right after its table, so the remembered choice applies before the page first shows.
+// Loaded right after its table; the table stays out of sight until set up (console.css, data-list-ready),
+// so the remembered choice applies before the table first shows.
 // Every cell names its column in data-col; the heading carries data-col-default (shown by default),
 // data-col-phone (shown by default on a phone) and, for icon headings, data-col-label. Columns
 // without data-col (the username) always show.

@@ -2,6 +2,8 @@
 // chose with the top bar's toggle (kept in this browser), else the system's preference, which is
 // followed live while no choice is kept. Loaded in <head>; the toggle is wired once the page exists.
 (() => {
+  // Scripts run on this page: styles that wait for a script (a list table's remembered columns) key on it.
+  document.documentElement.dataset.scripted = "";
   const KEY = "console-colour-mode";
   const system = window.matchMedia("(prefers-color-scheme: dark)");
   let chosen = null;
