@@ -28,6 +28,7 @@ from console.confirm import confirmation_page
 from console.errors import ServiceError
 from console.feedback import report_refusal, report_update
 from console.listing import SortColumn, apply_sort, paginate
+from fleet.status_counts import kept_account_count
 from groups.models import Group
 
 ACCOUNT_COLUMNS = [
@@ -40,14 +41,25 @@ ACCOUNT_COLUMNS = [
     SortColumn("status", ("status", "username")),
     SortColumn("status_date", ("status_changed_at",)),
 ]
-def render_account_list(request, template: str, accounts, context: dict):
-    """The account list page (sorting, filters, paging) for any set of accounts: a group's or a search's."""
+def render_account_list(request, template: str, accounts, context: dict, *, whole_group=None):
+    """The account list page (sorting, filters, paging) for any set of accounts: a group's or a search's.
+    `whole_group`: the accounts are all of that group's (no search), so that the list's size can come
+    from the kept counts."""
     accounts, active_filters = filter_accounts(request.GET, accounts)
     accounts, sort = apply_sort(request, accounts.for_list(), ACCOUNT_COLUMNS, "username")
+    count = _kept_list_count(whole_group, active_filters) if whole_group else None
     return render(request, template, {
-        **context, "page": paginate(request, accounts, ids_first=True), "sort": sort, "filters": active_filters,
+        **context, "page": paginate(request, accounts, ids_first=True, known_count=count), "sort": sort, "filters": active_filters,
         "statuses": Account.Status.choices, "types": Account.AccountType.choices,
     })
+
+
+def _kept_list_count(group, filters: dict[str, str]) -> int | None:
+    """The size of a group's list with no filter or with the status filter alone, from the kept counts
+    (fleet.status_counts); None for other filters and where no counts are kept."""
+    if set(filters) - {"status"}:
+        return None
+    return kept_account_count(group.pk, filters.get("status"))
 
 
 @login_required
@@ -59,7 +71,8 @@ def account_list(request, group_id: int):
     outcome = search_within(accounts, query_text, user=request.user, group_ids=[group.pk]) if query_text else None
     search = search_context(query_text, outcome.error if outcome else None)
     accounts = outcome.accounts if outcome else accounts
-    return render_account_list(request, "accounts/account_list.html", accounts, {"group": group, **search})
+    return render_account_list(request, "accounts/account_list.html", accounts, {"group": group, **search},
+                               whole_group=None if outcome else group)
 
 
 @writer_required

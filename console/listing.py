@@ -43,6 +43,11 @@ class IdsFirstPaginator(Paginator):
     offset), so the deepest page costs what the middle one does. Page numbers work as usual.
     """
 
+    def __init__(self, *args, known_count: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if known_count is not None:
+            self.count = known_count  # the list's size is already known: no COUNT(*) (the property is cached)
+
     def page(self, number) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -78,11 +83,15 @@ def requested_page_size(request) -> int:
     return int(text) if text in {str(size) for size in PAGE_SIZES} else PAGE_SIZE
 
 
-def paginate(request, queryset: QuerySet, *, ids_first: bool = False) -> Page:
+def paginate(request, queryset: QuerySet, *, ids_first: bool = False, known_count: int | None = None) -> Page:
     """The page named in `?page=` (out-of-range and malformed numbers give the nearest page), of
     the size named in `?page_size=` (see requested_page_size).
 
-    `ids_first` pages with IdsFirstPaginator: for large lists whose ordering an index holds.
+    `ids_first` pages with IdsFirstPaginator: for large lists whose ordering an index holds;
+    `known_count`, the number of rows when the caller knows it without counting them.
     """
-    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, requested_page_size(request))
+    if ids_first:
+        paginator = IdsFirstPaginator(queryset, requested_page_size(request), known_count=known_count)
+    else:
+        paginator = Paginator(queryset, requested_page_size(request))
     return paginator.get_page(request.GET.get("page"))

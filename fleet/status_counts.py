@@ -21,6 +21,17 @@ def status_counts(accounts: QuerySet, group_ids) -> QuerySet:
     return counts.order_by().values("status").annotate(accounts=Sum("accounts"))
 
 
+def kept_account_count(group_id: int, status: str | None = None) -> int | None:
+    """How many accounts the group holds (of `status`, when given), from the kept counts; None
+    where the database keeps none. Unlike COUNT(*) over the group's rows, its cost does not grow
+    when a bulk action has just rewritten them (an index-only count then visits every rewritten
+    row until vacuum has run)."""
+    if not kept_counts_available():
+        return None
+    counts = AccountStatusCount.objects.filter(group_id=group_id, **({"status": status} if status else {}))
+    return counts.aggregate(total=Sum("accounts"))["total"] or 0
+
+
 def status_counts_fold() -> int:
     """Worker task: fold the delta rows into one row per (group, status), dropping those that sum
     to 0, in one statement (writers keep inserting meanwhile; a reader sees the sums before or
