@@ -67,6 +67,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--index", action="store_true", help="Build the search index and time bringing it up to date.")
     parser.add_argument("--list-interval", type=float, default=0.5,
                         help="Seconds between two reads of the list while measuring its p95 (0: back to back).")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2],
+                        help="Worker threads (BULK_WORKER_THREADS) to run each action with, one run each, in turn (e.g. 1 2).")
     parser.add_argument("--actions", nargs="+", choices=ACTIONS, default=ACTIONS, help="The actions to run (all by default).")
     parser.add_argument("--work", type=int, help=argparse.SUPPRESS)  # the worker process of one batch
     return parser.parse_args()
@@ -79,11 +81,11 @@ def rss_mb() -> float:
 def work(batch_id: int, index: bool) -> None:
     """The worker process: run the batch to its end, then (with --index) bring the index up to date."""
     from accounts.search.engine.index import get_index
-    from fleet.services import bulk_run_chunk
+    from fleet.services import run_bulk_batches
 
     before = rss_mb()
     started = time.perf_counter()
-    while bulk_run_chunk(batch_id):
+    while run_bulk_batches():  # as the worker does it: in BULK_WORKER_THREADS threads
         pass
     batch_seconds = time.perf_counter() - started
     index_seconds = None
@@ -207,7 +209,7 @@ def undo(batch, world: dict) -> None:
         })
 
 
-def run_action(action: str, world: dict, args, kamailio_url: str) -> dict:
+def run_action(action: str, world: dict, args, kamailio_url: str, threads: int) -> dict:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -228,7 +230,7 @@ def run_action(action: str, world: dict, args, kamailio_url: str) -> dict:
     started = time.perf_counter()
     batch = bulk_start(operator=operator, action=action, selection=Selection(group_id=group.pk), parameters=parameters)
     connection.close()  # the worker must see the committed batch; this process reconnects for the list
-    env = {**os.environ, "KAMAILIO_RPC_URL": kamailio_url, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "KAMAILIO_RPC_URL": kamailio_url, "LOG_LEVEL": "WARNING", "BULK_WORKER_THREADS": str(threads)}
     worker = subprocess.Popen([sys.executable, __file__, "--work", str(batch.pk), *(["--index"] if args.index else [])],
                               env=env, stdout=subprocess.PIPE, text=True)
     busy_p95, busy_requests = list_p95(client, url, args.list_interval, until=lambda: worker.poll() is not None)
@@ -262,17 +264,18 @@ def main() -> int:
         kamailio = start_kamailio(Path(workdir))
         try:
             for action in args.actions:
-                rows.append(run_action(action, world, args, kamailio.rpc_url))
-                print(json.dumps(rows[-1]), flush=True)
+                for threads in args.threads:
+                    rows.append({"threads": threads, **run_action(action, world, args, kamailio.rpc_url, threads)})
+                    print(json.dumps(rows[-1]), flush=True)
         finally:
             kamailio.stop()
-    print("\n| action | accounts | done / skipped | end to end (s) | of which index sync (s) | one SQL statement (s) "
+    print("\n| action | worker threads | accounts | done / skipped | end to end (s) | of which index sync (s) | one SQL statement (s) "
           "| worker RSS before → peak (MB) | list p95 idle → while running (ms) | load average at the end |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     missed = False
     for row in rows:
         index = f"{row['index']:.1f}" if row["index"] is not None else "—"
-        print(f"| {row['action']} | {row['accounts']:,} | {row['done']:,} / {row['skipped']:,} | {row['total']:.1f} | {index} "
+        print(f"| {row['action']} | {row['threads']} | {row['accounts']:,} | {row['done']:,} / {row['skipped']:,} | {row['total']:.1f} | {index} "
               f"| {row['anchor']:.2f} | {row['rss_before']:.0f} → {row['peak_rss']:.0f} "
               f"| {row['idle_p95']:.0f} → {row['busy_p95']:.0f} ({row['busy_requests']} requests) | {row['load']} |")
         missed |= row["total"] > GOAL_SECONDS or row["busy_p95"] > LIST_SLOWDOWN_GOAL * row["idle_p95"]

@@ -2,17 +2,21 @@
 
 A batch's accounts are fixed when it starts (one BulkItem each, inserted by one INSERT ... SELECT
 of the selection's query, so memory does not grow with the selection). Small batches run within
-the request; larger ones in the worker (`run_bulk_batches`, in settings.WORKER_TASKS). Each chunk
-is one transaction that locks the batch row (SKIP LOCKED: several workers never share a chunk),
-re-checks the chunk's accounts against the operator's scope, applies the action through the apps'
-own services and records every account's outcome. A worker killed mid-chunk rolls the whole chunk
-back, and the next round takes it again: nothing is done twice (an SMS queued for an account of
-this batch is never queued again) and no account is half-changed.
+the request; larger ones in the worker (`run_bulk_batches`, in settings.WORKER_TASKS, in a few
+threads). Each chunk is one transaction that locks its items (SKIP LOCKED: two threads or workers
+never share an account, and each takes the next chunk), re-checks the chunk's accounts against the
+operator's scope, applies the action through the apps' own services and records every account's
+outcome. A worker killed mid-chunk rolls the whole chunk back, and the next round takes it again:
+nothing is done twice (an SMS queued for an account of this batch is never queued again) and no
+account is half-changed.
 """
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -118,24 +122,20 @@ def _insert_items(batch: BulkBatch, accounts) -> int:
 
 def bulk_run_chunk(batch_id: int) -> bool:
     """Apply batch `batch_id` to its next chunk of pending accounts, or finish it; False when the
-    batch is finished or another process is working on it."""
+    batch is finished, or when its pending accounts all lie in chunks other workers hold."""
     with transaction.atomic():
-        batch = BulkBatch.objects.select_for_update(skip_locked=True, of=("self",)).select_related("created_by").filter(
-            pk=batch_id, state__in=[State.QUEUED, State.RUNNING]).first()
+        batch = BulkBatch.objects.select_related("created_by").filter(pk=batch_id, state__in=[State.QUEUED, State.RUNNING]).first()
         if batch is None:
             return False
         if batch.cancel_requested:
-            _finish(batch, State.CANCELLED)
-            return True
-        items = dict(batch.items.filter(outcome=Outcome.PENDING).values_list("account_id", "pk")[:chunk_size()])
+            return _finish(batch.pk, State.CANCELLED)
+        # The chunk's items stay locked until it commits: another worker's chunk takes the next ones.
+        pending = batch.items.filter(outcome=Outcome.PENDING).order_by("account_id").select_for_update(skip_locked=True)
+        items = dict(pending.values_list("account_id", "pk")[:chunk_size()])
         if not items:
-            _finish(batch, State.DONE)
-            return True
-        if batch.state == State.QUEUED:
-            batch.state, batch.started_at = State.RUNNING, timezone.now()
+            return _finish(batch.pk, State.DONE)
         skipped = _apply(batch, list(items))
         _record_outcomes(batch, items, skipped)
-        batch.save(update_fields=["state", "started_at", "processed", "done", "skipped"])
     return True
 
 
@@ -155,24 +155,34 @@ def _apply(batch: BulkBatch, ids: list[int]) -> dict[int, str]:
 
 def _record_outcomes(batch: BulkBatch, items: dict[int, int], skipped: dict[int, str]) -> None:
     """Each account's outcome on its item (`items`: item id by account id): the skipped ones with
-    their reasons, each its own (most name the account), in one UPDATE; the others done in another."""
+    their reasons, each its own (most name the account), in one UPDATE; the others done in another.
+    The batch's counters grow by the chunk's, in one UPDATE that holds the batch row only until
+    the chunk commits."""
     rows_update([BulkItem(pk=items[pk], outcome=Outcome.SKIPPED, reason=reason[:300]) for pk, reason in skipped.items()],
                 ["outcome", "reason"])
     done = [item for account_id, item in items.items() if account_id not in skipped]
     BulkItem.objects.filter(pk__in=done).update(outcome=Outcome.DONE)
-    batch.processed += len(items)
-    batch.done += len(done)
-    batch.skipped += len(items) - len(done)
+    BulkBatch.objects.filter(pk=batch.pk).update(
+        state=State.RUNNING, started_at=Coalesce("started_at", Value(timezone.now())),
+        processed=F("processed") + len(items), done=F("done") + len(done), skipped=F("skipped") + len(items) - len(done),
+    )
 
 
-def _finish(batch: BulkBatch, state: str) -> None:
-    """End the batch: on cancel its pending accounts are skipped; when it emptied a group that was
-    to be deleted with it, the group goes too. One audit entry sums the outcome."""
+def _finish(batch_id: int, state: str) -> bool:
+    """End the batch, unless another worker ended it or (`state` DONE) still holds some of its
+    accounts in a chunk; True when it ended here. On cancel its pending accounts are skipped, once
+    the chunks other workers hold have committed. When it emptied a group that was to be deleted
+    with it, the group goes too. One audit entry sums the outcome."""
+    items = BulkItem.objects.filter(batch_id=batch_id, outcome=Outcome.PENDING)
+    # Items before the batch row, as a chunk takes them: a cancel waits for the chunks in flight.
+    left = items.update(outcome=Outcome.SKIPPED, reason="cancelled before its turn") if state == State.CANCELLED else 0
+    batch = BulkBatch.objects.select_for_update(of=("self",)).select_related("created_by").filter(
+        pk=batch_id, state__in=[State.QUEUED, State.RUNNING]).first()
+    if batch is None or (state == State.DONE and items.exists()):
+        return False
+    batch.processed += left
+    batch.skipped += left
     actor = Actor.of(batch.created_by) if batch.created_by else Actor.worker()
-    if state == State.CANCELLED:
-        left = batch.items.filter(outcome=Outcome.PENDING).update(outcome=Outcome.SKIPPED, reason="cancelled before its turn")
-        batch.processed += left
-        batch.skipped += left
     group_id = batch.parameters.get("then_delete_group")
     if state == State.DONE and group_id:
         batch.note = _delete_emptied_group(actor, group_id)
@@ -184,6 +194,7 @@ def _finish(batch: BulkBatch, state: str) -> None:
         after={"state": state, "done": batch.done, "skipped": batch.skipped},
         message=audit_text(gettext_noop("Bulk action #%(batch)s %(state)s: %(action)s %(done)s of %(total)s accounts, %(skipped)s skipped. %(note)s"), batch=batch.pk, state=Label(State(batch.state).label, lowercase=True), action=action.past, done=Count(batch.done), total=Count(batch.total), skipped=Count(batch.skipped), note=batch.note),
     )
+    return True
 
 
 def _delete_emptied_group(actor: Actor, group_id: int) -> str:
@@ -226,11 +237,35 @@ def bulk_cancel(*, batch: BulkBatch) -> BulkBatch:
 
 def run_bulk_batches(seconds: float = ROUND_SECONDS) -> int:
     """Worker task: work on the waiting and running batches, oldest first, for up to `seconds`
-    (then the worker's other tasks, such as sending the SMS just queued, get their turn).
-    Returns the chunks handled."""
+    (then the worker's other tasks, such as sending the SMS just queued, get their turn), in
+    BULK_WORKER_THREADS threads on PostgreSQL: while one thread's chunk is in the database,
+    another builds its own. Returns the chunks handled."""
     deadline = time.monotonic() + seconds
+    threads = worker_threads()
+    if threads == 1:
+        return _work_on_batches(deadline)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bulk") as pool:
+        return sum(pool.map(_work_on_batches_in_thread, [deadline] * threads))
+
+
+def worker_threads() -> int:
+    """Threads working on bulk batches at once: one where the database cannot lock rows apart
+    (SQLite), or inside a transaction (a test's), whose rows other connections cannot see."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, getattr(settings, "BULK_WORKER_THREADS", 2))
+
+
+def _work_on_batches(deadline: float) -> int:
     handled = 0
     for batch_id in BulkBatch.objects.filter(state__in=[State.QUEUED, State.RUNNING]).order_by("pk").values_list("pk", flat=True)[:20]:
         while time.monotonic() < deadline and bulk_run_chunk(batch_id):
             handled += 1
     return handled
+
+
+def _work_on_batches_in_thread(deadline: float) -> int:
+    try:
+        return _work_on_batches(deadline)
+    finally:
+        connection.close()  # this thread's own connection

@@ -1,5 +1,7 @@
 """Large bulk batches in the worker (F2): chunks with progress, cancel, and a chunk that fails
 half-way leaves nothing done twice and no account half-changed."""
+import threading
+
 import pytest
 
 from accounts.models import Account
@@ -69,3 +71,29 @@ def test_a_chunk_that_fails_half_way_is_rolled_back_and_done_once_by_the_next_ro
     assert (batch.state, batch.done) == (BulkBatch.State.DONE, 7)
     per_account = SmsMessage.objects.values_list("account_id", flat=True)
     assert sorted(per_account) == sorted(Account.objects.filter(group=personas.group).values_list("pk", flat=True))
+
+
+def test_threads_working_on_one_batch_never_share_an_account_and_the_counts_add_up(personas, fleet, settings, monkeypatch):
+    from tests.conftest import make_account
+
+    for n in range(60):
+        make_account(personas.group, owner=f"Verdi {n}", number=f"+39024440{n:04d}")
+    settings.BULK_SYNC_LIMIT, settings.BULK_CHUNK_SIZE, settings.BULK_WORKER_THREADS = 3, 4, 4
+    batch = bulk_start(operator=personas.operator, action="send_activation_sms", selection=Selection(group_id=personas.group.pk), parameters={})
+    threads = set()
+    apply = services._apply
+
+    def apply_noting_the_thread(*args):
+        threads.add(threading.current_thread().name)
+        return apply(*args)
+
+    monkeypatch.setattr(services, "_apply", apply_noting_the_thread)
+    while run_bulk_batches():
+        pass
+
+    batch.refresh_from_db()
+    assert (batch.state, batch.total, batch.processed, batch.done, batch.skipped) == (BulkBatch.State.DONE, 67, 67, 67, 0)
+    assert len(threads) > 1  # the chunks were shared out between threads
+    per_account = list(SmsMessage.objects.filter(purpose="activation").values_list("account_id", flat=True))
+    assert sorted(per_account) == sorted(Account.objects.filter(group=personas.group).values_list("pk", flat=True))
+    assert batch.items.filter(outcome="done").count() == 67
