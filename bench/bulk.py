@@ -67,7 +67,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--index", action="store_true", help="Build the search index and time bringing it up to date.")
     parser.add_argument("--list-interval", type=float, default=0.5,
                         help="Seconds between two reads of the list while measuring its p95 (0: back to back).")
-    parser.add_argument("--threads", type=int, nargs="+", default=[2],
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="Worker threads (BULK_WORKER_THREADS) to run each action with, one run each, in turn (e.g. 1 2).")
     parser.add_argument("--actions", nargs="+", choices=ACTIONS, default=ACTIONS, help="The actions to run (all by default).")
     parser.add_argument("--work", type=int, help=argparse.SUPPRESS)  # the worker process of one batch
@@ -204,6 +204,9 @@ def undo(batch, world: dict) -> None:
 
     done = "WITH done AS (SELECT account_id FROM fleet_bulkitem WHERE batch_id = %(batch)s AND outcome = 'done') "
     with connection.cursor() as cursor:
+        # Fresh statistics first: planned on the counts from before the batch (no queued SMS, few
+        # items), the undo of 100,000 SMS joins them in a nested loop for tens of minutes.
+        cursor.execute("ANALYZE fleet_bulkitem, activation_smsmessage")
         cursor.execute(done + UNDO_SQL[batch.action], {
             "batch": batch.pk, "group": world["group"].pk, "message": f"Bulk action #{batch.pk}.", "started": batch.started_at,
         })

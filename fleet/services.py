@@ -253,7 +253,7 @@ def worker_threads() -> int:
     (SQLite), or inside a transaction (a test's), whose rows other connections cannot see."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 1
-    return max(1, getattr(settings, "BULK_WORKER_THREADS", 2))
+    return max(1, getattr(settings, "BULK_WORKER_THREADS", 1))
 
 
 def _work_on_batches(deadline: float) -> int:
