@@ -219,6 +219,25 @@ def test_q_searches_in_lucene_syntax_within_the_operator_s_groups(transactional_
     assert "position" in refused.json()["detail"]
 
 
+def test_a_search_pages_through_every_match_once_in_the_sort_order_with_its_rules(transactional_db, personas, operator_api, search_index):
+    """A search's page reads its ids first and then those rows: the order, the paging and each
+    row's access rules are those of the plain list."""
+    matches = [make_account(personas.group, owner=f"Rossi {n % 3}") for n in range(7)]
+    make_account(personas.group, owner="Bianchi")
+    make_account(personas.other_group, owner="Rossi 0")
+    with_rules = operator_api.post(_url(personas.group), new_account_body(9, owner="Rossi 9", allow=["10.0.0.0/8"], deny=["10.1.0.0/16"]))
+    expected = [a.username for a in sorted(matches, key=lambda a: (a.owner, a.pk), reverse=True)]
+    seen, rules, url = [], {}, _url(personas.group) + "?q=owner:rossi&sort=-owner&page_size=3"
+    while url:
+        page = operator_api.get(url).json()
+        seen += [row["username"] for row in page["results"]]
+        rules.update({row["username"]: (row["allow"], row["deny"]) for row in page["results"]})
+        url = page["next"]
+    assert seen == [with_rules.json()["username"], *expected]
+    assert rules[with_rules.json()["username"]] == (["10.0.0.0/8"], ["10.1.0.0/16"])
+    assert all(rules[username] == ([], []) for username in expected)
+
+
 def test_the_export_is_the_page_s_csv(personas, operator_api, account, client_for):
     response = operator_api.get(f"/api/v1/groups/{personas.group.pk}/accounts/export/", headers={"Accept": "text/csv"})
     page = client_for(personas.operator).get(reverse("accounts:batch_export", args=[personas.group.pk]))
