@@ -1,7 +1,11 @@
 """Accounts through the API: create (plain, wizard) with the page's validation and audit, read,
 update with ETag/If-Match, delete, actions, lists with filters, sort, cursor paging and `q`."""
+from datetime import timedelta
+
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile, SmsMessage
@@ -10,7 +14,7 @@ from console.models import AuditEntry, ServiceSettings
 from licensing.models import Licence
 from tests.api.conftest import ApiClient, issue_token, new_account_body
 from tests.api.world import data_state
-from tests.conftest import make_account
+from tests.conftest import make_account, requires_postgresql
 from tests.console.payloads import account_create_data
 
 
@@ -31,6 +35,26 @@ def test_a_plain_account_created_through_the_api_is_enabled_and_read_back(person
     assert read.json() == body
     assert "no-store" in _directives(read) and "no-store" in _directives(response)
     assert "password" not in body and "ha1" not in body
+
+
+@requires_postgresql
+@pytest.mark.parametrize("minutes_left", [10, -10])
+def test_a_created_account_s_answer_says_registered_as_its_read_does(personas, operator_api, minutes_left):
+    """The answer to a create is not read back from the database: a live contact the SIP server
+    still holds for the username (of an account deleted while it was unreachable) must show in it."""
+    from accounts.sipserver.registrations import to_kamailio_local
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO location (ruid, username, contact, received, expires, last_modified, user_agent) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            ["r1", "5500000003", "sip:x@192.0.2.10:5061", "sip:192.0.2.10:5061",
+             to_kamailio_local(now + timedelta(minutes=minutes_left)), to_kamailio_local(now), "SecureVoice/1.0"],
+        )
+    created = operator_api.post(_url(personas.group), new_account_body(3))
+    assert created.json()["registered_now"] is (minutes_left > 0)
+    assert operator_api.get(created["Location"]).json() == created.json()
 
 
 def test_the_api_s_create_audit_entry_is_the_page_s_with_the_token_named(personas, operator_api, client_for):
