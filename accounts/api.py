@@ -17,7 +17,7 @@ from accounts.batch.jobs import job_commit, job_create, job_progress
 from accounts.batch.models import ImportJob
 from accounts.filters import LIST_FILTERS, filter_accounts
 from accounts.forms import AccountCreateForm, AccountEditForm
-from accounts.models import Account
+from accounts.models import AccessRule, Account
 from accounts.search.engine.index_files import SearchIndexBusy
 from accounts.search.results import search_within
 from accounts.services import (
@@ -27,7 +27,7 @@ from accounts.services import (
     account_set_enabled,
     account_update,
 )
-from accounts.sipserver.registrations import registrations_of, sip_server_database
+from accounts.sipserver.registrations import registered_now, registrations_of, sip_server_database
 from accounts.views import ACCOUNT_COLUMNS
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
@@ -62,8 +62,8 @@ CREATE_FIELDS = {
 UPDATE_FIELDS = CREATE_FIELDS - {"username", "virtual_number", "secondary_number"}
 
 
-def visible_group(request, group_id: int) -> Group:
-    group = Group.objects.visible_to(request.user).select_related("profile").filter(pk=group_id).first()
+def visible_group(request, group_id: int, queryset=None) -> Group:
+    group = (Group.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=group_id).first()
     if group is None:
         raise Http404
     return group
@@ -82,6 +82,28 @@ class LicenceTermsSerializer(serializers.ModelSerializer):
         fields = ["edition", "valid_until", "state"]
 
 
+ACCESS_LISTS_KEY = "access_lists"  # the serializer context's entry holding a page's access_lists()
+
+
+def access_lists(account_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """The access rules of each of the accounts, as typed, by action (ALLOW, DENY) in their order:
+    one query for a whole page (prefetching them would build a related manager per account)."""
+    lists: dict[int, dict[str, list[str]]] = {}
+    rules = AccessRule.objects.filter(account_id__in=account_ids).values_list("account_id", "action", "as_typed")
+    for account_id, action, as_typed in rules:
+        lists.setdefault(account_id, {}).setdefault(action, []).append(as_typed)
+    return lists
+
+
+class AccountPageSerializer(serializers.ListSerializer):
+    """Accounts of a page: their access rules are read for all of them at once."""
+
+    def to_representation(self, accounts) -> list[dict]:
+        accounts = list(accounts)
+        self.context[ACCESS_LISTS_KEY] = access_lists([account.pk for account in accounts])
+        return super().to_representation(accounts)
+
+
 class AccountSerializer(serializers.ModelSerializer):
     licence = LicenceTermsSerializer(read_only=True)
     allow = serializers.SerializerMethodField()
@@ -98,17 +120,23 @@ class AccountSerializer(serializers.ModelSerializer):
             "version", "created_at", "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = AccountPageSerializer
+
+    def _access_lists(self, account: Account) -> dict[str, list[str]]:
+        """The account's rules by action: from its page's lists, or read for it alone."""
+        lists = self.context[ACCESS_LISTS_KEY] if ACCESS_LISTS_KEY in self.context else access_lists([account.pk])
+        return lists.get(account.pk, {})
 
     def get_allow(self, account: Account) -> list[str]:
-        return [rule.as_typed for rule in account.access_rules.all() if rule.action == ALLOW]
+        return self._access_lists(account).get(ALLOW, [])
 
     def get_deny(self, account: Account) -> list[str]:
-        return [rule.as_typed for rule in account.access_rules.all() if rule.action == DENY]
+        return self._access_lists(account).get(DENY, [])
 
     def to_representation(self, account: Account) -> dict:
         """The fields above, read straight from the row: a list page of 100 accounts costs a
         fraction of DRF's field-by-field walk (the declarations stay the schema's source)."""
-        rules = account.access_rules.all()
+        rules = self._access_lists(account)
         licence = getattr(account, "licence", None)
         return {
             **{name: getattr(account, name) for name in PLAIN_FIELDS},
@@ -118,8 +146,8 @@ class AccountSerializer(serializers.ModelSerializer):
                 "edition": licence.edition, "valid_until": licence.valid_until and licence.valid_until.isoformat(),
                 "state": licence.state,
             },
-            "allow": [rule.as_typed for rule in rules if rule.action == ALLOW],
-            "deny": [rule.as_typed for rule in rules if rule.action == DENY],
+            "allow": rules.get(ALLOW, []),
+            "deny": rules.get(DENY, []),
             **{name: DATETIME.to_representation(getattr(account, name)) for name in DATETIME_FIELDS},
         }
 
@@ -162,13 +190,24 @@ class AccountUpdateInput(AccountCreateInput):
     password = serializers.CharField(required=False, help_text="A new SIP password.")
 
 
-def account_response(request, account_id: int, status_code: int = status.HTTP_200_OK) -> Response:
-    """The account as read now, with its ETag (and its Location when just created)."""
-    account = visible_account(request, account_id, Account.objects.for_list().prefetch_related("access_rules"))
-    headers = {"ETag": etag(account.version)}
-    if status_code == status.HTTP_201_CREATED:
-        headers["Location"] = request.build_absolute_uri(reverse("api_account", args=[account.pk]))
-    return Response(AccountSerializer(account).data, status=status_code, headers=headers)
+def serialized_accounts():
+    """Accounts with what AccountSerializer shows of them besides their own columns and access rules."""
+    return Account.objects.select_related("licence").with_registration_state()
+
+
+def account_response(request, account_id: int) -> Response:
+    """The account as read now, with its ETag."""
+    account = visible_account(request, account_id, serialized_accounts())
+    return Response(AccountSerializer(account).data, headers={"ETag": etag(account.version)})
+
+
+def created_account_response(request, account: Account) -> Response:
+    """A just-created account as its read answers it, with its ETag and Location. The row is the
+    one the service inserted and returned (its licence with it), not read back: only its access
+    rules and whether the SIP server already holds a contact for its username are asked for."""
+    account.registered_now = registered_now(account.username)
+    headers = {"ETag": etag(account.version), "Location": request.build_absolute_uri(reverse("api_account", args=[account.pk]))}
+    return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 LIST_PARAMETERS = [
@@ -200,8 +239,8 @@ def searched(request, accounts, group_ids: list[int] | None):
 
 
 def account_list_response(request, accounts, group_ids: list[int] | None) -> Response:
-    accounts = searched(request, accounts, group_ids).for_list().prefetch_related("access_rules")
-    return cursor_page(request, accounts, sort_ordering(request, ACCOUNT_COLUMNS, "username"), AccountSerializer)
+    return cursor_page(request, searched(request, accounts, group_ids), sort_ordering(request, ACCOUNT_COLUMNS, "username"),
+                       AccountSerializer, rows_by_id=serialized_accounts())
 
 
 class GroupAccountsView(ApiView):
@@ -223,7 +262,7 @@ class GroupAccountsView(ApiView):
             access_rules=form.access_rules(), licence_edition=form.cleaned_data["licence_edition"],
             licence_valid_until=form.cleaned_data["licence_valid_until"],
         )
-        return account_response(request, account.pk, status.HTTP_201_CREATED)
+        return created_account_response(request, account)
 
 
 class AccountSearchView(ApiView):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.api import (
     AccountSerializer,
-    account_response,
+    created_account_response,
     visible_account,
     visible_group,
 )
@@ -26,6 +26,7 @@ from console.api.pagination import (
     sort_ordering,
 )
 from console.api.views import ApiView
+from groups.models import Group
 
 WIZARD_FIELDS = {"owner", "email", "virtual_number", "security_model", "profile", "description"}
 
@@ -44,11 +45,11 @@ class WizardView(ApiView):
                    summary="Create an account the wizard way (disabled until the customer activates it)")
     @idempotent
     def post(self, request, group_id: int):
-        group = visible_group(request, group_id)
+        group = visible_group(request, group_id, Group.objects.select_related("profile"))
         data = form_data(request.data, accepted=WIZARD_FIELDS, defaults=form_initial_data(WizardForm))
         form = require_valid(WizardForm(data, group=group))
         account = account_create_wizard(actor=api_actor(request), group=group, fields=form.cleaned_data)
-        return account_response(request, account.pk, status.HTTP_201_CREATED)
+        return created_account_response(request, account)
 
 
 class SmsSerializer(serializers.ModelSerializer):

@@ -1,6 +1,9 @@
 """Form fields whose widgets show a stored value in the form the browser sends back unchanged
 (STYLE: a form round-trips), so saving a form untouched never changes what is stored."""
+from functools import cache
+
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext
 
 ISO_DATE = "%Y-%m-%d"
@@ -41,34 +44,43 @@ class SpecificErrors:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        language = translation.get_language()
         for name, field in self.fields.items():
-            label = _label_in_sentence(str(self[name].label))
-            choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
-            names = {"label": label}
-            specific = {
-                "required": (gettext("Choose the %(label)s.") if choose else gettext("Enter the %(label)s.")) % names,
-                "max_length": gettext("The %(label)s can be at most %%(limit_value)d characters long (it has "
-                                      "%%(show_value)d).") % names,
-                "min_length": gettext("The %(label)s needs at least %%(limit_value)d characters (it has "
-                                      "%%(show_value)d).") % names,
-                "invalid_choice": gettext("Choose the %(label)s from the list: that choice is not one of them.") % names,
-                "max_value": gettext("The %(label)s can be at most %%(limit_value)s.") % names,
-                "min_value": gettext("The %(label)s must be at least %%(limit_value)s.") % names,
-            }
-            if isinstance(field, forms.EmailField):
-                specific["invalid"] = gettext("Enter the %(label)s as an address like name@example.com.") % names
-            elif isinstance(field, forms.URLField):
-                specific["invalid"] = gettext("Enter the %(label)s as a full address, like https://example.com/.") % names
-            elif isinstance(field, forms.IntegerField):
-                specific["invalid"] = gettext("Enter the %(label)s as a whole number.") % names
-            elif isinstance(field, forms.DateField):
-                specific["invalid"] = gettext("Enter the %(label)s as a date, YYYY-MM-DD.") % names
             generic = _default_messages(type(field))
-            for code, message in specific.items():
-                if field.error_messages.get(code) == generic.get(code):
+            for code, message in _specific_messages(type(field), str(self[name].label), language).items():
+                current = field.error_messages.get(code)
+                if current is generic.get(code) or current == generic.get(code):
                     field.error_messages[code] = message
 
 
+@cache
+def _specific_messages(field_class: type, label: str, language: str | None) -> dict[str, str]:
+    """The specific messages of a field of `field_class` labelled `label`, in `language` (the
+    active one, passed so that each language keeps its own): worked out once, not at every form."""
+    names = {"label": _label_in_sentence(label)}
+    choose = issubclass(field_class, (forms.ChoiceField, forms.ModelChoiceField))
+    specific = {
+        "required": (gettext("Choose the %(label)s.") if choose else gettext("Enter the %(label)s.")) % names,
+        "max_length": gettext("The %(label)s can be at most %%(limit_value)d characters long (it has "
+                              "%%(show_value)d).") % names,
+        "min_length": gettext("The %(label)s needs at least %%(limit_value)d characters (it has "
+                              "%%(show_value)d).") % names,
+        "invalid_choice": gettext("Choose the %(label)s from the list: that choice is not one of them.") % names,
+        "max_value": gettext("The %(label)s can be at most %%(limit_value)s.") % names,
+        "min_value": gettext("The %(label)s must be at least %%(limit_value)s.") % names,
+    }
+    if issubclass(field_class, forms.EmailField):
+        specific["invalid"] = gettext("Enter the %(label)s as an address like name@example.com.") % names
+    elif issubclass(field_class, forms.URLField):
+        specific["invalid"] = gettext("Enter the %(label)s as a full address, like https://example.com/.") % names
+    elif issubclass(field_class, forms.IntegerField):
+        specific["invalid"] = gettext("Enter the %(label)s as a whole number.") % names
+    elif issubclass(field_class, forms.DateField):
+        specific["invalid"] = gettext("Enter the %(label)s as a date, YYYY-MM-DD.") % names
+    return specific
+
+
+@cache
 def _default_messages(field_class: type) -> dict:
     messages = {}
     for klass in reversed(field_class.__mro__):

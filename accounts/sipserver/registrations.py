@@ -54,6 +54,10 @@ def from_kamailio_local(value: datetime) -> datetime:
     return value.replace(tzinfo=kamailio_time_zone(), fold=0).astimezone(UTC)
 
 
+# A live contact of the username `{username}` (an SQL expression) at the naive local time of the one parameter.
+_LIVE_CONTACT = "EXISTS (SELECT 1 FROM location WHERE location.username = {username} AND location.expires > %s)"
+
+
 class _HasLiveContact(Func):
     """EXISTS a `location` row for the username expression that expires after `now_local`."""
 
@@ -66,8 +70,7 @@ class _HasLiveContact(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         username_sql, params = compiler.compile(self.source_expressions[0])
-        sql = f"EXISTS (SELECT 1 FROM location WHERE location.username = {username_sql} AND location.expires > %s)"
-        return sql, [*params, self.now_local]
+        return _LIVE_CONTACT.format(username=username_sql), [*params, self.now_local]
 
 
 def annotate_registered_now(accounts: QuerySet) -> QuerySet:
@@ -75,6 +78,16 @@ def annotate_registered_now(accounts: QuerySet) -> QuerySet:
     if not sip_server_database():
         return accounts.annotate(registered_now=Value(False, output_field=BooleanField()))
     return accounts.annotate(registered_now=_HasLiveContact(F("username"), to_kamailio_local(timezone.now())))
+
+
+def registered_now(username: str) -> bool:
+    """Whether the SIP server holds a live contact for `username` (one account's `registered_now`,
+    without a query of the account)."""
+    if not sip_server_database():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + _LIVE_CONTACT.format(username="%s"), [username, to_kamailio_local(timezone.now())])
+        return cursor.fetchone()[0]
 
 
 def contact_source(received: str | None, contact: str) -> str:

@@ -71,10 +71,7 @@ def idempotent(post):
         if key is None:
             return post(view, request, *args, **kwargs)
         fingerprint = request_fingerprint(request, kwargs)
-        stored = IdempotentRequest.objects.filter(operator=request.user, key=key).first()
-        if stored is not None:
-            return _replay(stored, fingerprint)
-        try:
+        try:  # no lookup first: a new key costs only its claim, and a used key fails the claim and is replayed
             with transaction.atomic():
                 claim = IdempotentRequest.objects.create(
                     operator=request.user, key=key, fingerprint=fingerprint, status_code=0, body={},

@@ -111,14 +111,21 @@ def _row_values(row, ordering: list[str]) -> list:
     return values
 
 
-def cursor_page(request, queryset: QuerySet, ordering: list[str], serializer_class, context: dict | None = None) -> Response:
-    """One page of `queryset` in `ordering`, serialized, with the URL of the next page."""
+def cursor_page(request, queryset: QuerySet, ordering: list[str], serializer_class, context: dict | None = None,
+                *, rows_by_id: QuerySet | None = None) -> Response:
+    """One page of `queryset` in `ordering`, serialized, with the URL of the next page.
+
+    With `rows_by_id`, the page's ids are read from `queryset` first, then only those rows from
+    `rows_by_id` (which holds the joins and annotations the serializer needs), as
+    console.listing.IdsFirstPaginator does for the pages: a list whose filter leaves thousands
+    of rows in no index's order (a search's matches) would otherwise be joined in full before
+    the database sorts it to keep the first ones."""
     size = _page_size(request)
     queryset = queryset.order_by(*ordering)
     cursor = request.query_params.get("cursor")
     if cursor:
         queryset = queryset.filter(_after(ordering, _decode(cursor, queryset, ordering)))
-    rows = list(queryset[:size + 1])
+    rows = list(queryset[:size + 1]) if rows_by_id is None else _rows_by_ids(queryset, size + 1, rows_by_id)
     more, rows = len(rows) > size, rows[:size]
     next_url = None
     if more:
@@ -127,6 +134,12 @@ def cursor_page(request, queryset: QuerySet, ordering: list[str], serializer_cla
         next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
     data = serializer_class(rows, many=True, context={"request": request, **(context or {})}).data
     return Response({"results": data, "next": next_url})
+
+
+def _rows_by_ids(queryset: QuerySet, limit: int, rows_by_id: QuerySet) -> list:
+    ids = list(queryset.values_list("pk", flat=True)[:limit])
+    rows = rows_by_id.in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def number_page(request, rows) -> Page:

@@ -1,7 +1,11 @@
 """Accounts through the API: create (plain, wizard) with the page's validation and audit, read,
 update with ETag/If-Match, delete, actions, lists with filters, sort, cursor paging and `q`."""
+from datetime import timedelta
+
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account
 from activation.models import ProvisioningProfile, SmsMessage
@@ -10,7 +14,7 @@ from console.models import AuditEntry, ServiceSettings
 from licensing.models import Licence
 from tests.api.conftest import ApiClient, issue_token, new_account_body
 from tests.api.world import data_state
-from tests.conftest import make_account
+from tests.conftest import make_account, requires_postgresql
 from tests.console.payloads import account_create_data
 
 
@@ -31,6 +35,26 @@ def test_a_plain_account_created_through_the_api_is_enabled_and_read_back(person
     assert read.json() == body
     assert "no-store" in _directives(read) and "no-store" in _directives(response)
     assert "password" not in body and "ha1" not in body
+
+
+@requires_postgresql
+@pytest.mark.parametrize("minutes_left", [10, -10])
+def test_a_created_account_s_answer_says_registered_as_its_read_does(personas, operator_api, minutes_left):
+    """The answer to a create is not read back from the database: a live contact the SIP server
+    still holds for the username (of an account deleted while it was unreachable) must show in it."""
+    from accounts.sipserver.registrations import to_kamailio_local
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO location (ruid, username, contact, received, expires, last_modified, user_agent) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            ["r1", "5500000003", "sip:x@192.0.2.10:5061", "sip:192.0.2.10:5061",
+             to_kamailio_local(now + timedelta(minutes=minutes_left)), to_kamailio_local(now), "SecureVoice/1.0"],
+        )
+    created = operator_api.post(_url(personas.group), new_account_body(3))
+    assert created.json()["registered_now"] is (minutes_left > 0)
+    assert operator_api.get(created["Location"]).json() == created.json()
 
 
 def test_the_api_s_create_audit_entry_is_the_page_s_with_the_token_named(personas, operator_api, client_for):
@@ -217,6 +241,25 @@ def test_q_searches_in_lucene_syntax_within_the_operator_s_groups(transactional_
     refused = operator_api.get("/api/v1/accounts/?q=owner:(rossi")
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "q"
     assert "position" in refused.json()["detail"]
+
+
+def test_a_search_pages_through_every_match_once_in_the_sort_order_with_its_rules(transactional_db, personas, operator_api, search_index):
+    """A search's page reads its ids first and then those rows: the order, the paging and each
+    row's access rules are those of the plain list."""
+    matches = [make_account(personas.group, owner=f"Rossi {n % 3}") for n in range(7)]
+    make_account(personas.group, owner="Bianchi")
+    make_account(personas.other_group, owner="Rossi 0")
+    with_rules = operator_api.post(_url(personas.group), new_account_body(9, owner="Rossi 9", allow=["10.0.0.0/8"], deny=["10.1.0.0/16"]))
+    expected = [a.username for a in sorted(matches, key=lambda a: (a.owner, a.pk), reverse=True)]
+    seen, rules, url = [], {}, _url(personas.group) + "?q=owner:rossi&sort=-owner&page_size=3"
+    while url:
+        page = operator_api.get(url).json()
+        seen += [row["username"] for row in page["results"]]
+        rules.update({row["username"]: (row["allow"], row["deny"]) for row in page["results"]})
+        url = page["next"]
+    assert seen == [with_rules.json()["username"], *expected]
+    assert rules[with_rules.json()["username"]] == (["10.0.0.0/8"], ["10.1.0.0/16"])
+    assert all(rules[username] == ([], []) for username in expected)
 
 
 def test_the_export_is_the_page_s_csv(personas, operator_api, account, client_for):

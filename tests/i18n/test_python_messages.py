@@ -49,6 +49,14 @@ def test_a_form_error_names_the_field_in_english_by_default(db):
     assert _name_error_of_an_empty_group_form() == ["Enter the name."]
 
 
+def test_form_errors_follow_the_language_of_each_form_built_in_turn(db):
+    english = _name_error_of_an_empty_group_form()
+    with translation.override("it"):
+        italian = _name_error_of_an_empty_group_form()
+    assert (english, italian, _name_error_of_an_empty_group_form()) == (
+        ["Enter the name."], ["Compila il campo «nome»."], ["Enter the name."])
+
+
 def _syntax_error(query: str) -> QuerySyntaxError:
     with pytest.raises(QuerySyntaxError) as refused:
         parse(query)
