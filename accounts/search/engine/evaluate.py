@@ -28,14 +28,13 @@ from accounts.search.engine.fuzzy import fuzzy_term_indexes
 from accounts.search.engine.lexicon import (
     Lexicon,
     LexiconCache,
-    read_lexicon,
+    build_lexicon,
     read_postings,
 )
 from accounts.search.engine.schema import (
     FORWARD_FIELDS,
     HAS_FIELD,
     PAIRS_OF,
-    keeps_postings,
 )
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import word_pairs
@@ -84,22 +83,22 @@ class SegmentContext:
         found = lexicon.frequent_docs(index)
         if found is not None:
             return found
+        term = lexicon.term(index)
         forward = FORWARD_FIELDS.get(fieldname)
         if forward is not None:
+            fieldname, term = forward, term[::-1]
             forward_lexicon = self.lexicon(forward)
-            position = forward_lexicon.index_of(lexicon.term(index)[::-1])
+            position = forward_lexicon.index_of(term)
             if position is not None:
                 found = forward_lexicon.frequent_docs(position)
                 if found is not None:
                     return found
-        btext = lexicon.term(index).encode("utf-8")
-        return chain.from_iterable(self.term_postings(fieldname, btext).id_blocks)
+        return chain.from_iterable(self.term_postings(fieldname, term.encode("utf-8")).id_blocks)
 
     def lexicon(self, fieldname: str) -> Lexicon:
-        keep = keeps_postings(fieldname)
         if self.cache is None or self.lexicon_directory is None:
-            return read_lexicon(self.reader, fieldname, keep)
-        return self.cache.lexicon(self.reader, fieldname, self.lexicon_directory, keep)
+            return build_lexicon(self.reader, fieldname, self.lexicon)
+        return self.cache.lexicon(self.reader, fieldname, self.lexicon_directory)
 
     def docs_of_term_range(self, fieldname: str, lexicon: Lexicon, start: int,
                            stop: int) -> DocSet:

@@ -41,6 +41,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from accounts.search.engine.schema import FORWARD_FIELDS
+
 # Whoosh 3's ordered hash file: records of (key length, value length), key, value, in key order;
 # a key is the field number (unsigned short) and the term's bytes; a value starts with this
 # term info header (flags, weight, document frequency, lengths, max weight, first and last doc).
@@ -226,9 +228,32 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-def read_lexicon(segment_reader, fieldname: str, keep_postings: bool = True) -> Lexicon:
+def build_lexicon(segment_reader, fieldname: str, lexicon_of: Callable[[str], Lexicon]) -> Lexicon:
+    """The lexicon of `fieldname` in the segment: read from its term file, or, for a reversed
+    field (`<name>_rev`, which the index does not store), derived from the lexicon of its
+    forward field, as `lexicon_of(forward field)` gives it."""
+    forward = FORWARD_FIELDS.get(fieldname)
+    if forward is not None:
+        return reversed_lexicon(lexicon_of(forward))
+    return read_lexicon(segment_reader, fieldname)
+
+
+def reversed_lexicon(forward: Lexicon) -> Lexicon:
+    """The lexicon of the forward lexicon's terms spelled backwards (what leading wildcards
+    match), each with the documents of its forward spelling. It keeps no postings: those of a
+    frequent term are the forward lexicon's (see evaluate.SegmentContext.frequent_docs)."""
+    spelled = [term[::-1] for term in forward.terms()]
+    order = sorted(range(len(spelled)), key=spelled.__getitem__)
+    in_order = [spelled[index] for index in order]
+    offsets = array("I", accumulate((len(term) + 1 for term in in_order), initial=0))
+    return Lexicon("\n".join(in_order), offsets,
+                   *(array("I", map(values.__getitem__, order))
+                     for values in (forward.doc_frequency, forward.first_doc, forward.last_doc)))
+
+
+def read_lexicon(segment_reader, fieldname: str) -> Lexicon:
     """The lexicon of `fieldname`, read from the segment's term file in one piece, with the
-    posting lists of its frequent terms if `keep_postings`."""
+    posting lists of its frequent terms."""
     terms_reader = segment_reader._terms
     field_number = terms_reader._fieldmap.get(fieldname)
     if field_number is None:
@@ -240,17 +265,16 @@ def read_lexicon(segment_reader, fieldname: str, keep_postings: bool = True) -> 
     if start is None:
         return Lexicon.empty()
     lexicon = _parse_records(table.dbfile.get(start, end - start))
-    if keep_postings:
-        starts = array("Q", [0])
-        postings = array("I")
-        for index in lexicon.frequent:
-            id_blocks, _values = read_postings(terms_reader, fieldname,
-                                               lexicon.term(index).encode("utf-8"))
-            for ids in id_blocks:
-                postings.extend(ids)
-            starts.append(len(postings))
-        lexicon.posting_starts, lexicon.postings = starts, postings
-        lexicon.columns = FrequentColumns.build(segment_reader.doc_count_all(), starts, postings)
+    starts = array("Q", [0])
+    postings = array("I")
+    for index in lexicon.frequent:
+        id_blocks, _values = read_postings(terms_reader, fieldname,
+                                           lexicon.term(index).encode("utf-8"))
+        for ids in id_blocks:
+            postings.extend(ids)
+        starts.append(len(postings))
+    lexicon.posting_starts, lexicon.postings = starts, postings
+    lexicon.columns = FrequentColumns.build(segment_reader.doc_count_all(), starts, postings)
     return lexicon
 
 
@@ -439,8 +463,7 @@ class LexiconCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def lexicon(self, segment_reader, fieldname: str, directory: Path,
-                keep_postings: bool = True) -> Lexicon:
+    def lexicon(self, segment_reader, fieldname: str, directory: Path) -> Lexicon:
         """The field's lexicon: from memory, else from its file in `directory`, else built from
         the segment (and saved there).
 
@@ -457,7 +480,8 @@ class LexiconCache:
         path = lexicon_path(directory, segment_id, fieldname)
         built = load_lexicon(path)
         if built is None:
-            built = read_lexicon(segment_reader, fieldname, keep_postings)
+            built = build_lexicon(segment_reader, fieldname,
+                                  lambda forward: self.lexicon(segment_reader, forward, directory))
             save_lexicon(built, path)
         with self._lock:
             if key not in self._lexicons:

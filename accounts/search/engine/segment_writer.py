@@ -2,7 +2,7 @@
 
 Whoosh's SegmentWriter turns every token into an object, pickles every posting into a sorting
 pool and encodes every position list with pickle: about 700 accounts a second here, 25 minutes
-for a million. This writer analyzes each value once (the reversed field reuses the forward
+for a million. This writer analyzes each value once (the pair field reuses its
 terms), keeps postings in a dictionary per segment, sorts only the distinct terms, and encodes
 the usual single position per term through a cache. It produces ordinary Whoosh segments in the
 schema's own formats, so searching and incremental updates use them like any other.
@@ -35,7 +35,7 @@ from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
 from accounts.search.engine.schema import HAS_FIELD, search_schema
-from accounts.search.language.analyzer import analyze, reversed_terms, word_pairs
+from accounts.search.language.analyzer import analyze, word_pairs
 from accounts.search.language.fields import FIELDS, FieldKind
 
 # Processes writing the segments of a rebuild or a large backlog at once (PostgreSQL only).
@@ -108,8 +108,6 @@ class BulkSegmentWriter(SegmentWriter):
             if search_field.kind is FieldKind.TEXT:
                 terms = analyze(value)
                 self._add_positions(search_field.name, terms, docnum)
-                if search_field.reversed_terms:
-                    self._add_frequencies(search_field.reversed_name, reversed_terms(terms), docnum)
                 if search_field.word_pairs:
                     self._add_frequencies(search_field.pairs_name, word_pairs(terms), docnum)
             else:

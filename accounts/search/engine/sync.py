@@ -30,8 +30,8 @@ from accounts.search.engine.index_files import (
     Patience,
     SearchIndexBusy,
 )
-from accounts.search.engine.lexicon import lexicon_path, read_lexicon, save_lexicon
-from accounts.search.engine.schema import keeps_postings, lexicon_fields, search_schema
+from accounts.search.engine.lexicon import LexiconCache
+from accounts.search.engine.schema import lexicon_fields, search_schema
 from accounts.search.engine.segment_writer import (
     REBUILD_PROCESSES,
     commit_segments,
@@ -212,7 +212,8 @@ def save_lexicons(path: Path) -> None:
         for leaf, _offset in reader.leaf_readers():
             if leaf.segment() is None:
                 continue  # an index without any segment yet
+            # Loads or builds, and saves, each lexicon; holding only the latest, so that a
+            # reversed field is derived from its forward field's lexicon just made.
+            lexicons = LexiconCache(max_bytes=0)
             for name in names:
-                target = lexicon_path(path / LEXICON_DIRECTORY, leaf.segment().segment_id(), name)
-                if not target.exists():
-                    save_lexicon(read_lexicon(leaf, name, keep_postings=keeps_postings(name)), target)
+                lexicons.lexicon(leaf, name, path / LEXICON_DIRECTORY)
