@@ -41,7 +41,6 @@ from accounts.search.language.fields import FIELDS, FieldKind
 # Processes writing the segments of a rebuild or a large backlog at once (PostgreSQL only).
 REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 
-_ONE_OCCURRENCE = formats.pack_uint(1)
 
 
 class InliningPostingsWriter(W3PostingsWriter):
@@ -82,12 +81,43 @@ def _single_position_value(position: int) -> bytes:
     return formats.Positions().encode([position])
 
 
+@lru_cache(maxsize=256)
+def _frequency_value(count: int) -> bytes:
+    return formats.pack_uint(count)
+
+
+@lru_cache(maxsize=4096)
+def _weight(value: bytes) -> float:
+    """A posting's weight, as Whoosh's formats give it: its number of occurrences, which the
+    encodings of Frequency and Positions start with, as an unsigned big-endian int of four
+    bytes (Existence: one)."""
+    return float(int.from_bytes(value[:4], "big")) if value else 1.0
+
+
+class PendingPostings:
+    """The postings of one term while a segment is written: its documents, in the order added,
+    and the encoded value of each (shared objects: most are one of a few cached encodings), so
+    a posting costs a few bytes rather than a tuple and a float (weights are derived from the
+    values when the segment is flushed)."""
+
+    __slots__ = ("docnums", "values")
+
+    def __init__(self):
+        self.docnums = array("I")
+        self.values: list[bytes] = []
+
+
 class BulkSegmentWriter(SegmentWriter):
     """A SegmentWriter fed with `add_account` instead of `add_document` (see module docstring)."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        self._postings: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(dict)
+        # Field name -> term -> postings. Terms are kept as text: Python orders text by code
+        # point, as Whoosh orders terms by their UTF-8 bytes.
+        self._postings: dict[str, dict[str, PendingPostings]] = defaultdict(dict)
+        # The encoded value of a keyword posting in each field (its format's, for one occurrence).
+        self.keyword_values = {name: emptybytes if isinstance(field.format, formats.Existence)
+                                else _frequency_value(1) for name, field in self.schema.items()}
 
     def add_account(self, document: dict) -> None:
         """Add one document as built by documents.account_document."""
@@ -116,43 +146,48 @@ class BulkSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _postings_of(self, fieldname: str, term: str) -> PendingPostings:
+        field_postings = self._postings[fieldname]
+        found = field_postings.get(term)
+        if found is None:
+            found = field_postings[term] = PendingPostings()
+        return found
+
+    def _add(self, fieldname: str, term: str, docnum: int, value: bytes) -> None:
+        postings = self._postings_of(fieldname, term)
+        postings.docnums.append(docnum)
+        postings.values.append(value)
+
     def _add_keyword(self, fieldname: str, term: str, docnum: int) -> None:
         """A term without positions, in the encoding of the field's format."""
-        if isinstance(self.schema[fieldname].format, formats.Existence):
-            value = emptybytes
-        else:
-            value = _ONE_OCCURRENCE
-        self._postings[fieldname].setdefault(term.encode("utf-8"), []).append(
-            (docnum, 1.0, value))
+        self._add(fieldname, term, docnum, self.keyword_values[fieldname])
 
     def _add_positions(self, fieldname: str, terms: list[str], docnum: int) -> None:
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(terms):
             positions.setdefault(term, []).append(position)
-        field_postings = self._postings[fieldname]
         for term, where in positions.items():
             if len(where) == 1:
                 value = _single_position_value(where[0])
             else:
                 value = formats.Positions().encode(where)
-            field_postings.setdefault(term.encode("utf-8"), []).append(
-                (docnum, float(len(where)), value))
+            self._add(fieldname, term, docnum, value)
 
     def _add_frequencies(self, fieldname: str, terms: list[str], docnum: int) -> None:
         counts: dict[str, int] = {}
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
-        field_postings = self._postings[fieldname]
         for term, count in counts.items():
-            field_postings.setdefault(term.encode("utf-8"), []).append(
-                (docnum, float(count), formats.pack_uint(count)))
+            self._add(fieldname, term, docnum, _frequency_value(count))
 
-    def _sorted_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+    def _sorted_postings(self) -> Iterator[tuple[str, str, int, float, bytes]]:
         for fieldname in sorted(self._postings):
             field_postings = self._postings[fieldname]
-            for btext in sorted(field_postings):
-                for docnum, weight, value in field_postings[btext]:
-                    yield fieldname, btext, docnum, weight, value
+            for term in sorted(field_postings):
+                postings = field_postings[term]
+                btext = term.encode("utf-8")
+                for docnum, value in zip(postings.docnums, postings.values):
+                    yield fieldname, btext, docnum, _weight(value), value
             field_postings.clear()
 
     def _flush_segment(self) -> None:
