@@ -56,7 +56,6 @@ def account_document(row: dict) -> dict:
     """The Whoosh document of one account row."""
     values = _field_values(row)
     document: dict = {
-        "account_id": str(row["id"]),
         "pk": row["id"],
         "fingerprint": account_fingerprint(row),
         "group_id": str(row["group_id"]),

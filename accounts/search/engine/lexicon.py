@@ -65,7 +65,7 @@ class Lexicon:
         self.offsets = offsets  # offsets[i]: where term i starts; offsets[-1]: len(joined) + 1
         self.doc_frequency = doc_frequency
         self.first_doc = first_doc
-        self.last_doc = last_doc
+        self.last_doc = last_doc  # a term's second document if it is in exactly two, else its first
         # Terms whose documents are not all known from first and last: their postings are read.
         if frequent is None:
             frequent = array("q", compress(count(), map(operator.gt, doc_frequency,
@@ -357,7 +357,7 @@ def _parse_records(buffer: bytes) -> Lexicon:
             frequency = max(frequency, _FEW_DOCS + 1)  # unknown: read its postings
         add_frequency(frequency)
         add_first(first)
-        add_last(last)
+        add_last(last if frequency == 2 else first)
         position = value_start + value_length
     if not keys:
         return Lexicon.empty()
@@ -367,30 +367,34 @@ def _parse_records(buffer: bytes) -> Lexicon:
     return Lexicon(joined, offsets, frequencies, firsts, lasts)
 
 
-_FILE_VERSION = 4
+# 5: compressed, with the last documents of the terms in two documents only.
+_FILE_VERSION = 5
 _FILE_MAGIC = f"sip-lexicon-{_FILE_VERSION}-{sys.byteorder}\n".encode()
+# Lengths of the text (bytes), of each column of FrequentColumns (documents) and of each array.
 _FILE_HEADER = struct.Struct("<10q")
-# offsets, doc_frequency, first_doc, last_doc, frequent, postings (starts, numbers), then the
-# number of columns of each group of FrequentColumns, whose columns follow.
+# offsets, doc_frequency, first_doc, the last_doc of each term in two documents, frequent,
+# postings (starts, numbers), the number of columns of each group of FrequentColumns; then its
+# columns.
 _FILE_ARRAYS = "IIIIqQII"
 
 
 def save_lexicon(lexicon: Lexicon, path: Path) -> None:
-    """Write the lexicon to `path` atomically (written aside, then renamed)."""
+    """Write the lexicon to `path` atomically (written aside, then renamed), compressed: most
+    of a field's terms are in one document, so its frequencies, its last documents and the
+    lengths of its terms say little, and compress to nearly nothing."""
     text = lexicon.joined.encode("utf-8")
     columns = lexicon.columns or FrequentColumns(0, [])
-    arrays = (lexicon.offsets, lexicon.doc_frequency, lexicon.first_doc, lexicon.last_doc,
+    arrays = (lexicon.offsets, lexicon.doc_frequency, lexicon.first_doc,
+              array("I", map(lexicon.last_doc.__getitem__, lexicon.twice)),
               lexicon.frequent, lexicon.posting_starts or array("Q"), lexicon.postings or array("I"),
               array("I", map(len, columns.groups)))
     header = _FILE_HEADER.pack(len(text), columns.size, *(len(values) for values in arrays))
+    body = b"".join([text, *(values.tobytes() for values in arrays),
+                     *(column for group in columns.groups for column in group)])
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(temporary, "wb") as handle:
-        handle.write(_FILE_MAGIC + header + text)
-        for values in arrays:
-            values.tofile(handle)
-        for group in columns.groups:
-            handle.writelines(group)
+        handle.writelines([_FILE_MAGIC, header, zlib.compress(body, 1)])
     os.replace(temporary, path)
 
 
@@ -402,25 +406,30 @@ def load_lexicon(path: Path) -> Lexicon | None:
         return None
     if not data.startswith(_FILE_MAGIC):
         return None
-    position = len(_FILE_MAGIC)
-    text_length, doc_count, *lengths = _FILE_HEADER.unpack_from(data, position)
-    position += _FILE_HEADER.size
-    joined = data[position:position + text_length].decode("utf-8")
-    position += text_length
+    text_length, doc_count, *lengths = _FILE_HEADER.unpack_from(data, len(_FILE_MAGIC))
+    try:
+        body = zlib.decompress(data[len(_FILE_MAGIC) + _FILE_HEADER.size:])
+    except zlib.error:
+        return None
+    joined = body[:text_length].decode("utf-8")
+    position = text_length
     arrays = []
     for typecode, length in zip(_FILE_ARRAYS, lengths):
         values = array(typecode)
         size = length * values.itemsize
-        values.frombytes(data[position:position + size])
+        values.frombytes(body[position:position + size])
         position += size
         arrays.append(values)
-    offsets, frequencies, firsts, lasts, frequent, starts, postings, column_counts = arrays
+    offsets, frequencies, firsts, twice_lasts, frequent, starts, postings, column_counts = arrays
+    lasts = firsts[:]
+    twice = compress(count(), map(operator.eq, frequencies, repeat(2)))
+    deque(map(lasts.__setitem__, twice, twice_lasts), maxlen=0)
     groups = []
     for column_count in column_counts:
         end = position + column_count * doc_count
-        groups.append([data[at:at + doc_count] for at in range(position, end, doc_count)])
+        groups.append([body[at:at + doc_count] for at in range(position, end, doc_count)])
         position = end
-    if position != len(data):
+    if position != len(body):
         return None
     if not starts:  # saved without postings
         return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent)

@@ -19,7 +19,7 @@ FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values() i
 PAIRS_OF = {field.name: field.pairs_name for field in FIELDS.values() if field.word_pairs}
 PAIR_FIELDS = frozenset(PAIRS_OF.values())
 # Fields with no lexicon of their own: looked up one term at a time.
-BOOKKEEPING_FIELDS = frozenset({"account_id", "group_id", HAS_FIELD})
+BOOKKEEPING_FIELDS = frozenset({"group_id", HAS_FIELD})
 
 
 
@@ -28,7 +28,6 @@ def search_schema() -> Schema:
     forward = AccountTextTokenizer()
     pairs = AccountTextTokenizer(pairs=True)
     spec = {
-        "account_id": ID(unique=True),
         "pk": COLUMN(columns.NumericColumn("q")),
         "fingerprint": COLUMN(columns.NumericColumn("q")),
         "group_id": ID(),

@@ -22,6 +22,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
 
 from django.db import connection, connections
@@ -35,6 +36,7 @@ from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
 from accounts.search.engine.schema import HAS_FIELD, search_schema
+from accounts.search.engine.whoosh_boundary import read_id_column
 from accounts.search.language.analyzer import analyze, word_pairs
 from accounts.search.language.fields import FIELDS, FieldKind
 
@@ -127,7 +129,6 @@ class BulkSegmentWriter(SegmentWriter):
         for name in ("pk", "fingerprint"):
             field = self.schema[name]
             perdoc.add_column_value(name, field.column_type, field.to_column_value(document[name]))
-        self._add_keyword("account_id", document["account_id"], docnum)
         self._add_keyword("group_id", document["group_id"], docnum)
         for word in document[HAS_FIELD].split():
             self._add_keyword(HAS_FIELD, word, docnum)
@@ -177,8 +178,8 @@ class BulkSegmentWriter(SegmentWriter):
         counts: dict[str, int] = {}
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
-        for term, count in counts.items():
-            self._add(fieldname, term, docnum, _frequency_value(count))
+        for term, occurrences in counts.items():
+            self._add(fieldname, term, docnum, _frequency_value(occurrences))
 
     def _sorted_postings(self) -> Iterator[tuple[str, str, int, float, bytes]]:
         for fieldname in sorted(self._postings):
@@ -237,9 +238,7 @@ def segments_without(ix, account_ids: frozenset[int] | set[int]) -> tuple[list[S
     toc = ix._read_toc()
     candidates: list[tuple[int, Segment, array]] = []
     for segment in toc.segments:
-        pks = _segment_pks(ix.storage, toc.schema, segment)
-        for docnum in [docnum for docnum, pk in enumerate(pks) if pk in account_ids]:
-            segment.delete_document(docnum)
+        pks = _delete_accounts(ix.storage, toc.schema, segment, account_ids)
         candidates.append((segment.doc_count(), segment, pks))
     kept: list[Segment] = []
     folded: list[int] = []
@@ -254,13 +253,24 @@ def segments_without(ix, account_ids: frozenset[int] | set[int]) -> tuple[list[S
     return kept, folded
 
 
-def _segment_pks(storage, schema, segment: Segment) -> array:
-    """The account id of each document of `segment`, deleted ones included."""
+def delete_accounts(writer: SegmentWriter, account_ids: frozenset[int] | set[int]) -> None:
+    """Mark deleted the documents of `account_ids` in the segments Whoosh's own `writer` will
+    commit (the index has no term per account to delete by: each segment's id column says)."""
+    for segment in writer.segments:
+        _delete_accounts(writer.storage, writer.schema, segment, account_ids)
+
+
+def _delete_accounts(storage, schema, segment: Segment, account_ids: frozenset[int] | set[int]) -> array:
+    """Mark deleted the documents of `account_ids` in `segment`; returns the account id of each
+    of its documents, deleted ones included."""
     reader = SegmentReader(storage, schema, segment)
     try:
-        return array("q", reader.column_reader("pk"))
+        pks = read_id_column(reader, "pk")
     finally:
         reader.close()
+    for docnum in compress(count(), map(account_ids.__contains__, pks)):
+        segment.delete_document(docnum)
+    return pks
 
 
 def _write_range(path: str, low: int, high: int, only: list[int] | None = None):

@@ -35,6 +35,7 @@ from accounts.search.engine.schema import lexicon_fields, search_schema
 from accounts.search.engine.segment_writer import (
     REBUILD_PROCESSES,
     commit_segments,
+    delete_accounts,
     segments_without,
     write_ranges,
 )
@@ -112,8 +113,7 @@ def _apply_one_by_one(files: IndexFiles, generation: str, account_ids: frozenset
     """Whoosh's own writer: about a millisecond per account, little fixed cost."""
     writer = files.open(generation).writer(timeout=LOCK_TIMEOUT_SECONDS)
     try:
-        for account_id in account_ids:
-            writer.delete_by_term("account_id", str(account_id))
+        delete_accounts(writer, account_ids)
         for row in account_rows(account_ids):
             writer.add_document(**account_document(row))
     except BaseException:
