@@ -14,13 +14,8 @@ from whoosh.fields import ID, TEXT, Schema
 
 from accounts.search.engine import docsets
 from accounts.search.engine.evaluate import SegmentContext, docs
-from accounts.search.engine.lexicon import (
-    LexiconCache,
-    load_lexicon,
-    read_lexicon,
-    reversed_lexicon,
-    save_lexicon,
-)
+from accounts.search.engine.lexicon import read_lexicon, reversed_lexicon
+from accounts.search.engine.lexicon_files import LexiconCache, load_lexicon, save_lexicon
 from accounts.search.language import nodes as q
 
 ALPHABET = "abé日"

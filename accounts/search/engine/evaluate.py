@@ -14,23 +14,20 @@ import heapq
 import math
 import re
 import time
-from collections.abc import Iterable
-from functools import singledispatch
+from collections.abc import Iterable, Sequence
+from functools import lru_cache, singledispatch
 from itertools import chain
 from pathlib import Path
 
 from django.utils.translation import gettext
+from whoosh import formats
 from whoosh.reading import TermNotFound
 
 from accounts.search.engine import docsets
 from accounts.search.engine.docsets import DocSet
 from accounts.search.engine.fuzzy import fuzzy_term_indexes
-from accounts.search.engine.lexicon import (
-    Lexicon,
-    LexiconCache,
-    build_lexicon,
-    read_postings,
-)
+from accounts.search.engine.lexicon import Lexicon, build_lexicon, read_postings
+from accounts.search.engine.lexicon_files import LexiconCache
 from accounts.search.engine.schema import (
     FORWARD_FIELDS,
     HAS_FIELD,
@@ -288,29 +285,40 @@ def phrase_docs_by_positions(node: q.PhraseNode, ctx: SegmentContext, within: Do
             every = found if every is None else docsets.intersection(ctx.size, every, found)
             if not every:
                 return set()
-    decode = ctx.reader.schema[node.field].format.decode_positions
     matching = []
     for docnum in docsets.docs(every, ctx.size):
         values = [postings[b].value(docnum) for b in encoded]
-        if None not in values and phrase_matches(list(map(decode, values)), node.slop):
+        if None not in values and phrase_matches(list(map(decoded_positions, values)), node.slop):
             matching.append(docnum)
     return docsets.collect(ctx.size, matching, len(matching))
 
 
-def phrase_matches(term_positions: list[list[int]], slop: int) -> bool:
+_POSITIONS = formats.Positions()
+
+
+@lru_cache(maxsize=65536)
+def decoded_positions(value: bytes) -> tuple[int, ...]:
+    """The positions held by a posting value of a positional field (the schema's TEXT fields).
+    Most values are one of a few (a word once, early in its field), so decoding is remembered."""
+    return tuple(_POSITIONS.decode_positions(value))
+
+
+def phrase_matches(term_positions: list[Sequence[int]], slop: int) -> bool:
     """Whether one position per term lies within `slop` moves of the exact phrase.
 
     Shifting each term's positions by its place in the phrase makes an exact match a common
     value; the smallest window holding one shifted position of every term is the number of
     moves Lucene's sloppy phrase matching counts.
     """
+    if slop == 0:
+        starts = set(term_positions[0])
+        for offset, positions in enumerate(term_positions[1:], 1):
+            starts.intersection_update([p - offset for p in positions])
+            if not starts:
+                return False
+        return True
     shifted = [sorted(p - offset for p in positions)
                for offset, positions in enumerate(term_positions)]
-    if slop == 0:
-        common = set(shifted[0])
-        for values in shifted[1:]:
-            common &= set(values)
-        return bool(common)
     heap = [(values[0], index, 0) for index, values in enumerate(shifted)]
     heapq.heapify(heap)
     highest = max(values[0] for values in shifted)

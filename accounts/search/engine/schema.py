@@ -46,7 +46,7 @@ def search_schema() -> Schema:
 
 
 def lexicon_fields() -> list[str]:
-    """The fields whose term lexicons are saved beside each segment (see lexicon.py), each
+    """The fields whose term lexicons are saved beside each segment (see lexicon_files.py), each
     forward field before its reversed twin."""
     stored = [name for name, kind in search_schema().items() if kind.indexed
               and name not in BOOKKEEPING_FIELDS and name not in PAIR_FIELDS]

@@ -30,7 +30,7 @@ from accounts.search.engine.index_files import (
     Patience,
     SearchIndexBusy,
 )
-from accounts.search.engine.lexicon import LexiconCache
+from accounts.search.engine.lexicon_files import LexiconCache
 from accounts.search.engine.schema import lexicon_fields, search_schema
 from accounts.search.engine.segment_writer import (
     REBUILD_PROCESSES,
@@ -42,7 +42,7 @@ from accounts.search.engine.segment_writer import (
 
 LOCK_TIMEOUT_SECONDS = 60.0
 REBUILD_LOCK_WAIT_SECONDS = 3600.0
-LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon.py)
+LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon_files.py)
 DOCS_PER_SEGMENT = 250_000
 # From this many changed accounts on, the change log is applied with the bulk segment writer.
 BULK_APPLY_MIN_ACCOUNTS = 500
@@ -205,7 +205,7 @@ def _rebuild(files: IndexFiles, *, holding_lock: bool, may_fork: bool) -> int:
 
 def save_lexicons(path: Path) -> None:
     """Save the term lexicon of every searchable field of every segment of the index
-    generation at `path` that has none yet (see lexicon.py), so that no search after a rebuild
+    generation at `path` that has none yet (see lexicon_files.py), so that no search after a rebuild
     (or a bulk apply) has to read a million-term field from the term file."""
     names = lexicon_fields()
     with whoosh_index.open_dir(str(path)).reader() as reader:
