@@ -194,7 +194,7 @@ SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search-index"
 # Seconds the search change log keeps a row (accounts/search/changelog.py): an index not applied
 # for longer rebuilds itself from the database.
 SEARCH_CHANGE_LOG_RETENTION = env_int("SEARCH_CHANGE_LOG_RETENTION", 3 * 24 * 3600)
-# Memory each process may spend on the index's term lists (accounts/search/engine/lexicon.py).
+# Memory each process may spend on the index's term lists (accounts/search/engine/lexicon_files.py).
 SEARCH_LEXICON_CACHE_MB = env_int("SEARCH_LEXICON_CACHE_MB", 512)
 
 # Functions the worker (manage.py run_worker) calls on every round; each returns how much it did.

@@ -1,5 +1,5 @@
 """Words many accounts share are frequent terms: multi-term queries take their documents from
-the lexicon saved beside the index (see accounts/search/lexicon.py)."""
+the lexicon saved beside the index (see accounts/search/engine/lexicon_files.py)."""
 from tests.search.conftest import usernames_matching
 
 

@@ -1,16 +1,21 @@
 """An index built by an earlier version of the console is rebuilt on purpose, never opened with
 classes that have moved: `data/format2_index` was written by the code before search was split into
-language/ and engine/ (format 2, whose schema pickles `accounts.search.analyzer.AccountTextTokenizer`)."""
+language/ and engine/ (format 2, whose schema pickles `accounts.search.analyzer.AccountTextTokenizer`).
+An index of format 4, which stored a reversed field beside each wildcard field and a term per
+account id, is rebuilt without them."""
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.fields import ID, TEXT
 
 from accounts.models import Account
 from accounts.search.engine.index import keep_index_warm
 from accounts.search.engine.index_files import INDEX_FORMAT, Patience, SearchIndexBusy
+from accounts.search.engine.schema import FORWARD_FIELDS, search_schema
+from accounts.search.engine.tokenizer import AccountTextTokenizer
 from accounts.search.results import search_within
 from console.models import Operator
 from tests.conftest import make_operator
@@ -53,3 +58,22 @@ def test_a_web_search_on_a_large_old_index_says_it_is_busy_and_the_worker_rebuil
     assert keep_index_warm() == 6
     outcome = search_within(Account.objects.all(), "rossi", user=admin)
     assert outcome.error is None and outcome.accounts.count() == 3
+
+
+def test_an_index_of_format_4_with_stored_reversed_and_id_fields_is_rebuilt_without_them(book, search_index):
+    search_index.rebuild()
+    state_path = search_index.directory / "state.json"
+    state = json.loads(state_path.read_text())
+    old_schema = search_schema()
+    old_schema.add("account_id", ID(unique=True))
+    for reversed_name in FORWARD_FIELDS:
+        old_schema.add(reversed_name, TEXT(analyzer=AccountTextTokenizer(), phrase=False))
+    old_generation = search_index.files.new_generation()
+    whoosh_index.create_in(str(search_index.directory / old_generation), old_schema)
+    state_path.write_text(json.dumps({**state, "generation": old_generation, "format": 4}))
+
+    assert usernames_matching("owner:*ssi") == ["100001", "100002"]
+    rebuilt = json.loads(state_path.read_text())
+    assert rebuilt["format"] == INDEX_FORMAT == 5 and rebuilt["generation"] != old_generation
+    schema = whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).schema
+    assert "owner" in schema and not {"account_id", *FORWARD_FIELDS} & set(schema.names())

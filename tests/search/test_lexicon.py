@@ -1,6 +1,7 @@
 """Multi-term queries answered from segment lexicons find exactly the terms Whoosh's own term
 enumeration finds, on random data: prefix, wildcard, regex, range and fuzzy queries, with the
-lexicon read from the term file, kept in memory, or loaded from its saved file."""
+lexicon read from the term file, kept in memory, or loaded from its saved file; and the lexicon
+of a reversed field, derived from its forward field's, holds what Whoosh's own lexicon says."""
 import re
 import tempfile
 from pathlib import Path
@@ -13,12 +14,8 @@ from whoosh.fields import ID, TEXT, Schema
 
 from accounts.search.engine import docsets
 from accounts.search.engine.evaluate import SegmentContext, docs
-from accounts.search.engine.lexicon import (
-    LexiconCache,
-    load_lexicon,
-    read_lexicon,
-    save_lexicon,
-)
+from accounts.search.engine.lexicon import read_lexicon, reversed_lexicon
+from accounts.search.engine.lexicon_files import LexiconCache, load_lexicon, save_lexicon
 from accounts.search.language import nodes as q
 
 ALPHABET = "abé日"
@@ -184,3 +181,16 @@ def test_a_field_without_terms_has_an_empty_lexicon(make_segment):
     reader = make_segment(["a"])
     assert len(read_lexicon(reader, "no_such_field")) == 0
     assert not docs(q.PrefixNode("no_such_field", "a"), SegmentContext(reader, cache=None))
+
+
+@SETTINGS
+@given(texts=documents)
+def test_a_reversed_lexicon_holds_each_term_spelled_backwards_with_its_documents(make_segment, texts):
+    reader = make_segment(texts)
+    backward = reversed_lexicon(read_lexicon(reader, "text"))
+    assert backward.terms() == sorted(btext.decode()[::-1] for btext in reader.lexicon("text"))
+    for index, term in enumerate(backward.terms()):
+        ids = list(reader.postings("text", term[::-1].encode()).all_ids())
+        assert backward.doc_frequency[index] == len(ids)
+        if len(ids) <= 2:
+            assert (backward.first_doc[index], backward.last_doc[index]) == (ids[0], ids[-1])

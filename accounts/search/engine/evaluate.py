@@ -14,28 +14,24 @@ import heapq
 import math
 import re
 import time
-from collections.abc import Iterable
-from functools import singledispatch
+from collections.abc import Iterable, Sequence
+from functools import lru_cache, singledispatch
 from itertools import chain
 from pathlib import Path
 
 from django.utils.translation import gettext
+from whoosh import formats
 from whoosh.reading import TermNotFound
 
 from accounts.search.engine import docsets
 from accounts.search.engine.docsets import DocSet
 from accounts.search.engine.fuzzy import fuzzy_term_indexes
-from accounts.search.engine.lexicon import (
-    Lexicon,
-    LexiconCache,
-    read_lexicon,
-    read_postings,
-)
+from accounts.search.engine.lexicon import Lexicon, build_lexicon, read_postings
+from accounts.search.engine.lexicon_files import LexiconCache
 from accounts.search.engine.schema import (
     FORWARD_FIELDS,
     HAS_FIELD,
     PAIRS_OF,
-    keeps_postings,
 )
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import word_pairs
@@ -84,22 +80,22 @@ class SegmentContext:
         found = lexicon.frequent_docs(index)
         if found is not None:
             return found
+        term = lexicon.term(index)
         forward = FORWARD_FIELDS.get(fieldname)
         if forward is not None:
+            fieldname, term = forward, term[::-1]
             forward_lexicon = self.lexicon(forward)
-            position = forward_lexicon.index_of(lexicon.term(index)[::-1])
+            position = forward_lexicon.index_of(term)
             if position is not None:
                 found = forward_lexicon.frequent_docs(position)
                 if found is not None:
                     return found
-        btext = lexicon.term(index).encode("utf-8")
-        return chain.from_iterable(self.term_postings(fieldname, btext).id_blocks)
+        return chain.from_iterable(self.term_postings(fieldname, term.encode("utf-8")).id_blocks)
 
     def lexicon(self, fieldname: str) -> Lexicon:
-        keep = keeps_postings(fieldname)
         if self.cache is None or self.lexicon_directory is None:
-            return read_lexicon(self.reader, fieldname, keep)
-        return self.cache.lexicon(self.reader, fieldname, self.lexicon_directory, keep)
+            return build_lexicon(self.reader, fieldname, self.lexicon)
+        return self.cache.lexicon(self.reader, fieldname, self.lexicon_directory)
 
     def docs_of_term_range(self, fieldname: str, lexicon: Lexicon, start: int,
                            stop: int) -> DocSet:
@@ -289,29 +285,40 @@ def phrase_docs_by_positions(node: q.PhraseNode, ctx: SegmentContext, within: Do
             every = found if every is None else docsets.intersection(ctx.size, every, found)
             if not every:
                 return set()
-    decode = ctx.reader.schema[node.field].format.decode_positions
     matching = []
     for docnum in docsets.docs(every, ctx.size):
         values = [postings[b].value(docnum) for b in encoded]
-        if None not in values and phrase_matches(list(map(decode, values)), node.slop):
+        if None not in values and phrase_matches(list(map(decoded_positions, values)), node.slop):
             matching.append(docnum)
     return docsets.collect(ctx.size, matching, len(matching))
 
 
-def phrase_matches(term_positions: list[list[int]], slop: int) -> bool:
+_POSITIONS = formats.Positions()
+
+
+@lru_cache(maxsize=65536)
+def decoded_positions(value: bytes) -> tuple[int, ...]:
+    """The positions held by a posting value of a positional field (the schema's TEXT fields).
+    Most values are one of a few (a word once, early in its field), so decoding is remembered."""
+    return tuple(_POSITIONS.decode_positions(value))
+
+
+def phrase_matches(term_positions: list[Sequence[int]], slop: int) -> bool:
     """Whether one position per term lies within `slop` moves of the exact phrase.
 
     Shifting each term's positions by its place in the phrase makes an exact match a common
     value; the smallest window holding one shifted position of every term is the number of
     moves Lucene's sloppy phrase matching counts.
     """
+    if slop == 0:
+        starts = set(term_positions[0])
+        for offset, positions in enumerate(term_positions[1:], 1):
+            starts.intersection_update([p - offset for p in positions])
+            if not starts:
+                return False
+        return True
     shifted = [sorted(p - offset for p in positions)
                for offset, positions in enumerate(term_positions)]
-    if slop == 0:
-        common = set(shifted[0])
-        for values in shifted[1:]:
-            common &= set(values)
-        return bool(common)
     heap = [(values[0], index, 0) for index, values in enumerate(shifted)]
     heapq.heapify(heap)
     highest = max(values[0] for values in shifted)

@@ -30,7 +30,9 @@ LOCK_TIMEOUT_SECONDS = 60.0
 # anything opens it. 2: the word pair fields. 3: the tokenizer pickled from its own module
 # (PICKLED_TOKENIZER), where format 2 pickled `accounts.search.analyzer.AccountTextTokenizer`.
 # 4: no word pairs holding a digit (analyzer.word_pairs), no pair field of numbers.
-INDEX_FORMAT = 4
+# 5: no reversed fields (their lexicons are derived from the forward fields'), no account_id
+# field (an account's documents are found through the segments' id columns).
+INDEX_FORMAT = 5
 # The class path Whoosh pickles into every index of INDEX_FORMAT (see engine/tokenizer.py).
 PICKLED_TOKENIZER = "accounts.search.engine.tokenizer.AccountTextTokenizer"
 ABANDONED_GENERATION_SECONDS = 3600

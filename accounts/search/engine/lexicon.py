@@ -12,34 +12,27 @@ term found in at most two documents (nearly every term of those fields) come wit
 postings, and those of hundreds of frequent terms from a few whole-segment byte operations.
 
 Segments never change once written (deletions are applied after matching), so a lexicon is
-cached by segment id for as long as the memory budget allows (`LexiconCache`), and saved in a
-file beside the segment: reading a million-term field from Whoosh's term file takes seconds of
-Python, loading the saved lexicon a few milliseconds, so only the first process to need a
-segment's lexicon ever pays for it.
+cached and saved beside its segment (lexicon_files.py). The reversed fields that answer leading
+wildcards have no terms in the index: their lexicons are derived from their forward fields'.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import io
 import operator
-import os
 import pickle
 import re
 import struct
 import sys
-import threading
-import time
 import zlib
 from array import array
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from itertools import accumulate, compress, count, islice, repeat
-from pathlib import Path
 
-from django.conf import settings
+from accounts.search.engine.schema import FORWARD_FIELDS
 
 # Whoosh 3's ordered hash file: records of (key length, value length), key, value, in key order;
 # a key is the field number (unsigned short) and the term's bytes; a value starts with this
@@ -63,7 +56,7 @@ class Lexicon:
         self.offsets = offsets  # offsets[i]: where term i starts; offsets[-1]: len(joined) + 1
         self.doc_frequency = doc_frequency
         self.first_doc = first_doc
-        self.last_doc = last_doc
+        self.last_doc = last_doc  # a term's second document if it is in exactly two, else its first
         # Terms whose documents are not all known from first and last: their postings are read.
         if frequent is None:
             frequent = array("q", compress(count(), map(operator.gt, doc_frequency,
@@ -226,9 +219,32 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-def read_lexicon(segment_reader, fieldname: str, keep_postings: bool = True) -> Lexicon:
+def build_lexicon(segment_reader, fieldname: str, lexicon_of: Callable[[str], Lexicon]) -> Lexicon:
+    """The lexicon of `fieldname` in the segment: read from its term file, or, for a reversed
+    field (`<name>_rev`, which the index does not store), derived from the lexicon of its
+    forward field, as `lexicon_of(forward field)` gives it."""
+    forward = FORWARD_FIELDS.get(fieldname)
+    if forward is not None:
+        return reversed_lexicon(lexicon_of(forward))
+    return read_lexicon(segment_reader, fieldname)
+
+
+def reversed_lexicon(forward: Lexicon) -> Lexicon:
+    """The lexicon of the forward lexicon's terms spelled backwards (what leading wildcards
+    match), each with the documents of its forward spelling. It keeps no postings: those of a
+    frequent term are the forward lexicon's (see evaluate.SegmentContext.frequent_docs)."""
+    spelled = [term[::-1] for term in forward.terms()]
+    order = sorted(range(len(spelled)), key=spelled.__getitem__)
+    in_order = [spelled[index] for index in order]
+    offsets = array("I", accumulate((len(term) + 1 for term in in_order), initial=0))
+    return Lexicon("\n".join(in_order), offsets,
+                   *(array("I", map(values.__getitem__, order))
+                     for values in (forward.doc_frequency, forward.first_doc, forward.last_doc)))
+
+
+def read_lexicon(segment_reader, fieldname: str) -> Lexicon:
     """The lexicon of `fieldname`, read from the segment's term file in one piece, with the
-    posting lists of its frequent terms if `keep_postings`."""
+    posting lists of its frequent terms."""
     terms_reader = segment_reader._terms
     field_number = terms_reader._fieldmap.get(fieldname)
     if field_number is None:
@@ -240,17 +256,16 @@ def read_lexicon(segment_reader, fieldname: str, keep_postings: bool = True) -> 
     if start is None:
         return Lexicon.empty()
     lexicon = _parse_records(table.dbfile.get(start, end - start))
-    if keep_postings:
-        starts = array("Q", [0])
-        postings = array("I")
-        for index in lexicon.frequent:
-            id_blocks, _values = read_postings(terms_reader, fieldname,
-                                               lexicon.term(index).encode("utf-8"))
-            for ids in id_blocks:
-                postings.extend(ids)
-            starts.append(len(postings))
-        lexicon.posting_starts, lexicon.postings = starts, postings
-        lexicon.columns = FrequentColumns.build(segment_reader.doc_count_all(), starts, postings)
+    starts = array("Q", [0])
+    postings = array("I")
+    for index in lexicon.frequent:
+        id_blocks, _values = read_postings(terms_reader, fieldname,
+                                           lexicon.term(index).encode("utf-8"))
+        for ids in id_blocks:
+            postings.extend(ids)
+        starts.append(len(postings))
+    lexicon.posting_starts, lexicon.postings = starts, postings
+    lexicon.columns = FrequentColumns.build(segment_reader.doc_count_all(), starts, postings)
     return lexicon
 
 
@@ -333,7 +348,7 @@ def _parse_records(buffer: bytes) -> Lexicon:
             frequency = max(frequency, _FEW_DOCS + 1)  # unknown: read its postings
         add_frequency(frequency)
         add_first(first)
-        add_last(last)
+        add_last(last if frequency == 2 else first)
         position = value_start + value_length
     if not keys:
         return Lexicon.empty()
@@ -341,137 +356,6 @@ def _parse_records(buffer: bytes) -> Lexicon:
     lengths = map(len, keys) if joined.isascii() else map(len, joined.split("\n"))
     offsets = array("I", accumulate((length + 1 for length in lengths), initial=0))
     return Lexicon(joined, offsets, frequencies, firsts, lasts)
-
-
-_FILE_VERSION = 4
-_FILE_MAGIC = f"sip-lexicon-{_FILE_VERSION}-{sys.byteorder}\n".encode()
-_FILE_HEADER = struct.Struct("<10q")
-# offsets, doc_frequency, first_doc, last_doc, frequent, postings (starts, numbers), then the
-# number of columns of each group of FrequentColumns, whose columns follow.
-_FILE_ARRAYS = "IIIIqQII"
-
-
-def save_lexicon(lexicon: Lexicon, path: Path) -> None:
-    """Write the lexicon to `path` atomically (written aside, then renamed)."""
-    text = lexicon.joined.encode("utf-8")
-    columns = lexicon.columns or FrequentColumns(0, [])
-    arrays = (lexicon.offsets, lexicon.doc_frequency, lexicon.first_doc, lexicon.last_doc,
-              lexicon.frequent, lexicon.posting_starts or array("Q"), lexicon.postings or array("I"),
-              array("I", map(len, columns.groups)))
-    header = _FILE_HEADER.pack(len(text), columns.size, *(len(values) for values in arrays))
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(temporary, "wb") as handle:
-        handle.write(_FILE_MAGIC + header + text)
-        for values in arrays:
-            values.tofile(handle)
-        for group in columns.groups:
-            handle.writelines(group)
-    os.replace(temporary, path)
-
-
-def load_lexicon(path: Path) -> Lexicon | None:
-    """The lexicon saved at `path`, or None if there is none (or it is not one)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    if not data.startswith(_FILE_MAGIC):
-        return None
-    position = len(_FILE_MAGIC)
-    text_length, doc_count, *lengths = _FILE_HEADER.unpack_from(data, position)
-    position += _FILE_HEADER.size
-    joined = data[position:position + text_length].decode("utf-8")
-    position += text_length
-    arrays = []
-    for typecode, length in zip(_FILE_ARRAYS, lengths):
-        values = array(typecode)
-        size = length * values.itemsize
-        values.frombytes(data[position:position + size])
-        position += size
-        arrays.append(values)
-    offsets, frequencies, firsts, lasts, frequent, starts, postings, column_counts = arrays
-    groups = []
-    for column_count in column_counts:
-        end = position + column_count * doc_count
-        groups.append([data[at:at + doc_count] for at in range(position, end, doc_count)])
-        position = end
-    if position != len(data):
-        return None
-    if not starts:  # saved without postings
-        return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent)
-    return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent, starts, postings,
-                   FrequentColumns(doc_count, groups))
-
-
-def lexicon_path(directory: Path, segment_id: str, fieldname: str) -> Path:
-    return directory / f"{segment_id}.{fieldname}.v{_FILE_VERSION}.lex"
-
-
-def remove_other_lexicon_files(directory: Path, segment_ids: Iterable[str],
-                               min_age_seconds: float = 600) -> None:
-    """Delete the saved lexicons of segments no longer in the index (merged away), and those
-    saved in another format.
-
-    Files of other segments only when older than `min_age_seconds`: a process still searching
-    an older state of the index, or already a newer one, may have just saved them.
-    """
-    live = set(segment_ids)
-    now = time.time()
-    for path in directory.glob("*.lex"):
-        if not path.name.endswith(f".v{_FILE_VERSION}.lex"):
-            path.unlink(missing_ok=True)
-        elif path.name.split(".", 1)[0] not in live:
-            with contextlib.suppress(FileNotFoundError):  # removed meanwhile by another process
-                if now - path.stat().st_mtime > min_age_seconds:
-                    path.unlink(missing_ok=True)
-
-
-class LexiconCache:
-    """Lexicons by index generation, segment and field, least recently used evicted first.
-
-    Thread-safe: a process may search from several threads.
-    """
-
-    def __init__(self, max_bytes: int | None = None):
-        self.max_bytes = settings.SEARCH_LEXICON_CACHE_MB * 1024 * 1024 if max_bytes is None else max_bytes
-        self._lexicons: OrderedDict[tuple, Lexicon] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def lexicon(self, segment_reader, fieldname: str, directory: Path,
-                keep_postings: bool = True) -> Lexicon:
-        """The field's lexicon: from memory, else from its file in `directory`, else built from
-        the segment (and saved there).
-
-        `directory` belongs to one index generation: segment ids are unique only within one
-        index, so the cache is keyed by both.
-        """
-        segment_id = segment_reader.segment().segment_id()
-        key = (str(directory), segment_id, fieldname)
-        with self._lock:
-            found = self._lexicons.get(key)
-            if found is not None:
-                self._lexicons.move_to_end(key)
-                return found
-        path = lexicon_path(directory, segment_id, fieldname)
-        built = load_lexicon(path)
-        if built is None:
-            built = read_lexicon(segment_reader, fieldname, keep_postings)
-            save_lexicon(built, path)
-        with self._lock:
-            if key not in self._lexicons:
-                self._lexicons[key] = built
-                self._bytes += built.memory_bytes
-                while self._bytes > self.max_bytes and len(self._lexicons) > 1:
-                    _, evicted = self._lexicons.popitem(last=False)
-                    self._bytes -= evicted.memory_bytes
-            return self._lexicons[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._lexicons.clear()
-            self._bytes = 0
 
 
 _BLOCK_LENGTH = struct.Struct("!i")

@@ -1,5 +1,7 @@
 """The Whoosh schema of the account index: the searchable fields of language/fields.py, the
-reversed and word pair fields derived from them, and the bookkeeping fields."""
+word pair fields derived from them, and the bookkeeping fields. The reversed fields that answer
+leading wildcards (`<name>_rev`) are not stored: their lexicons are derived from the forward
+fields' (lexicon.reversed_lexicon)."""
 
 from __future__ import annotations
 
@@ -17,22 +19,15 @@ FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values() i
 PAIRS_OF = {field.name: field.pairs_name for field in FIELDS.values() if field.word_pairs}
 PAIR_FIELDS = frozenset(PAIRS_OF.values())
 # Fields with no lexicon of their own: looked up one term at a time.
-BOOKKEEPING_FIELDS = frozenset({"account_id", "group_id", HAS_FIELD})
+BOOKKEEPING_FIELDS = frozenset({"group_id", HAS_FIELD})
 
-
-def keeps_postings(fieldname: str) -> bool:
-    """Whether the field's lexicons keep the posting lists of frequent terms (not a reversed
-    field's: its terms have the documents of their forward spelling)."""
-    return fieldname not in FORWARD_FIELDS
 
 
 def search_schema() -> Schema:
     """The Whoosh schema: every field of fields.FIELDS, plus bookkeeping fields."""
     forward = AccountTextTokenizer()
-    backward = AccountTextTokenizer(reverse=True)
     pairs = AccountTextTokenizer(pairs=True)
     spec = {
-        "account_id": ID(unique=True),
         "pk": COLUMN(columns.NumericColumn("q")),
         "fingerprint": COLUMN(columns.NumericColumn("q")),
         "group_id": ID(),
@@ -43,8 +38,6 @@ def search_schema() -> Schema:
             continue  # resolved against group names at query time, see group_names.py
         if search_field.kind is FieldKind.TEXT:
             spec[search_field.name] = TEXT(analyzer=forward, phrase=True)
-            if search_field.reversed_terms:
-                spec[search_field.reversed_name] = TEXT(analyzer=backward, phrase=False)
             if search_field.word_pairs:
                 spec[search_field.pairs_name] = TEXT(analyzer=pairs, phrase=False)
         else:
@@ -53,6 +46,8 @@ def search_schema() -> Schema:
 
 
 def lexicon_fields() -> list[str]:
-    """The fields whose term lexicons are saved beside each segment (see lexicon.py)."""
-    return [name for name, kind in search_schema().items() if kind.indexed
-            and name not in BOOKKEEPING_FIELDS and name not in PAIR_FIELDS]
+    """The fields whose term lexicons are saved beside each segment (see lexicon_files.py), each
+    forward field before its reversed twin."""
+    stored = [name for name, kind in search_schema().items() if kind.indexed
+              and name not in BOOKKEEPING_FIELDS and name not in PAIR_FIELDS]
+    return sorted(stored + list(FORWARD_FIELDS))

@@ -16,7 +16,7 @@ from accounts.search.engine import docsets
 from accounts.search.engine.evaluate import SegmentContext, docs
 from accounts.search.engine.group_names import GroupNames, route_group_clauses
 from accounts.search.engine.index_files import IndexFiles, SearchIndexBusy
-from accounts.search.engine.lexicon import remove_other_lexicon_files
+from accounts.search.engine.lexicon_files import remove_other_lexicon_files
 from accounts.search.engine.sync import LEXICON_DIRECTORY
 from accounts.search.engine.whoosh_boundary import read_id_column
 from accounts.search.language import nodes as q
@@ -122,7 +122,7 @@ class Searcher:
         return segments
 
     def _lexicon_directory(self, generation: str, reader) -> Path:
-        """Where the segments' term lexicons are saved (see lexicon.py); the first search with
+        """Where the segments' term lexicons are saved (see lexicon_files.py); the first search with
         a new set of segments removes the files of segments merged away."""
         directory = self.files.path(generation) / LEXICON_DIRECTORY
         segment_ids = frozenset(leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()

@@ -2,7 +2,7 @@
 
 Whoosh's SegmentWriter turns every token into an object, pickles every posting into a sorting
 pool and encodes every position list with pickle: about 700 accounts a second here, 25 minutes
-for a million. This writer analyzes each value once (the reversed field reuses the forward
+for a million. This writer analyzes each value once (the pair field reuses its
 terms), keeps postings in a dictionary per segment, sorts only the distinct terms, and encodes
 the usual single position per term through a cache. It produces ordinary Whoosh segments in the
 schema's own formats, so searching and incremental updates use them like any other.
@@ -22,6 +22,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
 
 from django.db import connection, connections
@@ -35,13 +36,13 @@ from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
 from accounts.search.engine.schema import HAS_FIELD, search_schema
-from accounts.search.language.analyzer import analyze, reversed_terms, word_pairs
+from accounts.search.engine.whoosh_boundary import read_id_column
+from accounts.search.language.analyzer import analyze, word_pairs
 from accounts.search.language.fields import FIELDS, FieldKind
 
 # Processes writing the segments of a rebuild or a large backlog at once (PostgreSQL only).
 REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 
-_ONE_OCCURRENCE = formats.pack_uint(1)
 
 
 class InliningPostingsWriter(W3PostingsWriter):
@@ -82,12 +83,43 @@ def _single_position_value(position: int) -> bytes:
     return formats.Positions().encode([position])
 
 
+@lru_cache(maxsize=256)
+def _frequency_value(count: int) -> bytes:
+    return formats.pack_uint(count)
+
+
+@lru_cache(maxsize=4096)
+def _weight(value: bytes) -> float:
+    """A posting's weight, as Whoosh's formats give it: its number of occurrences, which the
+    encodings of Frequency and Positions start with, as an unsigned big-endian int of four
+    bytes (Existence: one)."""
+    return float(int.from_bytes(value[:4], "big")) if value else 1.0
+
+
+class PendingPostings:
+    """The postings of one term while a segment is written: its documents, in the order added,
+    and the encoded value of each (shared objects: most are one of a few cached encodings), so
+    a posting costs a few bytes rather than a tuple and a float (weights are derived from the
+    values when the segment is flushed)."""
+
+    __slots__ = ("docnums", "values")
+
+    def __init__(self):
+        self.docnums = array("I")
+        self.values: list[bytes] = []
+
+
 class BulkSegmentWriter(SegmentWriter):
     """A SegmentWriter fed with `add_account` instead of `add_document` (see module docstring)."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        self._postings: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(dict)
+        # Field name -> term -> postings. Terms are kept as text: Python orders text by code
+        # point, as Whoosh orders terms by their UTF-8 bytes.
+        self._postings: dict[str, dict[str, PendingPostings]] = defaultdict(dict)
+        # The encoded value of a keyword posting in each field (its format's, for one occurrence).
+        self.keyword_values = {name: emptybytes if isinstance(field.format, formats.Existence)
+                                else _frequency_value(1) for name, field in self.schema.items()}
 
     def add_account(self, document: dict) -> None:
         """Add one document as built by documents.account_document."""
@@ -97,7 +129,6 @@ class BulkSegmentWriter(SegmentWriter):
         for name in ("pk", "fingerprint"):
             field = self.schema[name]
             perdoc.add_column_value(name, field.column_type, field.to_column_value(document[name]))
-        self._add_keyword("account_id", document["account_id"], docnum)
         self._add_keyword("group_id", document["group_id"], docnum)
         for word in document[HAS_FIELD].split():
             self._add_keyword(HAS_FIELD, word, docnum)
@@ -108,8 +139,6 @@ class BulkSegmentWriter(SegmentWriter):
             if search_field.kind is FieldKind.TEXT:
                 terms = analyze(value)
                 self._add_positions(search_field.name, terms, docnum)
-                if search_field.reversed_terms:
-                    self._add_frequencies(search_field.reversed_name, reversed_terms(terms), docnum)
                 if search_field.word_pairs:
                     self._add_frequencies(search_field.pairs_name, word_pairs(terms), docnum)
             else:
@@ -118,43 +147,48 @@ class BulkSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _postings_of(self, fieldname: str, term: str) -> PendingPostings:
+        field_postings = self._postings[fieldname]
+        found = field_postings.get(term)
+        if found is None:
+            found = field_postings[term] = PendingPostings()
+        return found
+
+    def _add(self, fieldname: str, term: str, docnum: int, value: bytes) -> None:
+        postings = self._postings_of(fieldname, term)
+        postings.docnums.append(docnum)
+        postings.values.append(value)
+
     def _add_keyword(self, fieldname: str, term: str, docnum: int) -> None:
         """A term without positions, in the encoding of the field's format."""
-        if isinstance(self.schema[fieldname].format, formats.Existence):
-            value = emptybytes
-        else:
-            value = _ONE_OCCURRENCE
-        self._postings[fieldname].setdefault(term.encode("utf-8"), []).append(
-            (docnum, 1.0, value))
+        self._add(fieldname, term, docnum, self.keyword_values[fieldname])
 
     def _add_positions(self, fieldname: str, terms: list[str], docnum: int) -> None:
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(terms):
             positions.setdefault(term, []).append(position)
-        field_postings = self._postings[fieldname]
         for term, where in positions.items():
             if len(where) == 1:
                 value = _single_position_value(where[0])
             else:
                 value = formats.Positions().encode(where)
-            field_postings.setdefault(term.encode("utf-8"), []).append(
-                (docnum, float(len(where)), value))
+            self._add(fieldname, term, docnum, value)
 
     def _add_frequencies(self, fieldname: str, terms: list[str], docnum: int) -> None:
         counts: dict[str, int] = {}
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
-        field_postings = self._postings[fieldname]
-        for term, count in counts.items():
-            field_postings.setdefault(term.encode("utf-8"), []).append(
-                (docnum, float(count), formats.pack_uint(count)))
+        for term, occurrences in counts.items():
+            self._add(fieldname, term, docnum, _frequency_value(occurrences))
 
-    def _sorted_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+    def _sorted_postings(self) -> Iterator[tuple[str, str, int, float, bytes]]:
         for fieldname in sorted(self._postings):
             field_postings = self._postings[fieldname]
-            for btext in sorted(field_postings):
-                for docnum, weight, value in field_postings[btext]:
-                    yield fieldname, btext, docnum, weight, value
+            for term in sorted(field_postings):
+                postings = field_postings[term]
+                btext = term.encode("utf-8")
+                for docnum, value in zip(postings.docnums, postings.values):
+                    yield fieldname, btext, docnum, _weight(value), value
             field_postings.clear()
 
     def _flush_segment(self) -> None:
@@ -204,9 +238,7 @@ def segments_without(ix, account_ids: frozenset[int] | set[int]) -> tuple[list[S
     toc = ix._read_toc()
     candidates: list[tuple[int, Segment, array]] = []
     for segment in toc.segments:
-        pks = _segment_pks(ix.storage, toc.schema, segment)
-        for docnum in [docnum for docnum, pk in enumerate(pks) if pk in account_ids]:
-            segment.delete_document(docnum)
+        pks = _delete_accounts(ix.storage, toc.schema, segment, account_ids)
         candidates.append((segment.doc_count(), segment, pks))
     kept: list[Segment] = []
     folded: list[int] = []
@@ -221,13 +253,24 @@ def segments_without(ix, account_ids: frozenset[int] | set[int]) -> tuple[list[S
     return kept, folded
 
 
-def _segment_pks(storage, schema, segment: Segment) -> array:
-    """The account id of each document of `segment`, deleted ones included."""
+def delete_accounts(writer: SegmentWriter, account_ids: frozenset[int] | set[int]) -> None:
+    """Mark deleted the documents of `account_ids` in the segments Whoosh's own `writer` will
+    commit (the index has no term per account to delete by: each segment's id column says)."""
+    for segment in writer.segments:
+        _delete_accounts(writer.storage, writer.schema, segment, account_ids)
+
+
+def _delete_accounts(storage, schema, segment: Segment, account_ids: frozenset[int] | set[int]) -> array:
+    """Mark deleted the documents of `account_ids` in `segment`; returns the account id of each
+    of its documents, deleted ones included."""
     reader = SegmentReader(storage, schema, segment)
     try:
-        return array("q", reader.column_reader("pk"))
+        pks = read_id_column(reader, "pk")
     finally:
         reader.close()
+    for docnum in compress(count(), map(account_ids.__contains__, pks)):
+        segment.delete_document(docnum)
+    return pks
 
 
 def _write_range(path: str, low: int, high: int, only: list[int] | None = None):

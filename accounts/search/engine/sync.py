@@ -30,18 +30,19 @@ from accounts.search.engine.index_files import (
     Patience,
     SearchIndexBusy,
 )
-from accounts.search.engine.lexicon import lexicon_path, read_lexicon, save_lexicon
-from accounts.search.engine.schema import keeps_postings, lexicon_fields, search_schema
+from accounts.search.engine.lexicon_files import LexiconCache
+from accounts.search.engine.schema import lexicon_fields, search_schema
 from accounts.search.engine.segment_writer import (
     REBUILD_PROCESSES,
     commit_segments,
+    delete_accounts,
     segments_without,
     write_ranges,
 )
 
 LOCK_TIMEOUT_SECONDS = 60.0
 REBUILD_LOCK_WAIT_SECONDS = 3600.0
-LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon.py)
+LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon_files.py)
 DOCS_PER_SEGMENT = 250_000
 # From this many changed accounts on, the change log is applied with the bulk segment writer.
 BULK_APPLY_MIN_ACCOUNTS = 500
@@ -112,8 +113,7 @@ def _apply_one_by_one(files: IndexFiles, generation: str, account_ids: frozenset
     """Whoosh's own writer: about a millisecond per account, little fixed cost."""
     writer = files.open(generation).writer(timeout=LOCK_TIMEOUT_SECONDS)
     try:
-        for account_id in account_ids:
-            writer.delete_by_term("account_id", str(account_id))
+        delete_accounts(writer, account_ids)
         for row in account_rows(account_ids):
             writer.add_document(**account_document(row))
     except BaseException:
@@ -205,14 +205,15 @@ def _rebuild(files: IndexFiles, *, holding_lock: bool, may_fork: bool) -> int:
 
 def save_lexicons(path: Path) -> None:
     """Save the term lexicon of every searchable field of every segment of the index
-    generation at `path` that has none yet (see lexicon.py), so that no search after a rebuild
+    generation at `path` that has none yet (see lexicon_files.py), so that no search after a rebuild
     (or a bulk apply) has to read a million-term field from the term file."""
     names = lexicon_fields()
     with whoosh_index.open_dir(str(path)).reader() as reader:
         for leaf, _offset in reader.leaf_readers():
             if leaf.segment() is None:
                 continue  # an index without any segment yet
+            # Loads or builds, and saves, each lexicon; holding only the latest, so that a
+            # reversed field is derived from its forward field's lexicon just made.
+            lexicons = LexiconCache(max_bytes=0)
             for name in names:
-                target = lexicon_path(path / LEXICON_DIRECTORY, leaf.segment().segment_id(), name)
-                if not target.exists():
-                    save_lexicon(read_lexicon(leaf, name, keep_postings=keeps_postings(name)), target)
+                lexicons.lexicon(leaf, name, path / LEXICON_DIRECTORY)

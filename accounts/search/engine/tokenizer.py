@@ -14,35 +14,28 @@ from __future__ import annotations
 
 from whoosh.analysis import Token, Tokenizer
 
-from accounts.search.language.analyzer import analyze, reversed_terms, word_pairs
+from accounts.search.language.analyzer import analyze, word_pairs
 
 
 class AccountTextTokenizer(Tokenizer):
     """Whoosh tokenizer producing exactly the terms of `analyze`, with positions.
 
-    `reverse=True` makes it produce the reversed terms instead (the `*_rev` fields), `pairs=True`
-    each two adjacent terms as one (the `*_pairs` fields).
+    `pairs=True` makes it produce each two adjacent terms as one instead (the `*_pairs` fields).
     """
 
-    pairs = False  # a class default too: schemas pickled before pair fields existed lack it
-
-    def __init__(self, reverse: bool = False, pairs: bool = False):
-        self.reverse = reverse
+    def __init__(self, pairs: bool = False):
         self.pairs = pairs
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, AccountTextTokenizer) and other.reverse == self.reverse
-                and other.pairs == self.pairs)
+        return isinstance(other, AccountTextTokenizer) and other.pairs == self.pairs
 
     def __hash__(self) -> int:
-        return hash((AccountTextTokenizer, self.reverse, self.pairs))
+        return hash((AccountTextTokenizer, self.pairs))
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
                  **kwargs):
         terms = analyze(value) if tokenize else [value]
-        if self.reverse:
-            terms = reversed_terms(terms)
         if self.pairs:
             terms = word_pairs(terms)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)

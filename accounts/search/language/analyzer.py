@@ -218,11 +218,6 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
-def reversed_terms(terms: list[str]) -> list[str]:
-    """Each term spelled backwards, for the reversed fields that answer leading wildcards."""
-    return [term[::-1] for term in terms]
-
-
 # Joins the two words of a word pair; no term holds white space.
 PAIR_SEPARATOR = " "
 

@@ -22,7 +22,7 @@ class FieldKind(enum.Enum):
 class SearchField:
     name: str
     kind: FieldKind
-    reversed_terms: bool = False  # keeps a `<name>_rev` field that answers leading wildcards
+    reversed_terms: bool = False  # leading wildcards match its terms spelled backwards (`<name>_rev`)
     word_pairs: bool = False  # keeps a `<name>_pairs` field that answers exact phrases (not of numbers)
 
     @property
