@@ -26,13 +26,12 @@ from console.audit import (
     audit_record,
     audit_record_many,
     changed_only,
-    in_console_language,
     snapshot,
 )
 from console.audit_text import AuditText, audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
-from console.row_batches import rows_update
+from console.row_batches import full_rows, insert, rows_update
 from groups.services import group_hold_for_new_accounts
 from licensing.services import (
     UNCHANGED,
@@ -448,14 +447,16 @@ def accounts_set_status(*, actor: Actor, changes: Sequence[StatusChange]) -> dic
         account.status, account.status_changed_at, account.updated_at = change.status, change.at, now
         account.enabled = account.enabled or change.enable
         account.version += 1
-        events.append(StatusEvent(account=account, status=change.status, at=change.at, cause=in_console_language(change.cause)[:200]))
         old, new = changed_only(before, {"status": change.status, "enabled": account.enabled})
-        entries.append(audit_entry(
+        entry = audit_entry(
             actor=actor, action="account.status", obj=account, account_id=account.pk, group_id=account.group_id,
             before=old, after=new, message=change.cause or audit_text(Account.Status(change.status).label),
-        ))
+        )
+        entries.append(entry)
+        # The entry's message is the cause in the console's language, rendered once for both.
+        events.append({"account_id": account.pk, "status": change.status, "at": change.at, "cause": entry.message[:200] if change.cause else ""})
     rows_update(list(accounts.values()), ["status", "status_changed_at", "enabled", "version", "updated_at"])
-    StatusEvent.objects.bulk_create(events)
+    insert(StatusEvent, list(full_rows(StatusEvent, events, with_pk=False)))
     audit_record_many(entries)
     record_account_changes(change.account_id for change in changes)
     return accounts

@@ -29,7 +29,7 @@ from console.audit import (
 from console.audit_text import audit_text
 from console.errors import NotAllowedError, ServiceError, require_unchanged_since
 from console.models import AuditEntry
-from console.row_batches import rows_update
+from console.row_batches import full_rows, insert, rows_update
 
 SENT_STATUS = {
     SmsMessage.Purpose.INSTALLATION: Account.Status.INSTALLATION_SMS_SENT,
@@ -334,17 +334,18 @@ def _links_create(attempts: Sequence[SendAttempt]) -> None:
     for purpose in {attempt.sms.purpose for attempt in attempts}:
         OneTimeLink.objects.retire_unused(account_ids={attempt.sms.account_id for attempt in attempts if attempt.sms.purpose == purpose}, purpose=purpose)
     latest = {(attempt.sms.account_id, attempt.sms.purpose): attempt for attempt in attempts}
-    OneTimeLink.objects.bulk_create([_link(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts])
+    links = (_link_row(attempt, superseded_by=latest[attempt.sms.account_id, attempt.sms.purpose]) for attempt in attempts)
+    insert(OneTimeLink, list(full_rows(OneTimeLink, links, with_pk=False)))
 
 
-def _link(attempt: SendAttempt, superseded_by: SendAttempt) -> OneTimeLink:
+def _link_row(attempt: SendAttempt, superseded_by: SendAttempt) -> dict[str, Any]:
     sms, at = attempt.sms, attempt.at
     lifetime = getattr(settings, LINK_LIFETIME_SETTINGS[sms.purpose])
-    return OneTimeLink(
-        account_id=sms.account_id, purpose=sms.purpose, token_hash=token_hash(attempt.token), sms=sms,
-        created_at=at, expires_at=at + timedelta(seconds=lifetime),
-        used_at=None if superseded_by is attempt else superseded_by.at,
-    )
+    return {
+        "account_id": sms.account_id, "purpose": sms.purpose, "token_hash": token_hash(attempt.token), "sms_id": sms.pk,
+        "created_at": at, "expires_at": at + timedelta(seconds=lifetime),
+        "used_at": None if superseded_by is attempt else superseded_by.at,
+    }
 
 
 def _sent_status_change(sms: SmsMessage, at: datetime) -> StatusChange:

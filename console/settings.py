@@ -196,6 +196,9 @@ SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search-index"
 SEARCH_CHANGE_LOG_RETENTION = env_int("SEARCH_CHANGE_LOG_RETENTION", 3 * 24 * 3600)
 # Memory each process may spend on the index's term lists (accounts/search/engine/lexicon_files.py).
 SEARCH_LEXICON_CACHE_MB = env_int("SEARCH_LEXICON_CACHE_MB", 512)
+# While accounts keep changing (a bulk send moves one account per SMS), the worker applies the
+# change log to the index at most every this many seconds (accounts/search/engine/index.py).
+SEARCH_WARM_SECONDS = float(env_str("SEARCH_WARM_SECONDS", "2"))
 
 # Functions the worker (manage.py run_worker) calls on every round; each returns how much it did.
 WORKER_TASKS: list[str] = ["console.throttle.login_throttles_prune"]

@@ -84,8 +84,8 @@ def send_due_sms_in_background() -> int:
     """Worker task (settings.WORKER_TASKS): on PostgreSQL, keep this worker's SMS_SEND_THREADS
     sending threads running and wake them when messages are due; elsewhere, `send_due_sms`.
 
-    The threads send on while the worker's loop runs its other tasks (after a bulk send, applying
-    the search change log of its status changes takes about a third of the worker's time), no
+    The threads send on while the worker's loop runs its other tasks (during a bulk send, applying
+    the search change log of its status changes, in steps SEARCH_WARM_SECONDS apart), no
     thread waits at the end of a round for the slowest one, and each keeps its database connection
     and its keep-alive gateway connection from one batch to the next. Each batch is claimed, sent
     and recorded in one transaction as `send_due_sms` does. Returns 0: the threads' work is their

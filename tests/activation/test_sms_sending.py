@@ -119,6 +119,22 @@ def test_a_delivery_report_for_a_still_queued_sms_is_ignored_so_it_is_sent_again
     assert send_due_sms() == 1
 
 
+def test_a_sent_sms_records_its_link_status_event_and_audit_entry_as_one_sentence(wizard_account, settings):
+    from accounts.models import StatusEvent
+
+    sms = activation_send_sms(actor=Actor.system(), account_id=wizard_account.pk, purpose="installation")
+    assert send_due_sms() == 1
+    sms.refresh_from_db()
+    link = OneTimeLink.objects.get(account=wizard_account)
+    assert (link.sms_id, link.created_at, link.used_at, link.opened_at) == (sms.pk, sms.sent_at, None, None)
+    assert (link.expires_at - link.created_at).total_seconds() == settings.INSTALLATION_LINK_LIFETIME
+    event = StatusEvent.objects.get(account=wizard_account, status=Account.Status.INSTALLATION_SMS_SENT)
+    entry = AuditEntry.objects.get(account_id=wizard_account.pk, action="account.status")
+    assert event.at == sms.sent_at and event.cause == entry.message
+    assert event.cause == f"Installation SMS #{sms.pk} to +393331234567 accepted by the gateway"
+    assert entry.message_text["msgid"] == "%(purpose)s #%(sms)s to %(recipient)s accepted by the gateway"
+
+
 def _queue_installation_sms(accounts) -> list[SmsMessage]:
     return [activation_send_sms(actor=Actor.system(), account_id=account.pk, purpose="installation") for account in accounts]
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class SearchIndex:
         self.files = IndexFiles(directory)
         self.directory = self.files.directory
         self._searcher = Searcher(self.files)
+        self._warmed_at: float | None = None  # when keep_warm last applied changes (time.monotonic)
 
     def locked(self, timeout: float = LOCK_TIMEOUT_SECONDS):
         """Hold the index directory's writer lock (waiting up to `timeout` seconds)."""
@@ -45,6 +47,19 @@ class SearchIndex:
     def sync(self, patience: Patience = PATIENT) -> int:
         """Apply every committed change the index has not seen (see sync.sync)."""
         return syncing.sync(self.files, patience)
+
+    def keep_warm(self, pause: float) -> int:
+        """`sync`, unless the last `keep_warm` applied changes less than `pause` seconds ago
+        (then 0): a first change after a quiet spell is applied at once, a stream of changes
+        every `pause` seconds in one go. Applying has a fixed cost (a Whoosh commit, merging
+        small segments) that a handful of accounts would otherwise pay again and again: about
+        1 ms an account in steps of 10, 0.35 ms in steps of 500. A search still applies
+        whatever is pending before it answers."""
+        if self._warmed_at is not None and time.monotonic() - self._warmed_at < pause:
+            return 0
+        applied = self.sync()
+        self._warmed_at = time.monotonic() if applied else None
+        return applied
 
     def rebuild(self) -> int:
         """Build a fresh index from the database and swap it in; returns the account count."""
@@ -102,5 +117,6 @@ def search_account_ids(text: str, *, group_ids: Iterable[int] | None = None) -> 
 
 
 def keep_index_warm() -> int:
-    """Worker task: apply pending changes so searches do not have to (returns accounts applied)."""
-    return get_index().sync()
+    """Worker task: apply pending changes so searches do not have to (returns accounts applied),
+    in steps at least settings.SEARCH_WARM_SECONDS apart while changes keep coming."""
+    return get_index().keep_warm(settings.SEARCH_WARM_SECONDS)
