@@ -5,7 +5,7 @@ index-only scans that count a group's accounts (the dashboard's licences of a gr
 list's size) visit every rewritten row in the table: the group dashboard at 1,000,000 accounts
 took 339 ms right after the bulk benchmark's actions and 53 ms after a vacuum. With the default
 scale factor a table of 1,000,000 accounts waits for 200,000 changed rows; now 20,000, so the
-next autovacuum round (a minute) takes it up.
+next autovacuum round (a minute) takes it up, where autovacuum is on (PostgreSQL's default).
 """
 from django.db import migrations
 
