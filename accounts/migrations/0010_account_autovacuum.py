@@ -9,26 +9,19 @@ next autovacuum round (a minute) takes it up, where autovacuum is on (PostgreSQL
 """
 from django.db import migrations
 
-ACCOUNT_TABLES = ("accounts_account",)
+SOONER = "ALTER TABLE accounts_account SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02)"
+AS_DEFAULT = "ALTER TABLE accounts_account RESET (autovacuum_vacuum_scale_factor, autovacuum_analyze_scale_factor)"
 
 
-def vacuum_sooner(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return  # SQLite (the trial database) has no autovacuum
-    for table in ACCOUNT_TABLES:
-        schema_editor.execute(
-            f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02)"
-        )
-
-
-def vacuum_as_default(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in ACCOUNT_TABLES:
-        schema_editor.execute(f"ALTER TABLE {table} RESET (autovacuum_vacuum_scale_factor, autovacuum_analyze_scale_factor)")
+def on_postgresql(statement: str):
+    """A migration step running `statement` on PostgreSQL; SQLite (the trial database) has no autovacuum."""
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(statement)
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0009_field_labels")]
 
-    operations = [migrations.RunPython(vacuum_sooner, vacuum_as_default)]
+    operations = [migrations.RunPython(on_postgresql(SOONER), on_postgresql(AS_DEFAULT))]
