@@ -2,7 +2,8 @@
 classes that have moved: `data/format2_index` was written by the code before search was split into
 language/ and engine/ (format 2, whose schema pickles `accounts.search.analyzer.AccountTextTokenizer`).
 An index of format 4, which stored a reversed field beside each wildcard field and a term per
-account id, is rebuilt without them."""
+account id, is rebuilt without them. An index of format 5, which had no repeated-word markers for
+long phrases, is rebuilt with them."""
 import json
 import shutil
 from pathlib import Path
@@ -14,12 +15,12 @@ from whoosh.fields import ID, TEXT
 from accounts.models import Account
 from accounts.search.engine.index import keep_index_warm
 from accounts.search.engine.index_files import INDEX_FORMAT, Patience, SearchIndexBusy
-from accounts.search.engine.schema import FORWARD_FIELDS, search_schema
+from accounts.search.engine.schema import FORWARD_FIELDS, HAS_FIELD, repeated_words_marker, search_schema
 from accounts.search.engine.tokenizer import AccountTextTokenizer
 from accounts.search.results import search_within
 from console.models import Operator
 from tests.conftest import make_operator
-from tests.search.conftest import usernames_matching
+from tests.search.conftest import create_account, usernames_matching
 
 FORMAT_2_INDEX = Path(__file__).parent / "data" / "format2_index"
 
@@ -74,6 +75,21 @@ def test_an_index_of_format_4_with_stored_reversed_and_id_fields_is_rebuilt_with
 
     assert usernames_matching("owner:*ssi") == ["100001", "100002"]
     rebuilt = json.loads(state_path.read_text())
-    assert rebuilt["format"] == INDEX_FORMAT == 5 and rebuilt["generation"] != old_generation
+    assert rebuilt["format"] == INDEX_FORMAT == 6 and rebuilt["generation"] != old_generation
     schema = whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).schema
     assert "owner" in schema and not {"account_id", *FORWARD_FIELDS} & set(schema.names())
+
+
+def test_an_index_of_format_5_is_rebuilt_with_the_repeated_word_markers_long_phrases_rely_on(book, search_index):
+    create_account(book.support, "400005", "+41440000405", description="head of the office of the board")
+    create_account(book.support, "400006", "+41440000406", description="office of the board")
+    search_index.rebuild()
+    state_path = search_index.directory / "state.json"
+    state = json.loads(state_path.read_text())
+    state_path.write_text(json.dumps({**state, "format": 5}))
+
+    assert usernames_matching('description:"the office of the board"') == ["400005"]
+    rebuilt = json.loads(state_path.read_text())
+    assert rebuilt["format"] == INDEX_FORMAT == 6 and rebuilt["generation"] != state["generation"]
+    with whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).reader() as reader:
+        assert reader.doc_frequency(HAS_FIELD, repeated_words_marker("description")) == 1

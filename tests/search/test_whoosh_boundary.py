@@ -15,15 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import formats
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter, W3TermInfo
+from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
 
 from accounts.search.engine.documents import account_document
 from accounts.search.engine.lexicon import read_postings
 from accounts.search.engine.schema import search_schema
-from accounts.search.engine.segment_writer import commit_segments, write_segment
+from accounts.search.engine.segment_writer import commit_segments, inlined_term_info, write_segment
 from accounts.search.engine.whoosh_boundary import (
     CHECKED_VERSIONS,
     PRIVATE_NAMES,
+    TERM_INFO,
     read_id_column,
     unchecked_whoosh,
 )
@@ -99,21 +100,42 @@ def test_every_private_name_listed_exists_on_whoosh_objects(tmp_path):
     with ix.reader() as reader:
         leaf = reader.leaf_readers()[0][0]
         terms = leaf._terms
-        postings_writer = W3PostingsWriter(io.BytesIO(), 128, inlinelimit=2)
-        postings_writer.start_postings(formats.Positions(), W3TermInfo())
+        segment_writer = ix.writer()
         live = {
             "whoosh.reading.SegmentReader": leaf, "whoosh.codec.whoosh3.W3TermsReader": terms,
             "whoosh.filedb.filetables.HashReader": terms._tindex,
             "whoosh.filedb.filetables.OrderedHashReader": terms._tindex,
-            "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": ix.writer(),
-            "whoosh.codec.whoosh3.W3PostingsWriter": postings_writer, "whoosh.codec.whoosh3.W3Codec": W3Codec(),
+            "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": segment_writer,
+            "whoosh.codec.whoosh3.W3FieldWriter": segment_writer.fieldwriter,
             "whoosh.columns.NumericColumn.Reader": leaf.column_reader("pk", translate=False),
         }
         try:
             for item in PRIVATE_NAMES:
                 assert hasattr(live[item.owner], item.name), f"{item.owner}.{item.name}"
         finally:
-            live["whoosh.writing.SegmentWriter"].cancel()
+            segment_writer.cancel()
+
+
+@SETTINGS
+@given(docnum=st.integers(0, 2**31 - 1), value=st.sampled_from([b"", formats.Positions().encode([0]),
+                                                                 formats.Positions().encode(list(range(90)))]))
+def test_an_inlined_term_info_reads_back_as_whoosh_s_own(docnum, value):
+    """The bulk writer's term info of a term in one document (a compact pickle of its posting) is
+    what Whoosh's W3TermInfo holds for that posting, read by Whoosh's own from_bytes."""
+    weight = float(int.from_bytes(value[:4], "big")) if value else 1.0
+    postings_writer = W3PostingsWriter(io.BytesIO(), 128)
+    postings_writer.start_postings(formats.Positions(), W3TermInfo())
+    postings_writer.add_posting(docnum, weight, value)
+    whoosh_info = W3TermInfo()
+    whoosh_info.add_block(postings_writer)
+    whoosh_info.set_inlined([docnum], [weight], [value])
+    written = inlined_term_info(docnum, weight, value)
+    assert written[:TERM_INFO.size] == whoosh_info.to_bytes()[:TERM_INFO.size]
+    read = W3TermInfo.from_bytes(written)
+    assert read.inlined_postings() == ((docnum,), (weight,), (value,))
+    assert (read.doc_frequency(), read.weight(), read.min_id(), read.max_id(), read.max_weight()) == (
+        1, weight, docnum, docnum, weight)
+    assert len(written) <= TERM_INFO.size + 24 + len(value)
 
 
 @SETTINGS
@@ -188,4 +210,4 @@ def test_every_private_name_the_engine_reaches_for_is_listed():
     own = set(re.findall(r"def (_\w+)", writer_code)) | {"_postings"}  # the bulk writer's own
     reached |= set(re.findall(r"self\.(_[a-z]\w*)", writer_code)) - own
     assert reached - listed == set()
-    assert {"_terms", "_tindex", "_read_toc", "_terminfo", "_dbfile"} <= reached
+    assert {"_terms", "_tindex", "_read_toc", "_fieldid", "_dbfile"} <= reached

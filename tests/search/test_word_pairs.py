@@ -135,14 +135,15 @@ def holds_phrase(text: str, phrase: list[str]) -> bool:
 
 
 @SETTINGS
-@given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil"]), min_size=0, max_size=7)
-                       .map(" ".join), min_size=1, max_size=40),
-       phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna"]), min_size=3, max_size=5),
+@given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil", "4", "3902123"]), min_size=0,
+                                max_size=7).map(" ".join), min_size=1, max_size=40),
+       phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna", "4", "3902123"]), min_size=3, max_size=5),
        few=st.sampled_from([0, 1, 256]))
 def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_positions(tmp_path_factory, owners, phrase,
                                                                                  few):
     """Three to five words, repeated ones included ("de la de la"), where holding every pair is
-    not holding the phrase ("de la x la cruz"); `few` makes positions be compared after the first
+    not holding the phrase ("de la x la cruz"), with short numbers (paired) and long ones (not
+    paired: positions decide); `few` makes positions be compared after the first
     pair, after some pairs, or after every pair."""
     evaluate.FEW_PHRASE_CANDIDATES, saved = few, evaluate.FEW_PHRASE_CANDIDATES
     try:

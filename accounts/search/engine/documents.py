@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.search.engine.schema import HAS_FIELD
+from accounts.search.engine.schema import ANALYZED, HAS_FIELD, repeated_words_marker
+from accounts.search.language.analyzer import analyze
 from accounts.search.language.fields import (
     ALWAYS_PRESENT,
     FIELDS,
@@ -53,7 +54,7 @@ def account_fingerprint(row: dict) -> int:
 
 
 def account_document(row: dict) -> dict:
-    """The Whoosh document of one account row."""
+    """The Whoosh document of one account row, with the terms of its text fields (ANALYZED)."""
     values = _field_values(row)
     document: dict = {
         "pk": row["id"],
@@ -61,6 +62,7 @@ def account_document(row: dict) -> dict:
         "group_id": str(row["group_id"]),
     }
     present = []
+    analyzed: dict[str, list[str]] = {}
     for name, value in values.items():
         search_field = FIELDS[name]
         if not value:
@@ -69,11 +71,15 @@ def account_document(row: dict) -> dict:
             present.append(name)
         if search_field.kind is FieldKind.TEXT:
             document[name] = value
+            terms = analyzed[name] = analyze(value)
             if search_field.word_pairs:
                 document[search_field.pairs_name] = value
+                if len(set(terms)) < len(terms):
+                    present.append(repeated_words_marker(name))
         else:
             document[name] = keyword_value(search_field, value)
     document[HAS_FIELD] = " ".join(present)
+    document[ANALYZED] = analyzed
     return document
 
 

@@ -32,6 +32,7 @@ from accounts.search.engine.schema import (
     FORWARD_FIELDS,
     HAS_FIELD,
     PAIRS_OF,
+    repeated_words_marker,
 )
 from accounts.search.language import nodes as q
 from accounts.search.language.analyzer import word_pairs
@@ -235,16 +236,25 @@ def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
     """An exact phrase is first looked up in the field's word pairs (fields.SearchField.
     word_pairs): a phrase of two words is one pair term, the commonest phrase (a first and a
     last name) costing the posting list of the few documents holding it. A longer phrase is
-    first the documents holding every pair of it, rarest pair first; the positions of its words
-    are then compared only in those few candidates. Sloppy phrases, and phrases of numbers
-    (whose pairs are not kept), compare positions."""
+    first the documents holding every pair of it, rarest pair first. Of those, a document that
+    repeats no word in the field holds the phrase (schema.repeated_words_marker); the positions
+    of the phrase's words are compared only in the others, or in all when the candidates are
+    few. Sloppy phrases, and phrases with a long number (whose pairs are not kept), compare
+    positions."""
     pairs = word_pairs(node.terms) if node.slop == 0 and node.field in PAIRS_OF else []
     if not pairs:
         return phrase_docs_by_positions(node, ctx)
     candidates = _docs_with_every_pair(PAIRS_OF[node.field], pairs, ctx)
     if len(node.terms) == 2 or not candidates:
         return candidates
-    return phrase_docs_by_positions(node, ctx, within=candidates)
+    if len(pairs) < len(node.terms) - 1 or docsets.count(candidates) <= FEW_PHRASE_CANDIDATES:
+        return phrase_docs_by_positions(node, ctx, within=candidates)
+    repeating = docsets.intersection(
+        ctx.size, candidates, ctx.postings(HAS_FIELD, repeated_words_marker(node.field).encode("utf-8")))
+    if not repeating:
+        return candidates
+    return docsets.union(ctx.size, docsets.difference(ctx.size, candidates, repeating),
+                         phrase_docs_by_positions(node, ctx, within=repeating))
 
 
 # Candidates of a long phrase few enough to compare positions rather than read another pair.

@@ -32,7 +32,9 @@ LOCK_TIMEOUT_SECONDS = 60.0
 # 4: no word pairs holding a digit (analyzer.word_pairs), no pair field of numbers.
 # 5: no reversed fields (their lexicons are derived from the forward fields'), no account_id
 # field (an account's documents are found through the segments' id columns).
-INDEX_FORMAT = 5
+# 6: word pairs of short words holding a digit ("floor 4"), the repeated-word markers
+# (schema.repeated_words_marker), a term in one document inlined in a compact pickle.
+INDEX_FORMAT = 6
 # The class path Whoosh pickles into every index of INDEX_FORMAT (see engine/tokenizer.py).
 PICKLED_TOKENIZER = "accounts.search.engine.tokenizer.AccountTextTokenizer"
 ABANDONED_GENERATION_SECONDS = 3600

@@ -33,13 +33,9 @@ from functools import cached_property
 from itertools import accumulate, compress, count, islice, repeat
 
 from accounts.search.engine.schema import FORWARD_FIELDS
+from accounts.search.engine.whoosh_boundary import FIELD_NUMBER, TERM_INFO, TERM_RECORD_LENGTHS
 
-# Whoosh 3's ordered hash file: records of (key length, value length), key, value, in key order;
-# a key is the field number (unsigned short) and the term's bytes; a value starts with this
-# term info header (flags, weight, document frequency, lengths, max weight, first and last doc).
-_RECORD_LENGTHS = struct.Struct("!ii")
-_TERM_INFO = struct.Struct("!BfIBBfII")
-_FIELD_NUMBER = struct.Struct("!H")
+# Whoosh 3's term file: see whoosh_boundary for its layout.
 _NO_DOC = 0xFFFFFFFF
 
 # A term in at most this many documents is answered from its first and last document.
@@ -250,8 +246,8 @@ def read_lexicon(segment_reader, fieldname: str) -> Lexicon:
     if field_number is None:
         return Lexicon.empty()
     table = terms_reader._tindex
-    start = table.closest_key_pos(_FIELD_NUMBER.pack(field_number))
-    following = table.closest_key_pos(_FIELD_NUMBER.pack(field_number + 1))
+    start = table.closest_key_pos(FIELD_NUMBER.pack(field_number))
+    following = table.closest_key_pos(FIELD_NUMBER.pack(field_number + 1))
     end = table.endofdata if following is None else following
     if start is None:
         return Lexicon.empty()
@@ -330,8 +326,8 @@ def _parse_records(buffer: bytes) -> Lexicon:
     frequencies = array("I")
     firsts = array("I")
     lasts = array("I")
-    unpack_lengths = _RECORD_LENGTHS.unpack_from
-    unpack_info = _TERM_INFO.unpack_from
+    unpack_lengths = TERM_RECORD_LENGTHS.unpack_from
+    unpack_info = TERM_INFO.unpack_from
     add_key, add_frequency, add_first, add_last = (
         keys.append, frequencies.append, firsts.append, lasts.append)
     position = 0

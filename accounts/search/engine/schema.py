@@ -11,8 +11,12 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from accounts.search.engine.tokenizer import AccountTextTokenizer
 from accounts.search.language.fields import FIELDS, FieldKind
 
-# The field listing, per document, the searchable fields holding a value (for `field:*`).
+# The field listing, per document, the searchable fields holding a value (for `field:*`), and
+# the fields keeping word pairs in which the document repeats a word (repeated_words_marker).
 HAS_FIELD = "has_value"
+# The key of a document (as account_document builds it) holding each text field's terms, for
+# the bulk writer; Whoosh's own writer ignores keys starting with "_".
+ANALYZED = "_analyzed"
 # The forward field of each reversed one.
 FORWARD_FIELDS = {field.reversed_name: field.name for field in FIELDS.values() if field.reversed_terms}
 # The word pair field of each field keeping one (see evaluate._phrase).
@@ -21,6 +25,14 @@ PAIR_FIELDS = frozenset(PAIRS_OF.values())
 # Fields with no lexicon of their own: looked up one term at a time.
 BOOKKEEPING_FIELDS = frozenset({"group_id", HAS_FIELD})
 
+
+
+def repeated_words_marker(fieldname: str) -> str:
+    """The HAS_FIELD term of the documents repeating a word in `fieldname`, a field keeping word
+    pairs. A document that repeats no word there holds a phrase whenever it holds every pair of
+    the phrase (each word has one position, so the pairs chain), which lets a long phrase of
+    common words skip comparing positions (evaluate._phrase)."""
+    return f"{fieldname}:repeats"
 
 
 def search_schema() -> Schema:

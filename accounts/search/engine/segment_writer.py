@@ -18,9 +18,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import struct
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
@@ -29,15 +30,14 @@ from django.db import connection, connections
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.reading import SegmentReader
 from whoosh.system import emptybytes
 from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
-from accounts.search.engine.schema import HAS_FIELD, search_schema
-from accounts.search.engine.whoosh_boundary import read_id_column
-from accounts.search.language.analyzer import analyze, word_pairs
+from accounts.search.engine.schema import ANALYZED, HAS_FIELD, search_schema
+from accounts.search.engine.whoosh_boundary import FIELD_NUMBER, TERM_INFO, read_id_column
+from accounts.search.language.analyzer import word_pairs
 from accounts.search.language.fields import FIELDS, FieldKind
 
 # Processes writing the segments of a rebuild or a large backlog at once (PostgreSQL only).
@@ -45,37 +45,34 @@ REBUILD_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 
 
 
-class InliningPostingsWriter(W3PostingsWriter):
-    """Stores a posting list short enough (one posting: a username, a number) inside its term
-    info instead of as a compressed block of its own.
-
-    Whoosh 2.7's writer means to do this (`inlinelimit`) but calls a method that does not exist
-    (`set_inline` for `set_inlined`) and compares with `<` so a limit of 1 never inlines; its
-    reader already handles inlined postings. Most terms of account data have one posting, and
-    writing each as a block was most of the rebuild time.
-    """
-
-    def finish_postings(self):
-        terminfo = self._terminfo
-        if not self.written() and len(self._ids) < self._inlinelimit:
-            terminfo.add_block(self)
-            # One value per posting, empty ones included: merging reads them back as bytes.
-            values = self._values or [emptybytes] * len(self._ids)
-            terminfo.set_inlined(self._ids, self._weights, values)
-            self._terminfo = None
-            return terminfo
-        return super().finish_postings()
+def inlined_term_info(docnum: int, weight: float, value: bytes) -> bytes:
+    """The term info of a term in one document, with its one posting inlined: what Whoosh's
+    W3TermInfo.to_bytes writes for it (Whoosh 2.7's own writer never inlines: it calls a method
+    that does not exist), except that the postings are pickled with protocol 3 and no memo, which
+    Whoosh's reader (pickle.loads) reads the same: 36 bytes instead of 87 (protocol 2 pickles
+    bytes as a call to `_codecs.encode`). Most terms of account data are in one document
+    (usernames, numbers, emails), so this is most of the index's size and of the writing time."""
+    return (TERM_INFO.pack(1, weight, 1, 0, 0, weight, docnum, docnum)
+            + b"\x80\x03" + _pickled_int(docnum) + b"\x85G" + _DOUBLE.pack(weight) + b"\x85"
+            + _pickled_bytes(value) + b"\x85\x87.")
 
 
-class InliningCodec(W3Codec):
-    """Whoosh's codec with working inlining of single-posting lists (see InliningPostingsWriter)."""
+_DOUBLE = struct.Struct(">d")
+_INT = struct.Struct("<i")
 
-    def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = 2):
-        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
-    def postings_writer(self, dbfile, byteids=False):
-        return InliningPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                                      compression=self._compression, inlinelimit=self._inlinelimit)
+def _pickled_int(number: int) -> bytes:
+    if number < 256:
+        return b"K" + bytes((number,))
+    if number < 65536:
+        return b"M" + number.to_bytes(2, "little")
+    return b"J" + _INT.pack(number)
+
+
+def _pickled_bytes(value: bytes) -> bytes:
+    if len(value) < 256:
+        return b"C" + bytes((len(value),)) + value
+    return b"B" + len(value).to_bytes(4, "little") + value
 
 
 @lru_cache(maxsize=4096)
@@ -132,12 +129,13 @@ class BulkSegmentWriter(SegmentWriter):
         self._add_keyword("group_id", document["group_id"], docnum)
         for word in document[HAS_FIELD].split():
             self._add_keyword(HAS_FIELD, word, docnum)
+        analyzed = document[ANALYZED]
         for search_field in FIELDS.values():
             value = document.get(search_field.name)
             if not value:
                 continue
             if search_field.kind is FieldKind.TEXT:
-                terms = analyze(value)
+                terms = analyzed[search_field.name]
                 self._add_positions(search_field.name, terms, docnum)
                 if search_field.word_pairs:
                     self._add_frequencies(search_field.pairs_name, word_pairs(terms), docnum)
@@ -181,20 +179,33 @@ class BulkSegmentWriter(SegmentWriter):
         for term, occurrences in counts.items():
             self._add(fieldname, term, docnum, _frequency_value(occurrences))
 
-    def _sorted_postings(self) -> Iterator[tuple[str, str, int, float, bytes]]:
-        for fieldname in sorted(self._postings):
-            field_postings = self._postings[fieldname]
-            for term in sorted(field_postings):
-                postings = field_postings[term]
-                btext = term.encode("utf-8")
-                for docnum, value in zip(postings.docnums, postings.values):
-                    yield fieldname, btext, docnum, _weight(value), value
-            field_postings.clear()
-
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        self.fieldwriter.add_postings(self.schema, None, self._sorted_postings())
+        for fieldname in sorted(self._postings):
+            _write_field_terms(self.fieldwriter, fieldname, self.schema[fieldname], self._postings[fieldname])
+        self._postings.clear()
         self.fieldwriter.close()
+
+
+def _write_field_terms(fieldwriter, fieldname: str, field, postings: dict[str, PendingPostings]) -> None:
+    """Write one field's terms in term order through Whoosh's field writer (W3FieldWriter), a
+    term in one document straight into its term table as an inlined term info."""
+    fieldwriter.start_field(fieldname, field)
+    term_table = fieldwriter._tindex
+    key_start = FIELD_NUMBER.pack(fieldwriter._fieldid)
+    for term in sorted(postings):
+        btext = term.encode("utf-8")
+        pending = postings[term]
+        if len(pending.docnums) == 1:
+            value = pending.values[0]
+            term_table.add(key_start + btext, inlined_term_info(pending.docnums[0], _weight(value), value))
+            continue
+        fieldwriter.start_term(btext)
+        for docnum, value in zip(pending.docnums, pending.values):
+            fieldwriter.add(docnum, _weight(value), value, None)
+        fieldwriter.finish_term()
+    fieldwriter.finish_field()
+    postings.clear()
 
 
 def write_segment(ix, documents: Iterable[dict]) -> Segment | None:
@@ -203,7 +214,7 @@ def write_segment(ix, documents: Iterable[dict]) -> Segment | None:
     Safe to run in several processes at once on one index: each writes its own segment files;
     `commit_segments` then publishes them together.
     """
-    writer = BulkSegmentWriter(ix, _lk=False, compound=False, codec=InliningCodec())
+    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
     try:
         for document in documents:
             writer.add_account(document)

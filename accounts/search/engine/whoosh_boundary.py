@@ -12,6 +12,7 @@ private read with Whoosh's public answer, pass on it.
 from __future__ import annotations
 
 import itertools
+import struct
 import sys
 from array import array
 from dataclasses import dataclass
@@ -58,22 +59,10 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
                 "releases a writer's temporary files without committing"),
     PrivateName("whoosh.writing.SegmentWriter", "_added", True, "segment_writer",
                 "marks that the bulk writer added documents, as add_document does"),
-    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_terminfo", True, "segment_writer",
-                "the term info being written, which an inlined posting list goes into"),
-    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_ids", True, "segment_writer",
-                "the current block's ids, inlined when short enough"),
-    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_weights", True, "segment_writer",
-                "the current block's weights, inlined with the ids"),
-    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_values", True, "segment_writer",
-                "the current block's values, inlined with the ids"),
-    PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_inlinelimit", True, "segment_writer",
-                "the codec's inline limit, which Whoosh 2.7 never applies"),
-    PrivateName("whoosh.codec.whoosh3.W3Codec", "_blocklimit", True, "segment_writer",
-                "passed on to the inlining postings writer"),
-    PrivateName("whoosh.codec.whoosh3.W3Codec", "_compression", True, "segment_writer",
-                "passed on to the inlining postings writer"),
-    PrivateName("whoosh.codec.whoosh3.W3Codec", "_inlinelimit", True, "segment_writer",
-                "passed on to the inlining postings writer"),
+    PrivateName("whoosh.codec.whoosh3.W3FieldWriter", "_tindex", True, "segment_writer",
+                "the term file being written, which a term in one document is added to directly"),
+    PrivateName("whoosh.codec.whoosh3.W3FieldWriter", "_fieldid", True, "segment_writer",
+                "the number of the field being written, the first two bytes of its term keys"),
     PrivateName("whoosh.columns.NumericColumn.Reader", "_typecode", True, "whoosh_boundary",
                 "the id column's struct type code ('q': 8-byte big-endian)"),
     PrivateName("whoosh.columns.NumericColumn.Reader", "_dbfile", True, "whoosh_boundary",
@@ -91,11 +80,20 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
 # Binary layouts read without Whoosh's code (each has an oracle test against the public API):
 # - the term file (W3 codec's ordered hash file): records of (key length, value length), key,
 #   value, in key order; a key is the field number (unsigned short) and the term's bytes; a
-#   value starts with the term info header (lexicon._TERM_INFO);
+#   value starts with the term info header (TERM_INFO), followed by either the pickled
+#   (ids, weights, values) of postings inlined in it, or the place of its posting list;
 # - a posting list: a 4-byte magic, then blocks of a signed length (negative for the last), the
 #   pickled block info (its fourth item the compression level), the pickled (delta-coded ids,
 #   weights, values), zlib-compressed if compressed (lexicon.read_postings);
 # - a numeric column: its big-endian values in document order (read_id_column).
+
+# A term file record's key length and value length.
+TERM_RECORD_LENGTHS = struct.Struct("!ii")
+# A term info (W3TermInfo): flags (1: postings inlined), total weight, document frequency,
+# shortest and longest field length (as bytes), highest weight, first and last document.
+TERM_INFO = struct.Struct("!BfIBBfII")
+# The first two bytes of a term key: the field's number in the term file's field map.
+FIELD_NUMBER = struct.Struct("!H")
 
 
 def _resolve(dotted: str):

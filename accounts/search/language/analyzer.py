@@ -224,11 +224,18 @@ PAIR_SEPARATOR = " "
 
 def word_pairs(terms: Sequence[str]) -> list[str]:
     """Each two adjacent terms as one, for the pair fields that answer exact phrases, unless one
-    of them holds a digit: a pair with a number in it ("rossi 39021234567" of a caller id) is
-    nearly always unique to its account, so it would cost an index entry per account and speed
-    up no phrase that the number's own rare term does not already make fast."""
+    of them is a long word holding a digit: a pair with a phone number or an id in it ("rossi
+    39021234567" of a caller id) is nearly always unique to its account, so it would cost an
+    index entry per account and speed up no phrase that the number's own rare term does not
+    already make fast. Short ones ("floor 4", "room 12b", "2nd floor") are as common as words."""
     return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)
-            if not _DIGIT.search(first) and not _DIGIT.search(second)]
+            if _pairs_well(first) and _pairs_well(second)]
 
 
+# The longest word holding a digit that still makes word pairs.
+LONGEST_PAIRED_NUMBER = 3
 _DIGIT = re.compile(r"\d")
+
+
+def _pairs_well(term: str) -> bool:
+    return len(term) <= LONGEST_PAIRED_NUMBER or not _DIGIT.search(term)
