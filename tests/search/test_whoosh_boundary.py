@@ -107,6 +107,7 @@ def test_every_private_name_listed_exists_on_whoosh_objects(tmp_path):
             "whoosh.filedb.filetables.OrderedHashReader": terms._tindex,
             "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": segment_writer,
             "whoosh.codec.whoosh3.W3FieldWriter": segment_writer.fieldwriter,
+            "whoosh.codec.whoosh3.W3PostingsWriter": W3PostingsWriter(io.BytesIO(), 128),
             "whoosh.columns.NumericColumn.Reader": leaf.column_reader("pk", translate=False),
         }
         try:

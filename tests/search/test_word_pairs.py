@@ -164,10 +164,10 @@ def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_position
     assert by_positions == expected
 
 
-def test_a_longer_phrase_reads_the_positions_of_its_candidates_only(book, monkeypatch):
+def test_a_longer_phrase_compares_positions_only_in_candidates_repeating_a_word(book, monkeypatch):
     create_account(book.support, "400003", "+41440000403", owner="Maria de la Cruz",
                    description="head of customer care")
-    create_account(book.support, "400004", "+41440000404", owner="Cruz de la Maria",
+    create_account(book.support, "400004", "+41440000404", owner="Maria de x de la y la Cruz",
                    description="head of care customer")
     read_within = []
     real_term_postings = SegmentContext.term_postings
@@ -180,6 +180,8 @@ def test_a_longer_phrase_reads_the_positions_of_its_candidates_only(book, monkey
         return real_term_postings(self, fieldname, btext, within)
 
     monkeypatch.setattr(SegmentContext, "term_postings", term_postings)
-    assert usernames_matching('owner:"maria de la cruz"') == ["400003"]
     assert usernames_matching('"head of customer care"') == ["400003"]
-    assert read_within and max(read_within) <= 2
+    assert read_within == []  # no candidate repeats a word: holding every pair is holding the phrase
+    # 400004 holds every pair of the phrase and repeats "de" and "la": its positions decide.
+    assert usernames_matching('owner:"maria de la cruz"') == ["400003"]
+    assert read_within and max(read_within) == 1

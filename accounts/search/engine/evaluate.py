@@ -237,17 +237,19 @@ def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
     word_pairs): a phrase of two words is one pair term, the commonest phrase (a first and a
     last name) costing the posting list of the few documents holding it. A longer phrase is
     first the documents holding every pair of it, rarest pair first. Of those, a document that
-    repeats no word in the field holds the phrase (schema.repeated_words_marker); the positions
-    of the phrase's words are compared only in the others, or in all when the candidates are
-    few. Sloppy phrases, and phrases with a long number (whose pairs are not kept), compare
-    positions."""
+    repeats no word in the field holds the phrase (schema.repeated_words_marker): the positions
+    of the phrase's words are compared only in the others. A phrase with a long number, whose
+    pairs are not kept, compares positions in the documents holding its other pairs, and a
+    sloppy phrase in every document holding its words."""
     pairs = word_pairs(node.terms) if node.slop == 0 and node.field in PAIRS_OF else []
     if not pairs:
         return phrase_docs_by_positions(node, ctx)
-    candidates = _docs_with_every_pair(PAIRS_OF[node.field], pairs, ctx)
+    every_pair_kept = len(pairs) == len(node.terms) - 1
+    candidates = _docs_with_every_pair(PAIRS_OF[node.field], pairs, ctx,
+                                       enough=0 if every_pair_kept else FEW_PHRASE_CANDIDATES)
     if len(node.terms) == 2 or not candidates:
         return candidates
-    if len(pairs) < len(node.terms) - 1 or docsets.count(candidates) <= FEW_PHRASE_CANDIDATES:
+    if not every_pair_kept:
         return phrase_docs_by_positions(node, ctx, within=candidates)
     repeating = docsets.intersection(
         ctx.size, candidates, ctx.postings(HAS_FIELD, repeated_words_marker(node.field).encode("utf-8")))
@@ -257,19 +259,20 @@ def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
                          phrase_docs_by_positions(node, ctx, within=repeating))
 
 
-# Candidates of a long phrase few enough to compare positions rather than read another pair.
+# Candidates of a phrase with a long number few enough to compare positions rather than read
+# another pair.
 FEW_PHRASE_CANDIDATES = 256
 
 
-def _docs_with_every_pair(field: str, pairs: list[str], ctx: SegmentContext) -> DocSet:
+def _docs_with_every_pair(field: str, pairs: list[str], ctx: SegmentContext, enough: int) -> DocSet:
     """The documents holding every one of the pairs (a superset of the phrase's documents:
-    `a b x b c` holds `a b` and `b c`), or a few of them when the candidates are already few."""
+    `a b x b c` holds `a b` and `b c`), or some of them once `enough` or fewer are left."""
     candidates: DocSet | None = None
     encoded = {pair.encode("utf-8") for pair in pairs}
     for btext in sorted(encoded, key=lambda b: ctx.reader.doc_frequency(field, b)):
         found = ctx.postings(field, btext)
         candidates = found if candidates is None else docsets.intersection(ctx.size, candidates, found)
-        if docsets.count(candidates) <= FEW_PHRASE_CANDIDATES:
+        if docsets.count(candidates) <= enough:
             break
     return candidates
 
