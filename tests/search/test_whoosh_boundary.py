@@ -20,6 +20,7 @@ from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
 from accounts.search.engine.documents import account_document
 from accounts.search.engine.lexicon import read_postings
 from accounts.search.engine.schema import search_schema
+from accounts.search.engine import segment_writer
 from accounts.search.engine.segment_writer import commit_segments, inlined_term_info, write_segment
 from accounts.search.engine.whoosh_boundary import (
     CHECKED_VERSIONS,
@@ -100,21 +101,23 @@ def test_every_private_name_listed_exists_on_whoosh_objects(tmp_path):
     with ix.reader() as reader:
         leaf = reader.leaf_readers()[0][0]
         terms = leaf._terms
-        segment_writer = ix.writer()
+        postings_writer = W3PostingsWriter(io.BytesIO(), 128)
+        postings_writer.start_postings(formats.Positions(), W3TermInfo())  # makes its block buffers
+        whoosh_writer = ix.writer()
         live = {
             "whoosh.reading.SegmentReader": leaf, "whoosh.codec.whoosh3.W3TermsReader": terms,
             "whoosh.filedb.filetables.HashReader": terms._tindex,
             "whoosh.filedb.filetables.OrderedHashReader": terms._tindex,
-            "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": segment_writer,
-            "whoosh.codec.whoosh3.W3FieldWriter": segment_writer.fieldwriter,
-            "whoosh.codec.whoosh3.W3PostingsWriter": W3PostingsWriter(io.BytesIO(), 128),
+            "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": whoosh_writer,
+            "whoosh.codec.whoosh3.W3FieldWriter": whoosh_writer.fieldwriter,
+            "whoosh.codec.whoosh3.W3PostingsWriter": postings_writer,
             "whoosh.columns.NumericColumn.Reader": leaf.column_reader("pk", translate=False),
         }
         try:
             for item in PRIVATE_NAMES:
                 assert hasattr(live[item.owner], item.name), f"{item.owner}.{item.name}"
         finally:
-            segment_writer.cancel()
+            whoosh_writer.cancel()
 
 
 @SETTINGS
@@ -153,19 +156,26 @@ def test_the_id_column_read_in_one_piece_is_whoosh_s_column(tmp_path_factory, ow
 @SETTINGS
 @given(owners=st.lists(st.lists(st.sampled_from(["anna", "rossi", "léa", "de", "la", "cruz"]), max_size=6)
                        .map(" ".join), min_size=1, max_size=400),
-       codec=st.sampled_from(["whoosh", "inlining"]))
-def test_a_posting_list_read_in_one_piece_is_whoosh_s_posting_list(tmp_path_factory, owners, codec):
+       writer=st.sampled_from(["whoosh", "bulk", "bulk, short whole-list blocks"]))
+def test_a_posting_list_read_in_one_piece_is_whoosh_s_posting_list(tmp_path_factory, owners, writer):
     """Ids of every term of every kind of field, and the position values of the positional fields
     (the only values the engine decodes), against Whoosh's matcher, for segments written by
-    Whoosh's writer (block postings) and by the bulk writer (inlined ones)."""
+    Whoosh's writer and by the bulk writer (a term in one document inlined, the others written a
+    block at a time; the lists read only whole in blocks of WHOLE_LIST_BLOCK postings, here also
+    short enough to make several)."""
     directory = tmp_path_factory.mktemp("postings")
-    if codec == "whoosh":
+    if writer == "whoosh":
         ix = whoosh_index.create_in(str(directory), search_schema())
-        with ix.writer() as writer:
+        with ix.writer() as whoosh_writer:
             for number, owner in enumerate(owners):
-                writer.add_document(**account_document(account_row(number, owner)))
+                whoosh_writer.add_document(**account_document(account_row(number, owner)))
     else:
-        ix = bulk_written(directory, owners)
+        saved = segment_writer.WHOLE_LIST_BLOCK
+        segment_writer.WHOLE_LIST_BLOCK = 7 if "short" in writer else saved
+        try:
+            ix = bulk_written(directory, owners)
+        finally:
+            segment_writer.WHOLE_LIST_BLOCK = saved
     with ix.reader() as reader:
         for leaf, _offset in reader.leaf_readers():
             for fieldname in ("owner", "owner_pairs", "description", "group_id", "has_value"):
@@ -178,6 +188,7 @@ def test_a_posting_list_read_in_one_piece_is_whoosh_s_posting_list(tmp_path_fact
                         expected_ids.append(matcher.id())
                         if positional:
                             expected_positions.append(matcher.value_as("positions"))
+                            assert matcher.weight() == len(expected_positions[-1])
                         matcher.next()
                     assert [docnum for ids in id_blocks for docnum in ids] == expected_ids
                     if positional:
@@ -212,3 +223,46 @@ def test_every_private_name_the_engine_reaches_for_is_listed():
     reached |= set(re.findall(r"self\.(_[a-z]\w*)", writer_code)) - own
     assert reached - listed == set()
     assert {"_terms", "_tindex", "_read_toc", "_fieldid", "_dbfile"} <= reached
+
+
+def whoosh_postings(ix) -> dict:
+    """Every posting of every field, as Whoosh's public reader gives it: (field, term) -> list of
+    (document, weight, positions or None)."""
+    found = {}
+    with ix.reader() as reader:
+        (leaf, _offset), = reader.leaf_readers()
+        for fieldname in leaf.schema.names():
+            if not leaf.schema[fieldname].indexed:
+                continue
+            positional = isinstance(leaf.schema[fieldname].format, formats.Positions)
+            for btext in leaf.lexicon(fieldname):
+                matcher = leaf.postings(fieldname, btext)
+                postings = []
+                while matcher.is_active():
+                    postings.append((matcher.id(), matcher.weight(),
+                                     matcher.value_as("positions") if positional else None))
+                    matcher.next()
+                found[fieldname, btext] = postings
+    return found
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["anna", "rossi", "léa", "de", "la", "cruz", "4"]), max_size=6)
+                       .map(" ".join), min_size=1, max_size=400),
+       whole_list_block=st.sampled_from([3, 7, segment_writer.WHOLE_LIST_BLOCK]))
+def test_the_bulk_writer_writes_the_postings_whoosh_s_writer_writes(tmp_path_factory, owners, whole_list_block):
+    """Every term of every field has the same documents, weights and positions, read through
+    Whoosh's public API, whether the bulk writer (a term in one document inlined, the others a
+    block at a time) or Whoosh's own writer wrote the documents, with blocks of any length."""
+    rows = [account_row(number, owner) for number, owner in enumerate(owners)]
+    by_whoosh = whoosh_index.create_in(str(tmp_path_factory.mktemp("whoosh")), search_schema())
+    with by_whoosh.writer() as whoosh_writer:
+        for row in rows:
+            whoosh_writer.add_document(**account_document(row))
+    saved = segment_writer.WHOLE_LIST_BLOCK
+    segment_writer.WHOLE_LIST_BLOCK = whole_list_block
+    try:
+        by_bulk = bulk_written(tmp_path_factory.mktemp("bulk"), owners)
+    finally:
+        segment_writer.WHOLE_LIST_BLOCK = saved
+    assert whoosh_postings(by_bulk) == whoosh_postings(by_whoosh)

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.search.engine.lexicon import FrequentColumns, Lexicon, build_lexicon
+from accounts.search.engine.schema import lexicon_fields
 
 # 5: compressed, with the last documents of the terms in two documents only.
 _FILE_VERSION = 5
@@ -94,6 +95,22 @@ def load_lexicon(path: Path) -> Lexicon | None:
         return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent)
     return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent, starts, postings,
                    FrequentColumns(doc_count, groups))
+
+
+# Inside an index generation: the saved term lexicons of its segments.
+LEXICON_DIRECTORY = "lexicons"
+
+
+def save_segment_lexicons(segment_reader, directory: Path) -> None:
+    """Build and save in `directory` the lexicon of each searchable field of one segment that has
+    none saved yet, so that no search has to read a million-term field from the term file."""
+    segment_id = segment_reader.segment().segment_id()
+    # Holding only the latest lexicon: a reversed field is derived from its forward field's,
+    # which lexicon_fields lists just before it.
+    lexicons = LexiconCache(max_bytes=0)
+    for name in lexicon_fields():
+        if not lexicon_path(directory, segment_id, name).exists():
+            lexicons.lexicon(segment_reader, name, directory)
 
 
 def lexicon_path(directory: Path, segment_id: str, fieldname: str) -> Path:

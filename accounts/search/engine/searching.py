@@ -16,8 +16,7 @@ from accounts.search.engine import docsets
 from accounts.search.engine.evaluate import SegmentContext, docs
 from accounts.search.engine.group_names import GroupNames, route_group_clauses
 from accounts.search.engine.index_files import IndexFiles, SearchIndexBusy
-from accounts.search.engine.lexicon_files import remove_other_lexicon_files
-from accounts.search.engine.sync import LEXICON_DIRECTORY
+from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, remove_other_lexicon_files
 from accounts.search.engine.whoosh_boundary import read_id_column
 from accounts.search.language import nodes as q
 

@@ -21,7 +21,7 @@ import shutil
 import struct
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import compress, count
 from pathlib import Path
@@ -30,11 +30,13 @@ from django.db import connection, connections
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.system import emptybytes
 from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
+from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, save_segment_lexicons
 from accounts.search.engine.schema import ANALYZED, BOOKKEEPING_FIELDS, HAS_FIELD, PAIR_FIELDS, search_schema
 from accounts.search.engine.whoosh_boundary import FIELD_NUMBER, TERM_INFO, read_id_column
 from accounts.search.language.analyzer import word_pairs
@@ -145,39 +147,35 @@ class BulkSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _postings_of(self, fieldname: str, term: str) -> PendingPostings:
+    def _add(self, fieldname: str, term_values: Iterable[tuple[str, bytes]], docnum: int) -> None:
+        """Add the document to the postings of each term, with the term's encoded value."""
         field_postings = self._postings[fieldname]
-        found = field_postings.get(term)
-        if found is None:
-            found = field_postings[term] = PendingPostings()
-        return found
-
-    def _add(self, fieldname: str, term: str, docnum: int, value: bytes) -> None:
-        postings = self._postings_of(fieldname, term)
-        postings.docnums.append(docnum)
-        postings.values.append(value)
+        for term, value in term_values:
+            postings = field_postings.get(term)
+            if postings is None:
+                postings = field_postings[term] = PendingPostings()
+            postings.docnums.append(docnum)
+            postings.values.append(value)
 
     def _add_keyword(self, fieldname: str, term: str, docnum: int) -> None:
         """A term without positions, in the encoding of the field's format."""
-        self._add(fieldname, term, docnum, self.keyword_values[fieldname])
+        self._add(fieldname, ((term, self.keyword_values[fieldname]),), docnum)
 
-    def _add_positions(self, fieldname: str, terms: list[str], docnum: int) -> None:
+    def _add_positions(self, fieldname: str, terms: Sequence[str], docnum: int) -> None:
+        if len(set(terms)) == len(terms):  # the usual case: each term once
+            self._add(fieldname, zip(terms, map(_single_position_value, range(len(terms)))), docnum)
+            return
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(terms):
             positions.setdefault(term, []).append(position)
-        for term, where in positions.items():
-            if len(where) == 1:
-                value = _single_position_value(where[0])
-            else:
-                value = formats.Positions().encode(where)
-            self._add(fieldname, term, docnum, value)
+        self._add(fieldname, ((term, _single_position_value(where[0]) if len(where) == 1
+                               else formats.Positions().encode(where)) for term, where in positions.items()), docnum)
 
-    def _add_frequencies(self, fieldname: str, terms: list[str], docnum: int) -> None:
+    def _add_frequencies(self, fieldname: str, terms: Sequence[str], docnum: int) -> None:
         counts: dict[str, int] = {}
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
-        for term, occurrences in counts.items():
-            self._add(fieldname, term, docnum, _frequency_value(occurrences))
+        self._add(fieldname, ((term, _frequency_value(occurrences)) for term, occurrences in counts.items()), docnum)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -211,12 +209,28 @@ def _write_field_terms(fieldwriter, fieldname: str, field, postings: dict[str, P
             value = pending.values[0]
             term_table.add(key_start + btext, inlined_term_info(pending.docnums[0], _weight(value), value))
             continue
-        fieldwriter.start_term(btext)
-        for docnum, value in zip(pending.docnums, pending.values):
-            fieldwriter.add(docnum, _weight(value), value, None)
-        fieldwriter.finish_term()
+        _write_posting_list(fieldwriter, btext, pending)
     fieldwriter.finish_field()
     postings.clear()
+
+
+def _write_posting_list(fieldwriter, btext: bytes, pending: PendingPostings) -> None:
+    """Write a term's postings a block at a time: each block's documents, weights and values are
+    handed to Whoosh's postings writer (W3PostingsWriter) as the buffers its `add_posting` would
+    have filled one posting at a time, and written by its own `_write_block`."""
+    fieldwriter.start_term(btext)
+    postings_writer = fieldwriter._postwriter
+    limit = postings_writer._blocklimit
+    for start in range(0, len(pending.docnums), limit):
+        if start:
+            postings_writer._write_block()
+        values = pending.values[start:start + limit]
+        weights = array("f", map(_weight, values))
+        postings_writer._ids = pending.docnums[start:start + limit]
+        postings_writer._weights = weights
+        postings_writer._values = values if values[0] else []  # add_posting keeps no empty value
+        postings_writer._maxweight = max(weights)
+    fieldwriter.finish_term()
 
 
 def write_segment(ix, documents: Iterable[dict]) -> Segment | None:
@@ -312,9 +326,20 @@ def _write_range(path: str, low: int, high: int, only: list[int] | None = None):
         if segment is not None:
             for file in staging.glob(f"{segment.indexname}_{segment.segid}*"):
                 os.replace(file, Path(path) / file.name)
+            _save_lexicons_of(path, segment)
         return segment
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _save_lexicons_of(path: str, segment: Segment) -> None:
+    """Save the new segment's lexicons here, in the process that wrote it (a rebuild's
+    processes then do it side by side instead of one after the other at the end)."""
+    reader = SegmentReader(FileStorage(path), search_schema(), segment)
+    try:
+        save_segment_lexicons(reader, Path(path) / LEXICON_DIRECTORY)
+    finally:
+        reader.close()
 
 
 def _write_range_task(arguments: tuple[str, int, int, list[int] | None]):

@@ -30,8 +30,8 @@ from accounts.search.engine.index_files import (
     Patience,
     SearchIndexBusy,
 )
-from accounts.search.engine.lexicon_files import LexiconCache
-from accounts.search.engine.schema import lexicon_fields, search_schema
+from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, save_segment_lexicons
+from accounts.search.engine.schema import search_schema
 from accounts.search.engine.segment_writer import (
     REBUILD_PROCESSES,
     commit_segments,
@@ -42,7 +42,6 @@ from accounts.search.engine.segment_writer import (
 
 LOCK_TIMEOUT_SECONDS = 60.0
 REBUILD_LOCK_WAIT_SECONDS = 3600.0
-LEXICON_DIRECTORY = "lexicons"  # inside a generation: saved term lexicons (see lexicon_files.py)
 DOCS_PER_SEGMENT = 250_000
 # From this many changed accounts on, the change log is applied with the bulk segment writer.
 BULK_APPLY_MIN_ACCOUNTS = 500
@@ -204,16 +203,9 @@ def _rebuild(files: IndexFiles, *, holding_lock: bool, may_fork: bool) -> int:
 
 
 def save_lexicons(path: Path) -> None:
-    """Save the term lexicon of every searchable field of every segment of the index
-    generation at `path` that has none yet (see lexicon_files.py), so that no search after a rebuild
-    (or a bulk apply) has to read a million-term field from the term file."""
-    names = lexicon_fields()
+    """Save the term lexicons of every segment of the index generation at `path` that has none
+    yet (those a rebuild's or a bulk apply's processes wrote have theirs already)."""
     with whoosh_index.open_dir(str(path)).reader() as reader:
         for leaf, _offset in reader.leaf_readers():
-            if leaf.segment() is None:
-                continue  # an index without any segment yet
-            # Loads or builds, and saves, each lexicon; holding only the latest, so that a
-            # reversed field is derived from its forward field's lexicon just made.
-            lexicons = LexiconCache(max_bytes=0)
-            for name in names:
-                lexicons.lexicon(leaf, name, path / LEXICON_DIRECTORY)
+            if leaf.segment() is not None:  # None: an index without any segment yet
+                save_segment_lexicons(leaf, path / LEXICON_DIRECTORY)

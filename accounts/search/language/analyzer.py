@@ -228,6 +228,8 @@ def word_pairs(terms: Sequence[str]) -> list[str]:
     39021234567" of a caller id) is nearly always unique to its account, so it would cost an
     index entry per account and speed up no phrase that the number's own rare term does not
     already make fast. Short ones ("floor 4", "room 12b", "2nd floor") are as common as words."""
+    if not _DIGIT.search("".join(terms)):  # the usual case: no number at all
+        return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)]
     return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)
             if _pairs_well(first) and _pairs_well(second)]
 
