@@ -97,6 +97,10 @@ class PendingChanges:
     account_ids: frozenset[int]
     position: LogPosition
     needs_rebuild: bool = False
+    # The highest account id committed, read in the same snapshot as the rows (PostgreSQL) or
+    # before them (SQLite): an account that new has its change row among those read, unless it
+    # reached the database without one.
+    highest_account_id: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.account_ids) or self.needs_rebuild
@@ -127,6 +131,7 @@ def current_position() -> LogPosition:
         return LogPosition(int(cursor.fetchone()[0]))
 
 
+_HIGHEST_ACCOUNT = "SELECT COALESCE(MAX(id), 0) FROM accounts_account"
 _NEWEST_PRUNED = "SELECT position FROM accounts_searchlogcheckpoint WHERE pruned ORDER BY id DESC LIMIT 1"
 
 
@@ -137,16 +142,19 @@ def pending_changes(position: LogPosition) -> PendingChanges:
             # One statement: the rows, the transaction facts and the pruning horizon come from
             # one snapshot.
             cursor.execute(
-                f"SELECT s.running, s.unfinished_from, s.pruned, c.id, c.account_id "
-                f"FROM (SELECT *, ({_NEWEST_PRUNED}) AS pruned FROM ({_SNAPSHOT}) s0) s "
+                f"SELECT s.running, s.unfinished_from, s.pruned, s.highest, c.id, c.account_id "
+                f"FROM (SELECT *, ({_NEWEST_PRUNED}) AS pruned, ({_HIGHEST_ACCOUNT}) AS highest "
+                f"FROM ({_SNAPSHOT}) s0) s "
                 "LEFT JOIN accounts_searchchange c "
                 "ON c.id > %s OR c.txid = ANY(%s::bigint[]) OR c.txid >= %s ORDER BY c.id",
                 [position.last_id, position.running_transactions, position.unfinished_from],
             )
             rows = cursor.fetchall()
-            running, unfinished_from, pruned = sorted(rows[0][0]), int(rows[0][1]), rows[0][2]
-            found = [(change_id, account_id) for _, _, _, change_id, account_id in rows if change_id is not None]
+            running, unfinished_from, pruned, highest = sorted(rows[0][0]), int(rows[0][1]), rows[0][2], rows[0][3]
+            found = [(change_id, account_id) for *_, change_id, account_id in rows if change_id is not None]
         else:
+            cursor.execute(_HIGHEST_ACCOUNT)  # before the rows: see PendingChanges.highest_account_id
+            highest = cursor.fetchone()[0]
             cursor.execute("SELECT id, account_id FROM accounts_searchchange WHERE id > %s ORDER BY id",
                            [position.last_id])
             found = cursor.fetchall()
@@ -158,7 +166,8 @@ def pending_changes(position: LogPosition) -> PendingChanges:
         last_id = max([position.last_id] + [change_id for change_id, _ in found])
         return PendingChanges(frozenset(account_id for _, account_id in found),
                               LogPosition(last_id, running, unfinished_from),
-                              needs_rebuild=pruned is not None and not position.covers(_position_of(pruned)))
+                              needs_rebuild=pruned is not None and not position.covers(_position_of(pruned)),
+                              highest_account_id=int(highest))
 
 
 def _position_of(stored: str | dict) -> LogPosition:

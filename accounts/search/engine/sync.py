@@ -60,12 +60,10 @@ def sync(files: IndexFiles, patience: Patience = PATIENT) -> int:
         # it could roll back. Searching here uses the index as the last committed sync left it.
         _create_empty_if_missing(files, patience.lock_wait)
         return 0
-    # Read before the log: an account visible now has its change-log row visible to the read below.
-    highest = _highest_account_id()
     state = files.read_state()
     if state is not None:
         pending = changelog.pending_changes(changelog.LogPosition.from_json(state["position"]))
-        if not pending and not _misses_accounts(state, pending, highest):
+        if not pending and not _misses_accounts(state, pending):
             return 0
     with files.locked(patience.lock_wait):
         # Read again under the lock: another process may have rebuilt or applied meanwhile,
@@ -73,7 +71,7 @@ def sync(files: IndexFiles, patience: Patience = PATIENT) -> int:
         state = files.read_state()
         pending = None if state is None else changelog.pending_changes(
             changelog.LogPosition.from_json(state["position"]))
-        if pending is None or pending.needs_rebuild or _misses_accounts(state, pending, highest):
+        if pending is None or pending.needs_rebuild or _misses_accounts(state, pending):
             if patience.work_limit is not None and Account.objects.count() > patience.work_limit:
                 raise SearchIndexBusy()
             return _rebuild(files, holding_lock=True, may_fork=patience.may_fork)
@@ -94,10 +92,10 @@ def _told_about(state: dict, pending: changelog.PendingChanges) -> int:
     return max(state.get("highest_account_id", 0), max(pending.account_ids, default=0))
 
 
-def _misses_accounts(state: dict, pending: changelog.PendingChanges, highest: int) -> bool:
-    """Whether an account as new as `highest` (read before the log) reached the database
-    without a change-log row: the log names every account it creates."""
-    return highest > _told_about(state, pending)
+def _misses_accounts(state: dict, pending: changelog.PendingChanges) -> bool:
+    """Whether an account newer than the index and the pending rows know of reached the
+    database without a change-log row: the log names every account it creates."""
+    return pending.highest_account_id > _told_about(state, pending)
 
 
 def _apply(files: IndexFiles, generation: str, account_ids: frozenset[int], *, may_fork: bool) -> None:
