@@ -74,6 +74,14 @@ class SegmentContext:
         """The documents containing the term (deleted ones included)."""
         return self.term_postings(fieldname, btext).docs(self.size)
 
+    def postings_within(self, fieldname: str, btext: bytes, docs: DocSet) -> DocSet:
+        """The documents of `docs` containing the term. A set of documents keeps those found
+        in the term's posting list as it is read, without making a set of the whole list (a
+        common word pair's, of tens of thousands)."""
+        if docsets.is_map(docs):
+            return docsets.intersection(self.size, docs, self.postings(fieldname, btext))
+        return docs.intersection(chain.from_iterable(self.term_postings(fieldname, btext).id_blocks))
+
     def frequent_docs(self, fieldname: str, lexicon: Lexicon, index: int) -> Iterable[int]:
         """The documents of the lexicon's frequent term at `index`: kept in the lexicon, or in
         the forward field's lexicon for a reversed field (a reversed term has the documents of
@@ -251,8 +259,7 @@ def _phrase(node: q.PhraseNode, ctx: SegmentContext) -> DocSet:
         return candidates
     if not every_pair_kept:
         return phrase_docs_by_positions(node, ctx, within=candidates)
-    repeating = docsets.intersection(
-        ctx.size, candidates, ctx.postings(HAS_FIELD, repeated_words_marker(node.field).encode("utf-8")))
+    repeating = ctx.postings_within(HAS_FIELD, repeated_words_marker(node.field).encode("utf-8"), candidates)
     if not repeating:
         return candidates
     return docsets.union(ctx.size, docsets.difference(ctx.size, candidates, repeating),
@@ -270,8 +277,7 @@ def _docs_with_every_pair(field: str, pairs: list[str], ctx: SegmentContext, eno
     candidates: DocSet | None = None
     encoded = {pair.encode("utf-8") for pair in pairs}
     for btext in sorted(encoded, key=lambda b: ctx.reader.doc_frequency(field, b)):
-        found = ctx.postings(field, btext)
-        candidates = found if candidates is None else docsets.intersection(ctx.size, candidates, found)
+        candidates = ctx.postings(field, btext) if candidates is None else ctx.postings_within(field, btext, candidates)
         if docsets.count(candidates) <= enough:
             break
     return candidates
