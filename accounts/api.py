@@ -31,6 +31,7 @@ from accounts.services import (
 )
 from accounts.sipserver.registrations import registered_now, registrations_of, sip_server_database
 from accounts.views import ACCOUNT_COLUMNS
+from console.access import get_visible_or_404
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import (
@@ -65,17 +66,11 @@ UPDATE_FIELDS = CREATE_FIELDS - {"username", "virtual_number", "secondary_number
 
 
 def visible_group(request, group_id: int, queryset=None) -> Group:
-    group = (Group.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=group_id).first()
-    if group is None:
-        raise Http404
-    return group
+    return get_visible_or_404(Group.objects.all() if queryset is None else queryset, request.user, pk=group_id)
 
 
 def visible_account(request, account_id: int, queryset=None) -> Account:
-    account = (Account.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=account_id).first()
-    if account is None:
-        raise Http404
-    return account
+    return get_visible_or_404(Account.objects.all() if queryset is None else queryset, request.user, pk=account_id)
 
 
 class LicenceTermsSerializer(serializers.ModelSerializer):
