@@ -1,6 +1,8 @@
 """The accounts' REST resources (SPEC API1): lists with the list page's filters, sort and Lucene
 `q`, create the plain way, read, update (If-Match), delete, enable/disable, batch import and
 export. Every write is the same service call, with the same form validation, as the pages'."""
+from collections.abc import Iterable
+
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -9,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.response import Response
 
-from accounts.access_lists import ALLOW, DENY
+from accounts.access_lists import ALLOW, DENY, AccessEntry
 from accounts.batch.export import export_response
 from accounts.batch.forms import ImportUploadForm
 from accounts.batch.importer import ImportOptions
@@ -29,6 +31,7 @@ from accounts.services import (
 )
 from accounts.sipserver.registrations import registered_now, registrations_of, sip_server_database
 from accounts.views import ACCOUNT_COLUMNS
+from console.access import get_visible_or_404
 from console.api.authentication import api_actor
 from console.api.idempotency import idempotent
 from console.api.inputs import (
@@ -63,17 +66,11 @@ UPDATE_FIELDS = CREATE_FIELDS - {"username", "virtual_number", "secondary_number
 
 
 def visible_group(request, group_id: int, queryset=None) -> Group:
-    group = (Group.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=group_id).first()
-    if group is None:
-        raise Http404
-    return group
+    return get_visible_or_404(Group.objects.all() if queryset is None else queryset, request.user, pk=group_id)
 
 
 def visible_account(request, account_id: int, queryset=None) -> Account:
-    account = (Account.objects.all() if queryset is None else queryset).visible_to(request.user).filter(pk=account_id).first()
-    if account is None:
-        raise Http404
-    return account
+    return get_visible_or_404(Account.objects.all() if queryset is None else queryset, request.user, pk=account_id)
 
 
 class LicenceTermsSerializer(serializers.ModelSerializer):
@@ -93,6 +90,14 @@ def access_lists(account_ids: list[int]) -> dict[int, dict[str, list[str]]]:
     for account_id, action, as_typed in rules:
         lists.setdefault(account_id, {}).setdefault(action, []).append(as_typed)
     return lists
+
+
+def given_access_lists(account_id: int, entries: Iterable[AccessEntry]) -> dict[int, dict[str, list[str]]]:
+    """access_lists() of an account whose rules are `entries`, as the service stored them."""
+    lists: dict[str, list[str]] = {}
+    for entry in entries:
+        lists.setdefault(entry.action, []).append(entry.as_typed)
+    return {account_id: lists}
 
 
 class AccountPageSerializer(serializers.ListSerializer):
@@ -201,13 +206,15 @@ def account_response(request, account_id: int) -> Response:
     return Response(AccountSerializer(account).data, headers={"ETag": etag(account.version)})
 
 
-def created_account_response(request, account: Account) -> Response:
-    """A just-created account as its read answers it, with its ETag and Location. The row is the
-    one the service inserted and returned (its licence with it), not read back: only its access
-    rules and whether the SIP server already holds a contact for its username are asked for."""
+def created_account_response(request, account: Account, access_rules: Iterable[AccessEntry] = ()) -> Response:
+    """A just-created account as its read answers it, with its ETag and Location. Nothing is read
+    back: the row is the one the service inserted and returned (its licence with it), and its
+    access rules are `access_rules`, those the service was given. Only whether the SIP server
+    already holds a contact for its username is asked (one of an account deleted earlier may live on)."""
     account.registered_now = registered_now(account.username)
     headers = {"ETag": etag(account.version), "Location": request.build_absolute_uri(reverse("api_account", args=[account.pk]))}
-    return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED, headers=headers)
+    context = {ACCESS_LISTS_KEY: given_access_lists(account.pk, access_rules)}
+    return Response(AccountSerializer(account, context=context).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 LIST_PARAMETERS = [
@@ -257,12 +264,13 @@ class GroupAccountsView(ApiView):
         group = visible_group(request, group_id)
         data = form_data(request.data, accepted=CREATE_FIELDS, defaults=form_initial_data(AccountCreateForm), list_fields=ACCESS_LISTS)
         form = require_valid(AccountCreateForm(data))
+        access_rules = form.access_rules()
         account = account_create(
             actor=api_actor(request), group=group, fields=form.create_fields(), password=form.cleaned_data["password1"],
-            access_rules=form.access_rules(), licence_edition=form.cleaned_data["licence_edition"],
+            access_rules=access_rules, licence_edition=form.cleaned_data["licence_edition"],
             licence_valid_until=form.cleaned_data["licence_valid_until"],
         )
-        return created_account_response(request, account)
+        return created_account_response(request, account, access_rules)
 
 
 class AccountSearchView(ApiView):

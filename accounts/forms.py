@@ -129,7 +129,9 @@ def _clean_number(value: str, label: str) -> str:
 
 
 class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
-    """Create an account the plain way: the operator fills every field (A2)."""
+    """Create an account the plain way: the operator fills every field (A2). Whether the username
+    and numbers are free is account_create's to say (its refusal names the field): it looks them
+    up anyway, inside the transaction that takes them."""
 
     field_order = ["username", "password1", "password2", "virtual_number", "secondary_number"]
     username = forms.CharField(
@@ -142,25 +144,12 @@ class AccountCreateForm(PasswordFieldsMixin, AccountSettingsForm):
     )
     secondary_number = forms.CharField(label=_("Secondary number"), max_length=40, required=False, help_text=_("Optional. Cannot change later."))
 
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if username and Account.objects.filter(username=username).exists():
-            raise forms.ValidationError(gettext("The username %(username)s is taken.") % {"username": username})
-        return username
-
     def clean_virtual_number(self) -> str:
-        return self._unused_number(_clean_number(self.cleaned_data["virtual_number"], "virtual phone number"))
+        return _clean_number(self.cleaned_data["virtual_number"], "virtual phone number")
 
     def clean_secondary_number(self) -> str:
         value = self.cleaned_data["secondary_number"]
-        return self._unused_number(_clean_number(value, "secondary number")) if value else ""
-
-    @staticmethod
-    def _unused_number(number: str) -> str:
-        if Account.objects.holding_numbers([number]).exists():
-            raise forms.ValidationError(gettext("The number %(number)s already belongs to another account.") % {"number": number})
-
-        return number
+        return _clean_number(value, "secondary number") if value else ""
 
     def clean(self):
         cleaned = super().clean()

@@ -101,14 +101,14 @@ def _replace_access_rules(account: Account, rows: list[AccessRule]) -> None:
 
 
 def _check_numbers_free(virtual_number: str, secondary_number: str | None) -> None:
-    numbers = [number for number in (virtual_number, secondary_number) if number]
-    if len(numbers) == 2 and numbers[0] == numbers[1]:
-        raise ServiceError(gettext("The secondary number must differ from the virtual phone number."))
-    clash = Account.objects.holding_numbers(numbers)
+    numbers = {"virtual_number": virtual_number, "secondary_number": secondary_number}
+    if secondary_number and virtual_number == secondary_number:
+        raise ServiceError(gettext("The secondary number must differ from the virtual phone number."), field="secondary_number")
+    clash = Account.objects.holding_numbers([number for number in numbers.values() if number])
     taken = clash.values_list("virtual_number", "secondary_number").first()
     if taken:
-        number = next(n for n in numbers if n in taken)
-        raise ServiceError(gettext("The number %(number)s already belongs to another account.") % {"number": number})
+        field, number = next((field, number) for field, number in numbers.items() if number and number in taken)
+        raise ServiceError(gettext("The number %(number)s already belongs to another account.") % {"number": number}, field=field)
 
 
 @transaction.atomic
@@ -134,7 +134,7 @@ def account_create(
     group_hold_for_new_accounts(group.pk)
     username = fields.get("username") or generate_username()
     if Account.objects.filter(username=username).exists():
-        raise ServiceError(gettext("The username %(username)s is taken.") % {"username": username})
+        raise ServiceError(gettext("The username %(username)s is taken.") % {"username": username}, field="username")
     _check_numbers_free(fields["virtual_number"], fields.get("secondary_number"))
     ha1, ha1_sha256 = sip_digests(username, password) if password else ("!", "!")
     now = timezone.now()

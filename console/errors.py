@@ -3,11 +3,13 @@ from django.utils.translation import gettext
 
 
 class ServiceError(Exception):
-    """A refused change. `message` is written for the operator and says what blocks it."""
+    """A refused change. `message` is written for the operator and says what blocks it; `field`
+    names the input it is about (a form field, an API field), if it is about one."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class StaleEditError(ServiceError):

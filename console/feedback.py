@@ -18,11 +18,12 @@ def report_update(request, *, saved, expected_version: int, subject: str) -> Non
 
 def report_refusal(request, error: ServiceError, form=None, field: str | None = None) -> None:
     """Show a service's refusal the one way the console does. A page with a form shows it on the
-    form (on `field`, or above the fields), which is rendered again with what the operator typed;
-    an action without a form (a confirmation button) shows it as an error message on the page it
-    redirects to. Never both, never a warning: a refusal is an error the operator can act on."""
+    form (on `field`, else on the field the refusal names if the form has it, else above the
+    fields), which is rendered again with what the operator typed; an action without a form (a
+    confirmation button) shows it as an error message on the page it redirects to. Never both,
+    never a warning: a refusal is an error the operator can act on."""
     if form is not None:
-        form.add_error(field, error.message)
+        form.add_error(field or (error.field if error.field in form.fields else None), error.message)
     else:
         messages.error(request, error.message)
 

@@ -56,7 +56,7 @@ class CleanRow:
 
 class BatchRowForm(AccountCreateForm):
     """AccountCreateForm for one file row: username optional (generated), password optional (no
-    password: the wizard way), profile by name, uniqueness left to the importer."""
+    password: the wizard way), profile by name; uniqueness is the importer's."""
 
     username = forms.CharField(max_length=16, required=False, validators=AccountCreateForm.base_fields["username"].validators)
     profile = forms.CharField(max_length=100, required=False)
@@ -76,13 +76,6 @@ class BatchRowForm(AccountCreateForm):
         self._errors = None
         self.__dict__.pop("cleaned_data", None)
         return self
-
-    def clean_username(self) -> str:
-        return self.cleaned_data["username"]
-
-    @staticmethod
-    def _unused_number(number: str) -> str:
-        return number
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

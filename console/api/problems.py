@@ -92,7 +92,7 @@ def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, NotAllowedError):
         return exceptions.APIException(exc.message, code="conflict")
     if isinstance(exc, ServiceError):
-        return exceptions.ValidationError({"non_field_errors": [exc.message]})
+        return exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
     if isinstance(exc, ObjectDoesNotExist):
         return Http404()
     return exc

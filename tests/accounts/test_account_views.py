@@ -155,6 +155,18 @@ def test_a_taken_username_or_number_is_refused(personas, operator_client):
     assert Account.objects.count() == 1
 
 
+def test_a_taken_username_or_number_is_shown_on_its_field(personas, operator_client):
+    taken = make_account(personas.group, username="5550003", number="+39065550003")
+    cases = [("username", "The username 5550003 is taken."),
+             ("virtual_number", "The number +39065550003 already belongs to another account."),
+             ("secondary_number", "The number +39065550003 already belongs to another account.")]
+    for field, message in cases:
+        value = taken.username if field == "username" else taken.virtual_number
+        response = operator_client.post(reverse("accounts:account_create", args=[personas.group.pk]),
+                                        account_create_data(**{field: value}))
+        assert response.context["form"].errors == {field: [message]}
+
+
 def test_the_detail_page_has_the_configuration_and_activity_tabs_and_every_action(personas, operator_client):
     account = make_account(personas.group, owner="Marco Rossi", email="marco@example.com")
     page = operator_client.get(reverse("accounts:account_detail", args=[account.pk])).content.decode()

@@ -99,6 +99,16 @@ def test_a_taken_number_is_refused_with_the_page_s_message(personas, operator_ap
     ]
 
 
+def test_a_taken_username_or_secondary_number_is_refused_on_its_field_with_the_page_s_message(personas, operator_api, account):
+    taken_username = operator_api.post(_url(personas.group), new_account_body(4, username=account.username))
+    assert taken_username.json()["errors"] == [{"field": "username", "message": f"The username {account.username} is taken."}]
+    taken_secondary = operator_api.post(_url(personas.group), new_account_body(5, secondary_number=account.virtual_number))
+    assert taken_secondary.json()["errors"] == [
+        {"field": "secondary_number", "message": f"The number {account.virtual_number} already belongs to another account."}
+    ]
+    assert Account.objects.count() == 1
+
+
 def test_unknown_fields_and_nested_values_are_refused(personas, operator_api):
     response = operator_api.post(_url(personas.group), {**new_account_body(5), "colour": "red", "owner": {"a": 1}})
     fields = {error["field"] for error in response.json()["errors"]}

@@ -167,3 +167,23 @@ def test_the_rate_limit_counts_on_the_token_row_shared_by_every_process(personas
     assert [token_hit(token, None, now) for _ in range(3)] == [1, 2, 3]
     assert token_hit(ApiToken.objects.get(pk=token.pk), "127.0.0.1", now) == 4
     assert token_hit(token, None, now + 3600) == 1
+
+
+def test_the_token_lookup_reads_the_rows_the_orm_would(personas):
+    """token_with_operator builds its statement itself (the ORM's query building cost most of every
+    request's lookup): the oracle is the ORM's own answer, every field of both rows, with the
+    database's converters applied (SQLite returns time stamps without their zone)."""
+    from console.api.authentication import token_with_operator
+
+    personas.operator.last_login = timezone.now() - timedelta(days=1)
+    personas.operator.save()
+    prefix = token_parts(issue_token(personas.operator, expires_at=timezone.now() + timedelta(days=3)))[0]
+    ApiToken.objects.update(last_used_at=timezone.now(), last_used_from="192.0.2.7", window_start=1_700_000_000, window_hits=3)
+    expected = ApiToken.objects.select_related("operator").get(prefix=prefix)
+    found = token_with_operator(prefix)
+    for row, oracle in ((found, expected), (found.operator, expected.operator)):
+        for field in oracle._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(oracle, field.attname), field.name
+            assert type(getattr(row, field.attname)) is type(getattr(oracle, field.attname)), field.name
+    assert not found._state.adding and found.operator_id == found.operator.pk
+    assert token_with_operator("unknown") is None
