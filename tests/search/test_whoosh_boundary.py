@@ -17,10 +17,10 @@ from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
 
+from accounts.search.engine import segment_writer
 from accounts.search.engine.documents import account_document
 from accounts.search.engine.lexicon import read_postings
 from accounts.search.engine.schema import search_schema
-from accounts.search.engine import segment_writer
 from accounts.search.engine.segment_writer import commit_segments, inlined_term_info, write_segment
 from accounts.search.engine.whoosh_boundary import (
     CHECKED_VERSIONS,
