@@ -4,8 +4,11 @@ Whoosh's SegmentWriter turns every token into an object, pickles every posting i
 pool and encodes every position list with pickle: about 700 accounts a second here, 25 minutes
 for a million. This writer analyzes each value once (the pair field reuses its
 terms), keeps postings in a dictionary per segment, sorts only the distinct terms, and encodes
-the usual single position per term through a cache. It produces ordinary Whoosh segments in the
-schema's own formats, so searching and incremental updates use them like any other.
+the usual single position per term through a cache. A term in one document (most of them:
+usernames, numbers, emails) goes straight into the term file with its posting inlined; the
+others' posting lists are handed to Whoosh's postings writer a block at a time. It produces
+ordinary Whoosh segments in the schema's own formats, so searching and incremental updates use
+them like any other, and saves each segment's lexicons (lexicon_files.py) where it wrote it.
 
 Full rebuilds use it (`write_ranges`: several processes at once on PostgreSQL, each with its own
 connection), and so does applying a large change-log backlog (a batch import):
