@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from accounts.search.engine import docsets, evaluate
+from accounts.search.engine import docsets, evaluate, segment_writer
 from accounts.search.engine.documents import account_document
 from accounts.search.engine.evaluate import (
     SegmentContext,
@@ -138,14 +138,18 @@ def holds_phrase(text: str, phrase: list[str]) -> bool:
 @given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil", "4", "3902123"]), min_size=0,
                                 max_size=7).map(" ".join), min_size=1, max_size=40),
        phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna", "4", "3902123"]), min_size=3, max_size=5),
-       few=st.sampled_from([0, 1, 256]))
+       few=st.sampled_from([0, 1, 256]), few_within=st.sampled_from([0, evaluate.FEW_WITHIN_LIST]))
 def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_positions(tmp_path_factory, owners, phrase,
-                                                                                 few):
+                                                                                 few, few_within):
     """Three to five words, repeated ones included ("de la de la"), where holding every pair is
     not holding the phrase ("de la x la cruz"), with short numbers (paired) and long ones (not
-    paired: positions decide); `few` makes positions be compared after the first
-    pair, after some pairs, or after every pair."""
-    evaluate.FEW_PHRASE_CANDIDATES, saved = few, evaluate.FEW_PHRASE_CANDIDATES
+    paired: positions decide). For a phrase with a long number, `few` makes positions be
+    compared after the first pair, after some pairs, or after every pair; `few_within` 0 makes
+    every pair after the first, and the repeated-word marker, decode only the blocks that may
+    hold a candidate, written in blocks of three postings so that there are blocks to skip."""
+    saved = evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, segment_writer.WHOLE_LIST_BLOCK
+    evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST = few, few_within
+    segment_writer.WHOLE_LIST_BLOCK = 3 if few_within == 0 else saved[2]
     try:
         ix = written_by_both_writers(tmp_path_factory.mktemp("long-phrases"), owners)
         with ix.reader() as reader:
@@ -157,7 +161,7 @@ def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_position
                 by_positions |= {offset + docnum
                                  for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
     finally:
-        evaluate.FEW_PHRASE_CANDIDATES = saved
+        evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, segment_writer.WHOLE_LIST_BLOCK = saved
     expected = {number for number, owner in enumerate(owners) if holds_phrase(owner, phrase)}
     expected |= {number + len(owners) for number in expected}
     assert found == expected

@@ -41,6 +41,9 @@ from accounts.search.language.fields import ALWAYS_PRESENT
 
 # Lexicons of the segments this process searched (see lexicon.py).
 SEGMENT_CACHE = LexiconCache()
+# Documents few enough beside a posting list, one to this many of its postings, to decode only
+# the list's blocks that may hold them (SegmentContext.postings_within).
+FEW_WITHIN_LIST = 64
 # A regular expression is tried on the terms in chunks of this many, checking the search's
 # deadline between chunks (SegmentContext.deadline).
 REGEX_CHUNK_TERMS = 4096
@@ -77,10 +80,13 @@ class SegmentContext:
     def postings_within(self, fieldname: str, btext: bytes, docs: DocSet) -> DocSet:
         """The documents of `docs` containing the term. A set of documents keeps those found
         in the term's posting list as it is read, without making a set of the whole list (a
-        common word pair's, of tens of thousands)."""
+        common word pair's, of tens of thousands); when they are few beside the list, only the
+        list's blocks that may hold one of them are decoded."""
         if docsets.is_map(docs):
             return docsets.intersection(self.size, docs, self.postings(fieldname, btext))
-        return docs.intersection(chain.from_iterable(self.term_postings(fieldname, btext).id_blocks))
+        few = len(docs) * FEW_WITHIN_LIST <= self.reader.doc_frequency(fieldname, btext)
+        postings = self.term_postings(fieldname, btext, within=sorted(docs) if few else None)
+        return docs.intersection(chain.from_iterable(postings.id_blocks))
 
     def frequent_docs(self, fieldname: str, lexicon: Lexicon, index: int) -> Iterable[int]:
         """The documents of the lexicon's frequent term at `index`: kept in the lexicon, or in
