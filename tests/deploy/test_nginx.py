@@ -112,12 +112,24 @@ def test_the_access_log_never_holds_a_one_time_token(stack):
     ]
     assert [visit.status_code for visit in visits] == [404, 404, 404, 403, 403, 200]
 
-    logged = stack.access_log.read_text()
+    last_line = f'"{stack.base}/a/[token]"'  # the last request's referer, as it should be logged
+    logged = log_once_written(stack.access_log, last_line)
     for token in tokens:
         assert token not in logged
     for request_line in ('"GET /i/[token] ', '"GET /i/[token]/download?platform=ios ', '"GET /a/[token] ',
-                         '"POST /a/[token] ', '"POST /a/[token]/opened ', f'"{stack.base}/a/[token]"'):
+                         '"POST /a/[token] ', '"POST /a/[token]/opened ', last_line):
         assert request_line in logged, logged
+
+
+def log_once_written(log: Path, last: str, seconds: float = 5.0) -> str:
+    """The access log once it holds `last` (or after `seconds`): nginx writes a request's line
+    after it has sent the answer, so the client can read the log before the last line is in it."""
+    deadline = time.monotonic() + seconds
+    text = log.read_text()
+    while last not in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = log.read_text()
+    return text
 
 
 def send_slowly(port: int, *, tls_certificate: str | None, stop: threading.Event) -> None:
