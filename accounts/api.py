@@ -85,19 +85,20 @@ ACCESS_LISTS_KEY = "access_lists"  # the serializer context's entry holding a pa
 def access_lists(account_ids: list[int]) -> dict[int, dict[str, list[str]]]:
     """The access rules of each of the accounts, as typed, by action (ALLOW, DENY) in their order:
     one query for a whole page (prefetching them would build a related manager per account)."""
-    lists: dict[int, dict[str, list[str]]] = {}
-    rules = AccessRule.objects.filter(account_id__in=account_ids).values_list("account_id", "action", "as_typed")
-    for account_id, action, as_typed in rules:
-        lists.setdefault(account_id, {}).setdefault(action, []).append(as_typed)
-    return lists
+    return _by_account(AccessRule.objects.filter(account_id__in=account_ids).values_list("account_id", "action", "as_typed"))
 
 
 def given_access_lists(account_id: int, entries: Iterable[AccessEntry]) -> dict[int, dict[str, list[str]]]:
     """access_lists() of an account whose rules are `entries`, as the service stored them."""
-    lists: dict[str, list[str]] = {}
-    for entry in entries:
-        lists.setdefault(entry.action, []).append(entry.as_typed)
-    return {account_id: lists}
+    return _by_account((account_id, entry.action, entry.as_typed) for entry in entries)
+
+
+def _by_account(rules: Iterable[tuple[int, str, str]]) -> dict[int, dict[str, list[str]]]:
+    """(account id, action, rule as typed) rows as each account's rules by action, in their order."""
+    lists: dict[int, dict[str, list[str]]] = {}
+    for account_id, action, as_typed in rules:
+        lists.setdefault(account_id, {}).setdefault(action, []).append(as_typed)
+    return lists
 
 
 class AccountPageSerializer(serializers.ListSerializer):

@@ -46,30 +46,15 @@ class SpecificErrors:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         language = translation.get_language()
-        declared = _declared_messages(type(self), language)
         for name, field in self.fields.items():
-            known = declared.get(name)
-            if known is not None and known[0] is type(field) and known[1] is field.label:
-                specific = known[2]
-            else:  # a field this form instance added or changed
-                specific = _specific_messages(type(field), str(self[name].label), language)
+            # The label a bound field shows, without building one (each form built pays this).
+            label = pretty_name(name) if field.label is None else field.label
+            specific = _specific_messages(type(field), str(label), language)
             generic = _default_messages(type(field))
             for code, message in specific.items():
                 current = field.error_messages.get(code)
                 if current is generic.get(code) or current == generic.get(code):
                     field.error_messages[code] = message
-
-
-@cache
-def _declared_messages(form_class: type, language: str | None) -> dict[str, tuple[type, object, dict[str, str]]]:
-    """The specific messages of each field `form_class` declares, by name, with the field's type
-    and label they were worked out for: a form instance's copy of the field that still has both
-    takes them as they are, without reading its label and looking them up again (each form built,
-    on every page and API request that builds one)."""
-    return {
-        name: (type(field), field.label, _specific_messages(type(field), str(field.label if field.label is not None else pretty_name(name)), language))
-        for name, field in form_class.base_fields.items()
-    }
 
 
 @cache
