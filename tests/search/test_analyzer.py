@@ -60,6 +60,18 @@ def test_ascii_fast_path_splits_like_the_full_rules(text):
         assert [t.lower() for t in ASCII_TOKEN_PATTERN.findall(text)] == full
 
 
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["é", "ß", "Ø", "ǅ", "Ω", "ж", "ı", "ª", "ʼ", "—", "’", "\u0301", "\u200d", "👍",
+                                 "\u05d0", "日", "\u202f", "a", "Z", "0", "_", ".", ":", "'", ",", "-", "@", '"',
+                                 " ", " ", "\t"]), max_size=24).map("".join))
+def test_text_split_at_spaces_first_splits_like_the_full_rules(text):
+    """Short text that is not all ASCII is analysed a space-separated word at a time: that must
+    give what the full Unicode rules give on the whole text, with marks, joiners, emoji, other
+    scripts, punctuation and unusual spaces (U+202F joins words) mixed in."""
+    full = [fold(match.group()) for match in token_pattern().finditer(text)]
+    assert analyze(text) == full
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_analyzes_to_non_empty_terms(text):

@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3PostingsWriter, W3TermInfo
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.filedb.structfile import StructFile
 
 from accounts.search.engine import segment_writer
 from accounts.search.engine.documents import account_document
-from accounts.search.engine.lexicon import read_postings
-from accounts.search.engine.schema import search_schema
-from accounts.search.engine.segment_writer import commit_segments, inlined_term_info, write_segment
+from accounts.search.engine.lexicon import build_lexicon, read_postings
+from accounts.search.engine.lexicon_files import LexiconCache, lexicon_path, load_lexicon, save_lexicon
+from accounts.search.engine.schema import lexicon_fields, search_schema
+from accounts.search.engine.segment_writer import BulkTermTable, commit_segments, inlined_term_info, write_segment
 from accounts.search.engine.whoosh_boundary import (
     CHECKED_VERSIONS,
     PRIVATE_NAMES,
@@ -110,6 +113,9 @@ def test_every_private_name_listed_exists_on_whoosh_objects(tmp_path):
             "whoosh.filedb.filetables.OrderedHashReader": terms._tindex,
             "whoosh.index.FileIndex": ix, "whoosh.writing.SegmentWriter": whoosh_writer,
             "whoosh.codec.whoosh3.W3FieldWriter": whoosh_writer.fieldwriter,
+            "whoosh.filedb.filetables.HashWriter": whoosh_writer.fieldwriter._tindex,
+            "whoosh.filedb.filetables.OrderedHashWriter": whoosh_writer.fieldwriter._tindex,
+            "whoosh.util.numlists.GrowableArray": whoosh_writer.fieldwriter._tindex.index,
             "whoosh.codec.whoosh3.W3PostingsWriter": postings_writer,
             "whoosh.columns.NumericColumn.Reader": leaf.column_reader("pk", translate=False),
         }
@@ -266,3 +272,60 @@ def test_the_bulk_writer_writes_the_postings_whoosh_s_writer_writes(tmp_path_fac
     finally:
         segment_writer.WHOLE_LIST_BLOCK = saved
     assert whoosh_postings(by_bulk) == whoosh_postings(by_whoosh)
+
+
+@SETTINGS
+@given(records=st.lists(st.tuples(st.binary(min_size=1, max_size=12), st.binary(max_size=700), st.booleans()),
+                        max_size=300, unique_by=lambda record: record[0]).map(sorted))
+def test_the_bulk_term_table_writes_the_bytes_whoosh_s_writer_writes(records):
+    """The bulk writer's term table, with runs of records added at once and others one at a
+    time (as Whoosh's field writer adds a term with a posting list), writes the same file as
+    Whoosh's OrderedHashWriter adding them all one at a time, long files (positions past 65,535,
+    which widen the key index) included."""
+    by_whoosh, by_bulk = io.BytesIO(), io.BytesIO()
+    whoosh_table = OrderedHashWriter(StructFile(by_whoosh))
+    bulk_table = BulkTermTable.adopt(OrderedHashWriter(StructFile(by_bulk)))
+    run = []
+    for key, value, one_at_a_time in records:
+        whoosh_table.add(key, value)
+        if one_at_a_time:
+            bulk_table.add_in_order(run)
+            run = []
+            bulk_table.add(key, value)
+        else:
+            run.append((key, value))
+    bulk_table.add_in_order(run)
+    for table in (whoosh_table, bulk_table):
+        table.extras["fieldmap"] = {"owner": 0}
+        table.dbfile.close = lambda: None  # keep the bytes readable
+        table.close()
+    assert by_bulk.getvalue() == by_whoosh.getvalue()
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["anna", "rossi", "léa", "de", "la", "cruz", "4", "日"]), max_size=5)
+                       .map(" ".join), min_size=1, max_size=300))
+def test_the_lexicons_the_bulk_writer_saves_are_those_read_back_from_its_segment(tmp_path_factory, owners):
+    """Every lexicon the bulk writer builds from what it wrote (terms in one, two and many
+    documents, fields no document holds) is the lexicon read back from the segment's files."""
+    directory = tmp_path_factory.mktemp("bulk")
+    ix = whoosh_index.create_in(str(directory), search_schema())
+    rows = (account_row(number, owner) for number, owner in enumerate(owners))
+    segment = write_segment(ix, map(account_document, rows), lexicon_directory=directory / "saved")
+    commit_segments(ix, [segment])
+    cache = LexiconCache(max_bytes=0)
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        for name in lexicon_fields():
+            saved = load_lexicon(lexicon_path(directory / "saved", segment.segment_id(), name))
+            read = build_lexicon(leaf, name, lambda forward: cache.lexicon(leaf, forward, directory / "read"))
+            save_lexicon(read, directory / "read-again.lex")  # both as a search loads them
+            assert saved is not None, name
+            assert lexicon_state(saved) == lexicon_state(load_lexicon(directory / "read-again.lex")), name
+
+
+def lexicon_state(lexicon) -> tuple:
+    columns = lexicon.columns
+    return (lexicon.joined, lexicon.offsets, lexicon.doc_frequency, lexicon.first_doc, lexicon.last_doc,
+            lexicon.frequent, lexicon.posting_starts, lexicon.postings,
+            None if columns is None else (columns.size, columns.groups))

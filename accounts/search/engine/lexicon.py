@@ -71,6 +71,28 @@ class Lexicon:
         self._terms_view = _TermSequence(self)
 
     @classmethod
+    def of_postings(cls, terms: list[str], postings: list[Sequence], doc_count: int) -> Lexicon:
+        """The lexicon of a field of a segment of `doc_count` documents, built by the writer from
+        what it wrote: its sorted `terms`, and for each the term's postings as the bulk writer
+        holds them, its documents in ascending order each followed by the posting's value
+        ([document, value, document, value, ...]). It is what read_lexicon reads back from the
+        segment's files (tests/search/test_lexicon.py compares them)."""
+        if not terms:
+            return cls.empty()
+        offsets = array("I", accumulate((len(term) + 1 for term in terms), initial=0))
+        frequencies = array("I", [len(documents) >> 1 for documents in postings])
+        firsts = array("I", map(operator.itemgetter(0), postings))
+        lasts = array("I", [documents[2] if len(documents) == 4 else documents[0] for documents in postings])
+        frequent = array("q", compress(count(), map(operator.gt, frequencies, repeat(_FEW_DOCS))))
+        documents_of_frequent = array("I")
+        starts = array("Q", [0])
+        for index in frequent:
+            documents_of_frequent.extend(postings[index][::2])
+            starts.append(len(documents_of_frequent))
+        return cls("\n".join(terms), offsets, frequencies, firsts, lasts, frequent, starts,
+                   documents_of_frequent, FrequentColumns.build(doc_count, starts, documents_of_frequent))
+
+    @classmethod
     def empty(cls) -> Lexicon:
         return cls("", array("I", [0]), array("I"), array("I"), array("I"), array("q"),
                    array("Q", [0]), array("I"))

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from accounts.search.engine.lexicon import FrequentColumns, Lexicon, build_lexicon
-from accounts.search.engine.schema import lexicon_fields
+from accounts.search.engine.lexicon import FrequentColumns, Lexicon, build_lexicon, reversed_lexicon
+from accounts.search.engine.schema import FORWARD_FIELDS, lexicon_fields
 
 # 5: compressed, with the last documents of the terms in two documents only.
 _FILE_VERSION = 5
@@ -111,6 +111,15 @@ def save_segment_lexicons(segment_reader, directory: Path) -> None:
     for name in lexicon_fields():
         if not lexicon_path(directory, segment_id, name).exists():
             lexicons.lexicon(segment_reader, name, directory)
+
+
+def save_field_lexicons(directory: Path, segment_id: str, fieldname: str, lexicon: Lexicon) -> None:
+    """Save the lexicon of a (forward) field of a segment, and that of its reversed twin if it
+    has one: how the bulk writer saves those it builds from the postings it wrote."""
+    save_lexicon(lexicon, lexicon_path(directory, segment_id, fieldname))
+    for reversed_name, forward in FORWARD_FIELDS.items():
+        if forward == fieldname:
+            save_lexicon(reversed_lexicon(lexicon), lexicon_path(directory, segment_id, reversed_name))
 
 
 def lexicon_path(directory: Path, segment_id: str, fieldname: str) -> Path:

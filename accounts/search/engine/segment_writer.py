@@ -5,10 +5,12 @@ pool and encodes every position list with pickle: about 700 accounts a second he
 for a million. This writer analyzes each value once (the pair field reuses its
 terms), keeps postings in a dictionary per segment, sorts only the distinct terms, and encodes
 the usual single position per term through a cache. A term in one document (most of them:
-usernames, numbers, emails) goes straight into the term file with its posting inlined; the
-others' posting lists are handed to Whoosh's postings writer a block at a time. It produces
-ordinary Whoosh segments in the schema's own formats, so searching and incremental updates use
-them like any other, and saves each segment's lexicons (lexicon_files.py) where it wrote it.
+usernames, numbers, emails) goes straight into the term file with its posting inlined, a run
+of such terms at a time (`BulkTermTable`); the others' posting lists are handed to Whoosh's
+postings writer a block at a time. It produces ordinary Whoosh segments in the schema's own
+formats, so searching and incremental updates use them like any other, and saves each
+segment's lexicons (lexicon_files.py), built from the postings it holds rather than read back
+from the files it wrote.
 
 Full rebuilds use it (`write_ranges`: several processes at once on PostgreSQL, each with its own
 connection), and so does applying a large change-log backlog (a batch import):
@@ -26,22 +28,38 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import compress, count
+from hashlib import md5
+from itertools import compress, count, starmap
 from pathlib import Path
 
 from django.db import connection, connections
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
-from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.reading import SegmentReader
 from whoosh.system import emptybytes
 from whoosh.writing import SegmentWriter
 
 from accounts.search.engine.documents import account_document, account_rows
-from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, save_segment_lexicons
-from accounts.search.engine.schema import ANALYZED, BOOKKEEPING_FIELDS, HAS_FIELD, PAIR_FIELDS, search_schema
-from accounts.search.engine.whoosh_boundary import FIELD_NUMBER, TERM_INFO, read_id_column
+from accounts.search.engine.lexicon import Lexicon
+from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, save_field_lexicons
+from accounts.search.engine.schema import (
+    ANALYZED,
+    BOOKKEEPING_FIELDS,
+    FORWARD_FIELDS,
+    HAS_FIELD,
+    PAIR_FIELDS,
+    lexicon_fields,
+    search_schema,
+)
+from accounts.search.engine.whoosh_boundary import (
+    FIELD_NUMBER,
+    HASH_SLOT,
+    TERM_INFO,
+    TERM_RECORD_LENGTHS,
+    read_id_column,
+)
 from accounts.search.language.analyzer import word_pairs
 from accounts.search.language.fields import FIELDS, FieldKind
 
@@ -98,30 +116,31 @@ def _weight(value: bytes) -> float:
     return float(int.from_bytes(value[:4], "big")) if value else 1.0
 
 
-class PendingPostings:
-    """The postings of one term while a segment is written: its documents, in the order added,
-    and the encoded value of each (shared objects: most are one of a few cached encodings), so
-    a posting costs a few bytes rather than a tuple and a float (weights are derived from the
-    values when the segment is flushed)."""
-
-    __slots__ = ("docnums", "values")
-
-    def __init__(self):
-        self.docnums = array("I")
-        self.values: list[bytes] = []
+# A term's postings while a segment is written: its documents and the encoded value of each,
+# interleaved in one list ([document, value, document, value, ...], in the order added). Most
+# terms are in one document, so most of these lists hold two items, and the values are shared
+# objects (nearly all one of a few cached encodings); weights are derived from the values when
+# the segment is flushed.
+PendingPostings = list
 
 
 class BulkSegmentWriter(SegmentWriter):
-    """A SegmentWriter fed with `add_account` instead of `add_document` (see module docstring)."""
+    """A SegmentWriter fed with `add_account` instead of `add_document` (see module docstring).
 
-    def __init__(self, ix, **kwargs):
+    Given a `lexicon_directory`, it also saves there the lexicons of the segment's fields, built
+    from the postings it holds in memory rather than read back from the files it wrote.
+    """
+
+    def __init__(self, ix, lexicon_directory: Path | None = None, **kwargs):
         super().__init__(ix, **kwargs)
+        self.lexicon_directory = lexicon_directory
         # Field name -> term -> postings. Terms are kept as text: Python orders text by code
         # point, as Whoosh orders terms by their UTF-8 bytes.
         self._postings: dict[str, dict[str, PendingPostings]] = defaultdict(dict)
         # The encoded value of a keyword posting in each field (its format's, for one occurrence).
         self.keyword_values = {name: emptybytes if isinstance(field.format, formats.Existence)
                                 else _frequency_value(1) for name, field in self.schema.items()}
+        BulkTermTable.adopt(self.fieldwriter._tindex)
 
     def add_account(self, document: dict) -> None:
         """Add one document as built by documents.account_document."""
@@ -156,9 +175,9 @@ class BulkSegmentWriter(SegmentWriter):
         for term, value in term_values:
             postings = field_postings.get(term)
             if postings is None:
-                postings = field_postings[term] = PendingPostings()
-            postings.docnums.append(docnum)
-            postings.values.append(value)
+                field_postings[term] = [docnum, value]
+            else:
+                postings += (docnum, value)
 
     def _add_keyword(self, fieldname: str, term: str, docnum: int) -> None:
         """A term without positions, in the encoding of the field's format."""
@@ -182,10 +201,102 @@ class BulkSegmentWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
+        lexicons = _SegmentLexicons(self.lexicon_directory, self.newsegment.segment_id(), self.docnum)
         for fieldname in sorted(self._postings):
-            _write_field_terms(self.fieldwriter, fieldname, self.schema[fieldname], self._postings[fieldname])
-        self._postings.clear()
+            field_postings = self._postings.pop(fieldname)
+            terms = sorted(field_postings)
+            postings = list(map(field_postings.pop, terms))
+            _write_field_terms(self.fieldwriter, fieldname, self.schema[fieldname], terms, postings)
+            lexicons.add(fieldname, terms, postings)
         self.fieldwriter.close()
+        lexicons.save_the_rest()
+
+
+class _SegmentLexicons:
+    """Saves the lexicons of a segment being written, a field at a time as its terms are
+    written (and the field's postings still in memory), then empty ones for the fields no
+    document of the segment holds. Nothing when there is no directory to save them in."""
+
+    def __init__(self, directory: Path | None, segment_id: str, doc_count: int):
+        self.directory = directory
+        self.segment_id = segment_id
+        self.doc_count = doc_count
+        self.forward_fields = set(lexicon_fields()) - set(FORWARD_FIELDS)
+
+    def add(self, fieldname: str, terms: list[str], postings: list[PendingPostings]) -> None:
+        if self.directory is None or fieldname not in self.forward_fields:
+            return
+        save_field_lexicons(self.directory, self.segment_id, fieldname,
+                            Lexicon.of_postings(terms, postings, self.doc_count))
+        self.forward_fields.discard(fieldname)
+
+    def save_the_rest(self) -> None:
+        if self.directory is None:
+            return
+        for fieldname in self.forward_fields:
+            save_field_lexicons(self.directory, self.segment_id, fieldname, Lexicon.empty())
+
+
+class BulkTermTable(OrderedHashWriter):
+    """Whoosh's writer of the term file (OrderedHashWriter) with a way to add a run of records
+    in key order with one write, and hash tables written with one write each instead of one
+    per slot: the bytes are the same (tests/search/test_whoosh_boundary.py compares them), in a
+    fifth of the time. Adding one record at a time (Whoosh's field writer does, for a term with
+    a posting list) works as before."""
+
+    @classmethod
+    def adopt(cls, table: OrderedHashWriter) -> BulkTermTable:
+        """Make the term table a field writer already opened (and wrote the header of) one of these."""
+        if type(table) is not OrderedHashWriter or table.hashtype != 0:
+            raise TypeError(f"not a term table of Whoosh's layout: {table!r}")
+        table.__class__ = cls
+        return table
+
+    def add_in_order(self, records: Sequence[tuple[bytes, bytes]]) -> None:
+        """Add (key, value) records whose keys increase, and follow every key added before."""
+        if not records:
+            return
+        if records[0][0] <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{records[0][0]!r}")
+        position = self.dbfile.tell()
+        positions = array("q")
+        chunks = []
+        for key, value in records:
+            positions.append(position)
+            chunk = TERM_RECORD_LENGTHS.pack(len(key), len(value)) + key + value
+            chunks.append(chunk)
+            position += len(chunk)
+        self.dbfile.write(b"".join(chunks))
+        self._remember_positions(positions)
+        buckets = self.buckets
+        for (key, _value), at in zip(records, positions):
+            hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+            buckets[hashed & 255].append((hashed, at))
+        self.lastkey = records[-1][0]
+
+    def _remember_positions(self, positions: array) -> None:
+        """Append to the key index as its one-at-a-time appends would (widening its type when
+        a position outgrows it)."""
+        index = self.index
+        try:
+            typed = array(index.array.typecode, positions)
+        except OverflowError:
+            index._retype(positions[-1])
+            typed = array(index.array.typecode, positions)
+        index.array.extend(typed)
+
+    def _write_hashes(self) -> None:
+        null = (0, 0)
+        for entries in self.buckets:
+            slots = 2 * len(entries)
+            self.directory.append((self.dbfile.tell(), slots))
+            table = [null] * slots
+            for hashed, position in entries:
+                slot = (hashed >> 8) % slots
+                while table[slot] != null:
+                    slot = (slot + 1) % slots
+                table[slot] = (hashed, position)
+            self.dbfile.write(b"".join(starmap(HASH_SLOT.pack, table)))
 
 
 # Fields whose posting lists are only ever read whole (the word pairs; the bookkeeping fields),
@@ -197,24 +308,27 @@ WHOLE_LIST_FIELDS = PAIR_FIELDS | BOOKKEEPING_FIELDS
 WHOLE_LIST_BLOCK = 1024
 
 
-def _write_field_terms(fieldwriter, fieldname: str, field, postings: dict[str, PendingPostings]) -> None:
-    """Write one field's terms in term order through Whoosh's field writer (W3FieldWriter), a
-    term in one document straight into its term table as an inlined term info."""
+def _write_field_terms(fieldwriter, fieldname: str, field, terms: list[str],
+                       postings: list[PendingPostings]) -> None:
+    """Write one field's `terms` (sorted), each with its `postings`, through Whoosh's field writer (W3FieldWriter): a run
+    of terms in one document each straight into its term table as inlined term infos, the
+    others' posting lists through its postings writer."""
     fieldwriter.start_field(fieldname, field)
     if fieldname in WHOLE_LIST_FIELDS:
         fieldwriter._postwriter._blocklimit = WHOLE_LIST_BLOCK
     term_table = fieldwriter._tindex
     key_start = FIELD_NUMBER.pack(fieldwriter._fieldid)
-    for term in sorted(postings):
-        btext = term.encode("utf-8")
-        pending = postings[term]
-        if len(pending.docnums) == 1:
-            value = pending.values[0]
-            term_table.add(key_start + btext, inlined_term_info(pending.docnums[0], _weight(value), value))
+    inlined: list[tuple[bytes, bytes]] = []
+    for term, pending in zip(terms, postings):
+        if len(pending) == 2:
+            docnum, value = pending
+            inlined.append((key_start + term.encode("utf-8"), inlined_term_info(docnum, _weight(value), value)))
             continue
-        _write_posting_list(fieldwriter, btext, pending)
+        term_table.add_in_order(inlined)
+        inlined.clear()
+        _write_posting_list(fieldwriter, term.encode("utf-8"), pending)
+    term_table.add_in_order(inlined)
     fieldwriter.finish_field()
-    postings.clear()
 
 
 def _write_posting_list(fieldwriter, btext: bytes, pending: PendingPostings) -> None:
@@ -223,26 +337,27 @@ def _write_posting_list(fieldwriter, btext: bytes, pending: PendingPostings) -> 
     have filled one posting at a time, and written by its own `_write_block`."""
     fieldwriter.start_term(btext)
     postings_writer = fieldwriter._postwriter
-    limit = postings_writer._blocklimit
-    for start in range(0, len(pending.docnums), limit):
+    step = 2 * postings_writer._blocklimit
+    for start in range(0, len(pending), step):
         if start:
             postings_writer._write_block()
-        values = pending.values[start:start + limit]
+        values = pending[start + 1:start + step:2]
         weights = array("f", map(_weight, values))
-        postings_writer._ids = pending.docnums[start:start + limit]
+        postings_writer._ids = array("I", pending[start:start + step:2])
         postings_writer._weights = weights
         postings_writer._values = values if values[0] else []  # add_posting keeps no empty value
         postings_writer._maxweight = max(weights)
     fieldwriter.finish_term()
 
 
-def write_segment(ix, documents: Iterable[dict]) -> Segment | None:
-    """Write `documents` as one new segment of `ix` without committing it (None if empty).
+def write_segment(ix, documents: Iterable[dict], lexicon_directory: Path | None = None) -> Segment | None:
+    """Write `documents` as one new segment of `ix` without committing it (None if empty), and
+    save its lexicons in `lexicon_directory` if given.
 
     Safe to run in several processes at once on one index: each writes its own segment files;
     `commit_segments` then publishes them together.
     """
-    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+    writer = BulkSegmentWriter(ix, lexicon_directory, _lk=False, compound=False)
     try:
         for document in documents:
             writer.add_account(document)
@@ -325,24 +440,14 @@ def _write_range(path: str, low: int, high: int, only: list[int] | None = None):
     try:
         rows = account_rows(id_range=(low, high)) if only is None else account_rows(only)
         documents = (account_document(row) for row in rows)
-        segment = write_segment(whoosh_index.create_in(str(staging), search_schema()), documents)
+        segment = write_segment(whoosh_index.create_in(str(staging), search_schema()), documents,
+                                lexicon_directory=Path(path) / LEXICON_DIRECTORY)
         if segment is not None:
             for file in staging.glob(f"{segment.indexname}_{segment.segid}*"):
                 os.replace(file, Path(path) / file.name)
-            _save_lexicons_of(path, segment)
         return segment
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _save_lexicons_of(path: str, segment: Segment) -> None:
-    """Save the new segment's lexicons here, in the process that wrote it (a rebuild's
-    processes then do it side by side instead of one after the other at the end)."""
-    reader = SegmentReader(FileStorage(path), search_schema(), segment)
-    try:
-        save_segment_lexicons(reader, Path(path) / LEXICON_DIRECTORY)
-    finally:
-        reader.close()
 
 
 def _write_range_task(arguments: tuple[str, int, int, list[int] | None]):

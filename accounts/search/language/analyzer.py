@@ -188,6 +188,22 @@ def _split_long(token: str) -> Iterator[str]:
         yield token[start:start + MAX_TOKEN_LENGTH]
 
 
+def _analyze_short_by_words(text: str) -> list[str]:
+    """`analyze` for short text that is not all ASCII, a space-separated word at a time: no
+    term holds a space and the rules look neither behind nor ahead of what they match, so
+    spaces split text the same with or without them; and words recur ("Hélène", "Dvořáková",
+    '"Åsa') far more than whole texts do."""
+    terms = []
+    for word in text.split(" "):
+        terms.extend(_analyze_short_ascii(word.lower()) if word.isascii() else _terms_of_word(word))
+    return terms
+
+
+@lru_cache(maxsize=1 << 16)
+def _terms_of_word(word: str) -> tuple[str, ...]:
+    return tuple(fold(match.group()) for match in token_pattern().finditer(word))
+
+
 _ASCII_WORD_CHARS = re.compile(r"[a-z0-9_:.',;]+")
 
 
@@ -205,8 +221,10 @@ def _analyze_short_ascii(lowered: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """The index terms of `text`, in order: split, lower-cased, accent-folded."""
-    if text.isascii() and len(text) <= MAX_TOKEN_LENGTH:
-        return _analyze_short_ascii(text.lower())
+    if len(text) <= MAX_TOKEN_LENGTH:
+        if text.isascii():
+            return _analyze_short_ascii(text.lower())
+        return _analyze_short_by_words(text)
     pattern = ASCII_TOKEN_PATTERN if text.isascii() else token_pattern()
     terms = []
     for match in pattern.finditer(text):
