@@ -15,7 +15,14 @@ from whoosh.fields import ID, TEXT
 from accounts.models import Account
 from accounts.search.engine.index import keep_index_warm
 from accounts.search.engine.index_files import INDEX_FORMAT, Patience, SearchIndexBusy
-from accounts.search.engine.schema import FORWARD_FIELDS, HAS_FIELD, repeated_words_marker, search_schema
+from accounts.search.engine.lexicon_files import LEXICON_DIRECTORY, lexicon_path
+from accounts.search.engine.schema import (
+    FORWARD_FIELDS,
+    HAS_FIELD,
+    PAIR_FIELDS,
+    repeated_words_marker,
+    search_schema,
+)
 from accounts.search.engine.tokenizer import AccountTextTokenizer
 from accounts.search.results import search_within
 from console.models import Operator
@@ -75,7 +82,7 @@ def test_an_index_of_format_4_with_stored_reversed_and_id_fields_is_rebuilt_with
 
     assert usernames_matching("owner:*ssi") == ["100001", "100002"]
     rebuilt = json.loads(state_path.read_text())
-    assert rebuilt["format"] == INDEX_FORMAT == 6 and rebuilt["generation"] != old_generation
+    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != old_generation
     schema = whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).schema
     assert "owner" in schema and not {"account_id", *FORWARD_FIELDS} & set(schema.names())
 
@@ -90,6 +97,22 @@ def test_an_index_of_format_5_is_rebuilt_with_the_repeated_word_markers_long_phr
 
     assert usernames_matching('description:"the office of the board"') == ["400005"]
     rebuilt = json.loads(state_path.read_text())
-    assert rebuilt["format"] == INDEX_FORMAT == 6 and rebuilt["generation"] != state["generation"]
+    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != state["generation"]
     with whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).reader() as reader:
         assert reader.doc_frequency(HAS_FIELD, repeated_words_marker("description")) == 1
+
+
+def test_an_index_of_format_6_is_rebuilt_with_the_lexicons_of_its_word_pairs(book, search_index):
+    search_index.rebuild()
+    state_path = search_index.directory / "state.json"
+    state = json.loads(state_path.read_text())
+    state_path.write_text(json.dumps({**state, "format": 6}))
+
+    assert usernames_matching('owner:"giulia rossi"') == ["100002"]
+    rebuilt = json.loads(state_path.read_text())
+    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != state["generation"]
+    generation = search_index.directory / rebuilt["generation"]
+    with whoosh_index.open_dir(str(generation)).reader() as reader:
+        segment_ids = [leaf.segment().segment_id() for leaf, _offset in reader.leaf_readers()]
+    assert segment_ids and all(lexicon_path(generation / LEXICON_DIRECTORY, segment_id, pairs).exists()
+                               for segment_id in segment_ids for pairs in PAIR_FIELDS)

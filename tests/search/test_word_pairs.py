@@ -138,18 +138,26 @@ def holds_phrase(text: str, phrase: list[str]) -> bool:
 @given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "o'neil", "4", "3902123"]), min_size=0,
                                 max_size=7).map(" ".join), min_size=1, max_size=40),
        phrase=st.lists(st.sampled_from(["de", "la", "cruz", "anna", "4", "3902123"]), min_size=3, max_size=5),
-       few=st.sampled_from([0, 1, 256]), few_within=st.sampled_from([0, evaluate.FEW_WITHIN_LIST]))
+       few=st.sampled_from([0, 1, 256]), few_within=st.sampled_from([0, evaluate.FEW_WITHIN_LIST]),
+       few_probed=st.sampled_from([0, evaluate.FEW_PROBED_IN_LIST]), from_owner=st.integers(-40, 999))
 def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_positions(tmp_path_factory, owners, phrase,
-                                                                                 few, few_within):
+                                                                                 few, few_within, few_probed,
+                                                                                 from_owner):
     """Three to five words, repeated ones included ("de la de la"), where holding every pair is
     not holding the phrase ("de la x la cruz"), with short numbers (paired) and long ones (not
     paired: positions decide). For a phrase with a long number, `few` makes positions be
     compared after the first pair, after some pairs, or after every pair; `few_within` 0 makes
-    every pair after the first, and the repeated-word marker, decode only the blocks that may
-    hold a candidate, written in blocks of three postings so that there are blocks to skip."""
-    saved = evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, segment_writer.WHOLE_LIST_BLOCK
-    evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST = few, few_within
-    segment_writer.WHOLE_LIST_BLOCK = 3 if few_within == 0 else saved[2]
+    the repeated-word marker decode only the blocks that may hold a candidate, written in blocks
+    of three postings so that there are blocks to skip; `few_probed` 0 makes every pair after
+    the first be looked up in the lexicon's documents of the pair one candidate at a time (and
+    every doc set a Python set, as in a large segment, so that the lookups happen). Most
+    phrases are words of an owner (`from_owner` >= 0), so that every pair is found."""
+    phrase = words_of_an_owner(owners, from_owner) or phrase
+    saved = (evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, evaluate.FEW_PROBED_IN_LIST,
+             segment_writer.WHOLE_LIST_BLOCK, docsets.SPARSE)
+    evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, evaluate.FEW_PROBED_IN_LIST = few, few_within, few_probed
+    docsets.SPARSE = 0 if few_probed == 0 else saved[4]
+    segment_writer.WHOLE_LIST_BLOCK = 3 if few_within == 0 else saved[3]
     try:
         ix = written_by_both_writers(tmp_path_factory.mktemp("long-phrases"), owners)
         with ix.reader() as reader:
@@ -161,11 +169,22 @@ def test_a_longer_phrase_found_through_its_pairs_is_the_phrase_found_by_position
                 by_positions |= {offset + docnum
                                  for docnum in docsets.docs(phrase_docs_by_positions(node, ctx), ctx.size)}
     finally:
-        evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, segment_writer.WHOLE_LIST_BLOCK = saved
+        (evaluate.FEW_PHRASE_CANDIDATES, evaluate.FEW_WITHIN_LIST, evaluate.FEW_PROBED_IN_LIST,
+         segment_writer.WHOLE_LIST_BLOCK, docsets.SPARSE) = saved
     expected = {number for number, owner in enumerate(owners) if holds_phrase(owner, phrase)}
     expected |= {number + len(owners) for number in expected}
     assert found == expected
     assert by_positions == expected
+
+
+def words_of_an_owner(owners: list[str], choice: int) -> list[str] | None:
+    """Three to five consecutive terms of one of the owners, picked by `choice` (None if it is
+    negative or that owner has fewer than three terms)."""
+    terms = analyze(owners[choice % len(owners)]) if choice >= 0 else []
+    if len(terms) < 3:
+        return None
+    start = choice % (len(terms) - 2)
+    return terms[start:start + 3 + choice % 3]
 
 
 def test_a_longer_phrase_compares_positions_only_in_candidates_repeating_a_word(book, monkeypatch):
@@ -189,3 +208,32 @@ def test_a_longer_phrase_compares_positions_only_in_candidates_repeating_a_word(
     # 400004 holds every pair of the phrase and repeats "de" and "la": its positions decide.
     assert usernames_matching('owner:"maria de la cruz"') == ["400003"]
     assert read_within and max(read_within) == 1
+
+
+@SETTINGS
+@given(owners=st.lists(st.lists(st.sampled_from(["de", "la", "cruz", "anna", "4"]), min_size=2, max_size=5)
+                       .map(" ".join), min_size=1, max_size=40),
+       chosen=st.sets(st.integers(0, 39)), few_probed=st.sampled_from([0, evaluate.FEW_PROBED_IN_LIST, 10**6]))
+def test_the_documents_of_a_pair_among_candidates_are_those_whoosh_gives(tmp_path_factory, owners, chosen, few_probed):
+    """A pair's documents among a phrase's candidates, from the pair field's lexicon (a term's
+    first and last document, a frequent one's list looked up a candidate at a time or gone
+    through whole), are the pair's postings through Whoosh's public API kept to the candidates,
+    whether the candidates are a set or a doc map."""
+    pairs_field = PAIRS_OF["owner"]
+    saved = evaluate.FEW_PROBED_IN_LIST
+    evaluate.FEW_PROBED_IN_LIST = few_probed
+    try:
+        ix = written_by_both_writers(tmp_path_factory.mktemp("pairs-within"), owners)
+        with ix.reader() as reader:
+            for leaf, _offset in reader.leaf_readers():
+                ctx = SegmentContext(leaf, cache=None)
+                lexicon = ctx.lexicon(pairs_field)
+                candidates = {doc for doc in chosen if doc < ctx.size}
+                for index in range(len(lexicon)):
+                    expected = candidates & set(leaf.postings(pairs_field, lexicon.term(index).encode()).all_ids())
+                    assert ctx.lexicon_term_within(pairs_field, lexicon, index, set(candidates)) == expected
+                    as_map = ctx.lexicon_term_within(pairs_field, lexicon, index,
+                                                     docsets.from_docs(ctx.size, candidates))
+                    assert set(docsets.docs(as_map, ctx.size)) == expected
+    finally:
+        evaluate.FEW_PROBED_IN_LIST = saved

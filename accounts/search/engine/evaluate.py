@@ -14,6 +14,7 @@ import heapq
 import math
 import re
 import time
+from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache, singledispatch
 from itertools import chain
@@ -44,6 +45,10 @@ SEGMENT_CACHE = LexiconCache()
 # Documents few enough beside a posting list, one to this many of its postings, to decode only
 # the list's blocks that may hold them (SegmentContext.postings_within).
 FEW_WITHIN_LIST = 64
+# Documents few enough beside a frequent term's documents in a lexicon, one to this many of them,
+# to look each up by binary search rather than go through all of the term's
+# (SegmentContext.lexicon_term_within).
+FEW_PROBED_IN_LIST = 16
 # A regular expression is tried on the terms in chunks of this many, checking the search's
 # deadline between chunks (SegmentContext.deadline).
 REGEX_CHUNK_TERMS = 4096
@@ -87,6 +92,19 @@ class SegmentContext:
         few = len(docs) * FEW_WITHIN_LIST <= self.reader.doc_frequency(fieldname, btext)
         postings = self.term_postings(fieldname, btext, within=sorted(docs) if few else None)
         return docs.intersection(chain.from_iterable(postings.id_blocks))
+
+    def lexicon_term_within(self, fieldname: str, lexicon: Lexicon, index: int, docs: DocSet) -> DocSet:
+        """The documents of `docs` holding the lexicon's term at `index`, from the lexicon: the
+        term's first and last document, or a frequent term's documents (sorted), looked up by
+        binary search for each of `docs` when they are few beside them."""
+        if docsets.is_map(docs):
+            return docsets.intersection(self.size, docs, self.docs_of_terms(fieldname, lexicon, [index]))
+        if index not in lexicon.frequent_set:
+            return docs.intersection((lexicon.first_doc[index], lexicon.last_doc[index]))
+        found = self.frequent_docs(fieldname, lexicon, index)
+        if not isinstance(found, array) or len(docs) * FEW_PROBED_IN_LIST > len(found):
+            return docs.intersection(found)
+        return {doc for doc in docs if _holds(found, doc)}
 
     def frequent_docs(self, fieldname: str, lexicon: Lexicon, index: int) -> Iterable[int]:
         """The documents of the lexicon's frequent term at `index`: kept in the lexicon, or in
@@ -159,6 +177,11 @@ class SegmentContext:
             return TermPostings(*read_postings(self.reader._terms, fieldname, btext, within))
         except TermNotFound:
             return TermPostings([], [])
+
+
+def _holds(sorted_docs: array, doc: int) -> bool:
+    at = bisect.bisect_left(sorted_docs, doc)
+    return at < len(sorted_docs) and sorted_docs[at] == doc
 
 
 class TermPostings:
@@ -279,11 +302,18 @@ FEW_PHRASE_CANDIDATES = 256
 
 def _docs_with_every_pair(field: str, pairs: list[str], ctx: SegmentContext, enough: int) -> DocSet:
     """The documents holding every one of the pairs (a superset of the phrase's documents:
-    `a b x b c` holds `a b` and `b c`), or some of them once `enough` or fewer are left."""
+    `a b x b c` holds `a b` and `b c`), or some of them once `enough` or fewer are left.
+
+    From the pair field's lexicon, rarest pair first: it holds the documents of the common pairs
+    ("in the", "phone for") in memory, so a long phrase of common words decodes no posting list."""
+    lexicon = ctx.lexicon(field)
+    indexes = [lexicon.index_of(pair) for pair in set(pairs)]
+    if None in indexes:
+        return set()
     candidates: DocSet | None = None
-    encoded = {pair.encode("utf-8") for pair in pairs}
-    for btext in sorted(encoded, key=lambda b: ctx.reader.doc_frequency(field, b)):
-        candidates = ctx.postings(field, btext) if candidates is None else ctx.postings_within(field, btext, candidates)
+    for index in sorted(indexes, key=lexicon.doc_frequency.__getitem__):
+        candidates = (ctx.docs_of_terms(field, lexicon, [index]) if candidates is None
+                      else ctx.lexicon_term_within(field, lexicon, index, candidates))
         if docsets.count(candidates) <= enough:
             break
     return candidates

@@ -34,7 +34,9 @@ LOCK_TIMEOUT_SECONDS = 60.0
 # field (an account's documents are found through the segments' id columns).
 # 6: word pairs of short words holding a digit ("floor 4"), the repeated-word markers
 # (schema.repeated_words_marker), a term in one document inlined in a compact pickle.
-INDEX_FORMAT = 6
+# 7: the word pair fields' lexicons saved beside each segment, which long phrases read their
+# common pairs from (evaluate._docs_with_every_pair): rebuilt rather than built by a search.
+INDEX_FORMAT = 7
 # The class path Whoosh pickles into every index of INDEX_FORMAT (see engine/tokenizer.py).
 PICKLED_TOKENIZER = "accounts.search.engine.tokenizer.AccountTextTokenizer"
 ABANDONED_GENERATION_SECONDS = 3600

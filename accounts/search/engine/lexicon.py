@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from itertools import accumulate, compress, count, islice, repeat
 
-from accounts.search.engine.schema import FORWARD_FIELDS
+from accounts.search.engine.schema import FORWARD_FIELDS, PAIR_FIELDS
 from accounts.search.engine.whoosh_boundary import FIELD_NUMBER, TERM_INFO, TERM_RECORD_LENGTHS
 
 # Whoosh 3's term file: see whoosh_boundary for its layout.
@@ -71,7 +71,7 @@ class Lexicon:
         self._terms_view = _TermSequence(self)
 
     @classmethod
-    def of_postings(cls, terms: list[str], postings: list[Sequence], doc_count: int) -> Lexicon:
+    def of_postings(cls, fieldname: str, terms: list[str], postings: list[Sequence], doc_count: int) -> Lexicon:
         """The lexicon of a field of a segment of `doc_count` documents, built by the writer from
         what it wrote: its sorted `terms`, and for each the term's postings as the bulk writer
         holds them, its documents in ascending order each followed by the posting's value
@@ -90,7 +90,7 @@ class Lexicon:
             documents_of_frequent.extend(postings[index][::2])
             starts.append(len(documents_of_frequent))
         return cls("\n".join(terms), offsets, frequencies, firsts, lasts, frequent, starts,
-                   documents_of_frequent, FrequentColumns.build(doc_count, starts, documents_of_frequent))
+                   documents_of_frequent, _frequent_columns(fieldname, doc_count, starts, documents_of_frequent))
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -283,8 +283,15 @@ def read_lexicon(segment_reader, fieldname: str) -> Lexicon:
             postings.extend(ids)
         starts.append(len(postings))
     lexicon.posting_starts, lexicon.postings = starts, postings
-    lexicon.columns = FrequentColumns.build(segment_reader.doc_count_all(), starts, postings)
+    lexicon.columns = _frequent_columns(fieldname, segment_reader.doc_count_all(), starts, postings)
     return lexicon
+
+
+def _frequent_columns(fieldname: str, doc_count: int, starts: array, postings: array) -> FrequentColumns | None:
+    """The frequent terms' documents held by document, for the fields patterns search; none
+    for a word pair field, which exact phrases read a pair at a time (and whose thousands of
+    common pairs would take tens of megabytes of columns)."""
+    return None if fieldname in PAIR_FIELDS else FrequentColumns.build(doc_count, starts, postings)
 
 
 class FrequentColumns:

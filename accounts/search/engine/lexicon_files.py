@@ -94,7 +94,7 @@ def load_lexicon(path: Path) -> Lexicon | None:
     if not starts:  # saved without postings
         return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent)
     return Lexicon(joined, offsets, frequencies, firsts, lasts, frequent, starts, postings,
-                   FrequentColumns(doc_count, groups))
+                   FrequentColumns(doc_count, groups) if doc_count else None)  # 0: saved without columns
 
 
 # Inside an index generation: the saved term lexicons of its segments.

@@ -59,7 +59,8 @@ def search_schema() -> Schema:
 
 def lexicon_fields() -> list[str]:
     """The fields whose term lexicons are saved beside each segment (see lexicon_files.py), each
-    forward field before its reversed twin."""
-    stored = [name for name, kind in search_schema().items() if kind.indexed
-              and name not in BOOKKEEPING_FIELDS and name not in PAIR_FIELDS]
+    forward field before its reversed twin: the searchable fields, and the word pair fields,
+    whose lexicons hold the documents of their common pairs for long phrases
+    (evaluate._docs_with_every_pair)."""
+    stored = [name for name, kind in search_schema().items() if kind.indexed and name not in BOOKKEEPING_FIELDS]
     return sorted(stored + list(FORWARD_FIELDS))

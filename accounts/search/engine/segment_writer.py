@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from hashlib import md5
-from itertools import compress, count, starmap
+from itertools import compress, count, repeat, starmap
 from pathlib import Path
 
 from django.db import connection, connections
@@ -101,6 +101,11 @@ def _pickled_bytes(value: bytes) -> bytes:
 @lru_cache(maxsize=4096)
 def _single_position_value(position: int) -> bytes:
     return formats.Positions().encode([position])
+
+
+# The encoded positions of a term found once, at position 0, 1, 2, ...: the value of most
+# postings of a text field.
+_FIRST_POSITIONS = tuple(_single_position_value(position) for position in range(64))
 
 
 @lru_cache(maxsize=256)
@@ -180,12 +185,18 @@ class BulkSegmentWriter(SegmentWriter):
                 postings += (docnum, value)
 
     def _add_keyword(self, fieldname: str, term: str, docnum: int) -> None:
-        """A term without positions, in the encoding of the field's format."""
-        self._add(fieldname, ((term, self.keyword_values[fieldname]),), docnum)
+        """A term without positions, in the encoding of the field's format (`_add` for one term,
+        written out: most of a rebuild's postings come this way)."""
+        field_postings = self._postings[fieldname]
+        postings = field_postings.get(term)
+        if postings is None:
+            field_postings[term] = [docnum, self.keyword_values[fieldname]]
+        else:
+            postings += (docnum, self.keyword_values[fieldname])
 
     def _add_positions(self, fieldname: str, terms: Sequence[str], docnum: int) -> None:
-        if len(set(terms)) == len(terms):  # the usual case: each term once
-            self._add(fieldname, zip(terms, map(_single_position_value, range(len(terms)))), docnum)
+        if len(terms) <= len(_FIRST_POSITIONS) and len(set(terms)) == len(terms):  # the usual case
+            self._add(fieldname, zip(terms, _FIRST_POSITIONS), docnum)
             return
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(terms):
@@ -194,6 +205,9 @@ class BulkSegmentWriter(SegmentWriter):
                                else formats.Positions().encode(where)) for term, where in positions.items()), docnum)
 
     def _add_frequencies(self, fieldname: str, terms: Sequence[str], docnum: int) -> None:
+        if len(set(terms)) == len(terms):  # the usual case: each pair once
+            self._add(fieldname, zip(terms, repeat(_frequency_value(1))), docnum)
+            return
         counts: dict[str, int] = {}
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
@@ -227,7 +241,7 @@ class _SegmentLexicons:
         if self.directory is None or fieldname not in self.forward_fields:
             return
         save_field_lexicons(self.directory, self.segment_id, fieldname,
-                            Lexicon.of_postings(terms, postings, self.doc_count))
+                            Lexicon.of_postings(fieldname, terms, postings, self.doc_count))
         self.forward_fields.discard(fieldname)
 
     def save_the_rest(self) -> None:

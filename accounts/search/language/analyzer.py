@@ -246,10 +246,13 @@ def word_pairs(terms: Sequence[str]) -> list[str]:
     39021234567" of a caller id) is nearly always unique to its account, so it would cost an
     index entry per account and speed up no phrase that the number's own rare term does not
     already make fast. Short ones ("floor 4", "room 12b", "2nd floor") are as common as words."""
+    if len(terms) < 2:
+        return []
     if not _DIGIT.search("".join(terms)):  # the usual case: no number at all
         return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)]
-    return [f"{first}{PAIR_SEPARATOR}{second}" for first, second in itertools.pairwise(terms)
-            if _pairs_well(first) and _pairs_well(second)]
+    pairs_well = list(map(_pairs_well, terms))
+    return [f"{terms[index]}{PAIR_SEPARATOR}{terms[index + 1]}" for index in range(len(terms) - 1)
+            if pairs_well[index] and pairs_well[index + 1]]
 
 
 # The longest word holding a digit that still makes word pairs.
