@@ -87,31 +87,38 @@ def test_an_index_of_format_4_with_stored_reversed_and_id_fields_is_rebuilt_with
     assert "owner" in schema and not {"account_id", *FORWARD_FIELDS} & set(schema.names())
 
 
+def built_then_marked_as_format(search_index, old_format: int) -> Path:
+    """Rebuild the index, then mark it as built in `old_format`; returns its state file."""
+    search_index.rebuild()
+    state_path = search_index.directory / "state.json"
+    state_path.write_text(json.dumps({**json.loads(state_path.read_text()), "format": old_format}))
+    return state_path
+
+
+def rebuilt_generation(state_path: Path, old_state: dict) -> Path:
+    """The generation the search after the marking rebuilt (asserting that it did)."""
+    rebuilt = json.loads(state_path.read_text())
+    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != old_state["generation"]
+    return state_path.parent / rebuilt["generation"]
+
+
 def test_an_index_of_format_5_is_rebuilt_with_the_repeated_word_markers_long_phrases_rely_on(book, search_index):
     create_account(book.support, "400005", "+41440000405", description="head of the office of the board")
     create_account(book.support, "400006", "+41440000406", description="office of the board")
-    search_index.rebuild()
-    state_path = search_index.directory / "state.json"
+    state_path = built_then_marked_as_format(search_index, 5)
     state = json.loads(state_path.read_text())
-    state_path.write_text(json.dumps({**state, "format": 5}))
 
     assert usernames_matching('description:"the office of the board"') == ["400005"]
-    rebuilt = json.loads(state_path.read_text())
-    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != state["generation"]
-    with whoosh_index.open_dir(str(search_index.directory / rebuilt["generation"])).reader() as reader:
+    with whoosh_index.open_dir(str(rebuilt_generation(state_path, state))).reader() as reader:
         assert reader.doc_frequency(HAS_FIELD, repeated_words_marker("description")) == 1
 
 
 def test_an_index_of_format_6_is_rebuilt_with_the_lexicons_of_its_word_pairs(book, search_index):
-    search_index.rebuild()
-    state_path = search_index.directory / "state.json"
+    state_path = built_then_marked_as_format(search_index, 6)
     state = json.loads(state_path.read_text())
-    state_path.write_text(json.dumps({**state, "format": 6}))
 
     assert usernames_matching('owner:"giulia rossi"') == ["100002"]
-    rebuilt = json.loads(state_path.read_text())
-    assert rebuilt["format"] == INDEX_FORMAT == 7 and rebuilt["generation"] != state["generation"]
-    generation = search_index.directory / rebuilt["generation"]
+    generation = rebuilt_generation(state_path, state)
     with whoosh_index.open_dir(str(generation)).reader() as reader:
         segment_ids = [leaf.segment().segment_id() for leaf, _offset in reader.leaf_readers()]
     assert segment_ids and all(lexicon_path(generation / LEXICON_DIRECTORY, segment_id, pairs).exists()
