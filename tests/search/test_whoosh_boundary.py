@@ -24,7 +24,8 @@ from accounts.search.engine.documents import account_document
 from accounts.search.engine.lexicon import build_lexicon, read_postings
 from accounts.search.engine.lexicon_files import LexiconCache, lexicon_path, load_lexicon, save_lexicon
 from accounts.search.engine.schema import lexicon_fields, search_schema
-from accounts.search.engine.segment_writer import BulkTermTable, commit_segments, inlined_term_info, write_segment
+from accounts.search.engine.segment_writer import commit_segments, write_segment
+from accounts.search.engine.term_file import BulkTermTable, inlined_term_info
 from accounts.search.engine.whoosh_boundary import (
     CHECKED_VERSIONS,
     PRIVATE_NAMES,

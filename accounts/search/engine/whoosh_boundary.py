@@ -65,19 +65,19 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
                 "the number of the field being written, the first two bytes of its term keys"),
     PrivateName("whoosh.codec.whoosh3.W3FieldWriter", "_postwriter", True, "segment_writer",
                 "the field's postings writer, whose block size the bulk writer sets per field"),
-    PrivateName("whoosh.filedb.filetables.OrderedHashWriter", "lastkey", True, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.OrderedHashWriter", "lastkey", True, "term_file",
                 "the last key added, which a run of records added at once must follow"),
-    PrivateName("whoosh.filedb.filetables.OrderedHashWriter", "index", True, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.OrderedHashWriter", "index", True, "term_file",
                 "where each record starts (a GrowableArray), extended a run of records at once"),
-    PrivateName("whoosh.util.numlists.GrowableArray", "_retype", False, "segment_writer",
+    PrivateName("whoosh.util.numlists.GrowableArray", "_retype", False, "term_file",
                 "widens the key index's type when a record starts beyond it"),
-    PrivateName("whoosh.filedb.filetables.HashWriter", "buckets", True, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.HashWriter", "buckets", True, "term_file",
                 "the (hash, position) of each key by the low byte of its hash, for the hash tables"),
-    PrivateName("whoosh.filedb.filetables.HashWriter", "directory", True, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.HashWriter", "directory", True, "term_file",
                 "where each hash table starts and its number of slots, written after them"),
-    PrivateName("whoosh.filedb.filetables.HashWriter", "hashtype", True, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.HashWriter", "hashtype", True, "term_file",
                 "which hash the file uses: the bulk term table writes only MD5's (0), Whoosh's default"),
-    PrivateName("whoosh.filedb.filetables.HashWriter", "_write_hashes", False, "segment_writer",
+    PrivateName("whoosh.filedb.filetables.HashWriter", "_write_hashes", False, "term_file",
                 "overridden: writes each hash table with one write instead of one per slot"),
     PrivateName("whoosh.codec.whoosh3.W3PostingsWriter", "_blocklimit", True, "segment_writer",
                 "postings per block: longer for the lists only ever read whole"),
@@ -113,7 +113,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
 # - a posting list: a 4-byte magic, then blocks of a signed length (negative for the last), the
 #   pickled block info (its fourth item the compression level), the pickled (delta-coded ids,
 #   weights, values), zlib-compressed if compressed (lexicon.read_postings);
-# - the term file's hash tables, written by segment_writer.BulkTermTable: after the records,
+# - the term file's hash tables, written by term_file.BulkTermTable: after the records,
 #   256 tables (one per low byte of the key's hash) of twice as many HASH_SLOTs as they hold
 #   keys, each key in the first free slot from (hash >> 8) modulo the table's size;
 # - a numeric column: its big-endian values in document order (read_id_column).
