@@ -72,24 +72,37 @@ def account_document(row: dict) -> dict:
     }
     present = []
     analyzed: dict[str, tuple[str, ...]] = {}
-    for name, value in values.items():
-        search_field = FIELDS[name]
+    for (name, is_text, keeps_pairs, always_present), value in zip(_field_plan(tuple(values)), values.values()):
         if not value:
             continue
-        if name not in ALWAYS_PRESENT:
+        if not always_present:
             present.append(name)
-        if search_field.kind is FieldKind.TEXT:
+        if is_text:
             document[name] = value
             terms = analyzed[name] = _terms_of(value)
-            if search_field.word_pairs:
-                document[search_field.pairs_name] = value
-                if len(set(terms)) < len(terms):
+            if keeps_pairs:
+                document[FIELDS[name].pairs_name] = value
+                if len(terms) > 1 and len(set(terms)) < len(terms):
                     present.append(repeated_words_marker(name))
         else:
-            document[name] = keyword_value(search_field, value)
+            document[name] = _keyword_term(name, value)
     document[HAS_FIELD] = " ".join(present)
     document[ANALYZED] = analyzed
     return document
+
+
+@lru_cache(maxsize=4)
+def _field_plan(names: tuple[str, ...]) -> tuple[tuple[str, bool, bool, bool], ...]:
+    """For each of the fields `names`: its name, whether it is text, whether it keeps word pairs
+    and whether every account has it (worked out once: a rebuild asks for each account)."""
+    return tuple((name, FIELDS[name].kind is FieldKind.TEXT, FIELDS[name].word_pairs, name in ALWAYS_PRESENT)
+                 for name in names)
+
+
+@lru_cache(maxsize=1 << 14)
+def _keyword_term(name: str, value: str) -> str:
+    """The term of a keyword or date field's value, remembered: statuses, types and dates repeat."""
+    return keyword_value(FIELDS[name], value)
 
 
 def account_rows(account_ids: Iterable[int] | None = None, *,

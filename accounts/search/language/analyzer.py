@@ -210,6 +210,8 @@ _ASCII_WORD_CHARS = re.compile(r"[a-z0-9_:.',;]+")
 def _analyze_short_ascii(lowered: str) -> list[str]:
     """`analyze` for lower-case ASCII text: runs of word characters, split by the rules only
     when they hold punctuation (the common plain word needs no rule at all)."""
+    if lowered.isalnum():  # one plain word or number: a username, most words of a name
+        return [lowered]
     terms = []
     for chunk in _ASCII_WORD_CHARS.findall(lowered):
         if chunk.isalnum():
