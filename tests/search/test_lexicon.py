@@ -4,9 +4,11 @@ lexicon read from the term file, kept in memory, or loaded from its saved file; 
 of a reversed field, derived from its forward field's, holds what Whoosh's own lexicon says."""
 import re
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
@@ -175,6 +177,22 @@ def test_a_saved_lexicon_loads_as_it_was(make_segment, tmp_path, texts):
     assert loaded.terms() == lexicon.terms() == [b.decode() for b in reader.lexicon("text")]
     for name in ("offsets", "doc_frequency", "first_doc", "last_doc", "frequent"):
         assert getattr(loaded, name) == getattr(lexicon, name)
+
+
+def test_a_damaged_or_foreign_lexicon_file_is_not_loaded(make_segment, tmp_path):
+    """A file cut short (a crash while copying an index) or of another format reads as no
+    lexicon, which is then built from the segment again, never as a wrong one."""
+    save_lexicon(read_lexicon(make_segment(["anna rossi", "anna bianchi"]), "text"), tmp_path / "text.lex")
+    whole = (tmp_path / "text.lex").read_bytes()
+    headers = whole.index(b"\n") + 1 + 80  # the magic line, then ten 8-byte lengths
+    (tmp_path / "cut.lex").write_bytes(whole[:-7])
+    (tmp_path / "cut-in-header.lex").write_bytes(whole[:headers - 9])
+    (tmp_path / "zlib.lex").write_bytes(whole[:headers] + zlib.compress(zstandard.decompress(whole[headers:])))
+    assert load_lexicon(tmp_path / "text.lex") is not None
+    assert load_lexicon(tmp_path / "cut.lex") is None
+    assert load_lexicon(tmp_path / "cut-in-header.lex") is None
+    assert load_lexicon(tmp_path / "zlib.lex") is None
+    assert load_lexicon(tmp_path / "missing.lex") is None
 
 
 def test_a_field_without_terms_has_an_empty_lexicon(make_segment):

@@ -15,20 +15,23 @@ import struct
 import sys
 import threading
 import time
-import zlib
 from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from itertools import compress, count, repeat
 from pathlib import Path
 
+import zstandard
 from django.conf import settings
 
 from accounts.search.engine.lexicon import FrequentColumns, Lexicon, build_lexicon, reversed_lexicon
 from accounts.search.engine.schema import FORWARD_FIELDS, lexicon_fields
 
-# 5: compressed, with the last documents of the terms in two documents only.
-_FILE_VERSION = 5
+# 5: compressed, with the last documents of the terms in two documents only. 6: compressed with
+# Zstandard instead of zlib: a lexicon loads in a quarter of the time (the first search of a
+# process loads twenty of them) and saves in a third, for a fifth more bytes.
+_FILE_VERSION = 6
+_COMPRESSION_LEVEL = 3
 _FILE_MAGIC = f"sip-lexicon-{_FILE_VERSION}-{sys.byteorder}\n".encode()
 # Lengths of the text (bytes), of each column of FrequentColumns (documents) and of each array.
 _FILE_HEADER = struct.Struct("<10q")
@@ -54,7 +57,7 @@ def save_lexicon(lexicon: Lexicon, path: Path) -> None:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(temporary, "wb") as handle:
-        handle.writelines([_FILE_MAGIC, header, zlib.compress(body, 1)])
+        handle.writelines([_FILE_MAGIC, header, zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(body)])
     os.replace(temporary, path)
 
 
@@ -64,12 +67,12 @@ def load_lexicon(path: Path) -> Lexicon | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    if not data.startswith(_FILE_MAGIC):
+    if not data.startswith(_FILE_MAGIC) or len(data) < len(_FILE_MAGIC) + _FILE_HEADER.size:
         return None
     text_length, doc_count, *lengths = _FILE_HEADER.unpack_from(data, len(_FILE_MAGIC))
     try:
-        body = zlib.decompress(data[len(_FILE_MAGIC) + _FILE_HEADER.size:])
-    except zlib.error:
+        body = zstandard.ZstdDecompressor().decompress(data[len(_FILE_MAGIC) + _FILE_HEADER.size:])
+    except zstandard.ZstdError:
         return None
     joined = body[:text_length].decode("utf-8")
     position = text_length
