@@ -1,12 +1,13 @@
 """Statements prepared once per database session (console/prepared_statements.py): the answer of
-their SQL sent as it is, one PREPARE a session on PostgreSQL (a rollback keeps it), none elsewhere."""
+their SQL sent as it is, one PREPARE a session on PostgreSQL (a rollback keeps it), none elsewhere;
+and querysets compiled once whose rows are the ORM's."""
 import uuid
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from console.prepared_statements import PreparedStatement
+from console.prepared_statements import PreparedQuery, PreparedStatement
 from groups.models import Group
 from tests.conftest import on_postgresql, requires_postgresql
 
@@ -66,3 +67,25 @@ def test_a_second_statement_of_the_same_name_is_refused(db):
     statement = _group_names()
     with pytest.raises(ValueError, match="exists already"):
         PreparedStatement(statement.name, lambda: "SELECT 1")
+
+
+def test_a_prepared_query_reads_the_rows_the_orm_would(personas):
+    """Every field of every row, of the type the ORM gives it (the backend's converters applied:
+    SQLite returns time stamps without their zone)."""
+    query = PreparedQuery(f"test_groups_from_{uuid.uuid4().hex}", lambda first: Group.objects.filter(pk__gte=first).order_by("pk"),
+                          placeholders=(-9_000_000_001,))
+    for first in (personas.group.pk, personas.other_group.pk, personas.other_group.pk + 1):
+        found, expected = query.rows(first), list(Group.objects.filter(pk__gte=first).order_by("pk"))
+        assert [group.pk for group in found] == [group.pk for group in expected]
+        for row, oracle in zip(found, expected, strict=True):
+            for field in Group._meta.concrete_fields:
+                assert getattr(row, field.attname) == getattr(oracle, field.attname), field.name
+                assert type(getattr(row, field.attname)) is type(getattr(oracle, field.attname)), field.name
+            assert not row._state.adding
+
+
+def test_a_query_that_keeps_a_value_of_its_own_is_refused(db):
+    query = PreparedQuery(f"test_named_acme_{uuid.uuid4().hex}", lambda first: Group.objects.filter(pk__gte=first, name="Acme"),
+                          placeholders=(-9_000_000_001,))
+    with pytest.raises(ValueError, match="must be a placeholder"):
+        query.rows(1)
