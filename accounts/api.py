@@ -53,6 +53,8 @@ from console.api.pagination import (
 from console.api.permissions import WritersOnly
 from console.api.problems import ServiceUnavailable
 from console.api.views import ApiView
+from console.models import Operator
+from console.prepared_statements import PreparedQuery
 from groups.models import Group
 from licensing.models import Licence
 
@@ -66,7 +68,28 @@ UPDATE_FIELDS = CREATE_FIELDS - {"username", "virtual_number", "secondary_number
 
 
 def visible_group(request, group_id: int, queryset=None) -> Group:
-    return get_visible_or_404(Group.objects.all() if queryset is None else queryset, request.user, pk=group_id)
+    """The group `group_id` if the operator may see it (404 otherwise), read from `queryset`
+    when given, or else by the prepared form of `Group.objects.visible_to(operator)` of their role."""
+    if queryset is not None:
+        return get_visible_or_404(queryset, request.user, pk=group_id)
+    found = _VISIBLE_GROUP[request.user.role].rows(request.user.pk, group_id)
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def _visible_group_query(role: str) -> PreparedQuery:
+    """Every request under /groups/<id>/ (a create, a list page) reads its group in the operator's
+    scope: compiled once per role (which decides the scope's shape), from a stand-in operator of
+    that role whose id, like the group's, is a placeholder."""
+    return PreparedQuery(
+        f"api_visible_group_{role}",
+        lambda operator_id, group_id: Group.objects.visible_to(Operator(pk=operator_id, role=role)).filter(pk=group_id).order_by(),
+        placeholders=(-9_000_000_001, -9_000_000_002),
+    )
+
+
+_VISIBLE_GROUP = {role: _visible_group_query(role) for role in Operator.Role.values}
 
 
 def visible_account(request, account_id: int, queryset=None) -> Account:

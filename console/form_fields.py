@@ -5,6 +5,7 @@ from functools import cache
 from django import forms
 from django.forms.utils import pretty_name
 from django.utils import translation
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 
 ISO_DATE = "%Y-%m-%d"
@@ -41,20 +42,43 @@ def _label_in_sentence(label: str) -> str:
 
 class SpecificErrors:
     """Form mixin: Django's generic field messages ("This field is required.", "Enter a valid
-    URL.") become ones that name the field and say what to type; messages a form sets itself stay."""
+    URL.") become ones that name the field and say what to type; messages a form sets itself stay.
+
+    The messages are given once to the fields the form class declares, as texts translated when
+    they are shown: each form built copies them with its fields (Django copies the declared fields
+    for every form) instead of working them out again field by field, on every page and API
+    request that builds one."""
 
     def __init__(self, *args, **kwargs):
+        _give_specific_messages(type(self))
         super().__init__(*args, **kwargs)
-        language = translation.get_language()
-        for name, field in self.fields.items():
-            # The label a bound field shows, without building one (each form built pays this).
-            label = pretty_name(name) if field.label is None else field.label
-            specific = _specific_messages(type(field), str(label), language)
-            generic = _default_messages(type(field))
-            for code, message in specific.items():
-                current = field.error_messages.get(code)
-                if current is generic.get(code) or current == generic.get(code):
-                    field.error_messages[code] = message
+
+    def full_clean(self):
+        super().full_clean()
+        # A message given to a declared field is translated when shown: the errors keep the
+        # language of their validation, whenever they are shown.
+        for errors in (self._errors or {}).values():
+            for error in errors.as_data():
+                if isinstance(error.message, Promise):
+                    error.message = str(error.message)
+
+
+@cache
+def _give_specific_messages(form_class: type) -> None:
+    """Where a field `form_class` declares has Django's generic message for a code, give it the
+    specific one for its type and label, in the language active when it is shown (once a class)."""
+    for name, field in form_class.base_fields.items():
+        # The label a bound field shows, without building one.
+        label = pretty_name(name) if field.label is None else field.label
+        generic = _default_messages(type(field))
+        for code in _specific_messages(type(field), str(label), translation.get_language()):
+            current = field.error_messages.get(code)
+            if current is generic.get(code) or current == generic.get(code):
+                field.error_messages[code] = _specific_message(type(field), label, code)
+
+
+def _specific_message(field_class: type, label, code: str):
+    return lazy(lambda: _specific_messages(field_class, str(label), translation.get_language())[code], str)()
 
 
 @cache

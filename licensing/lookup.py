@@ -18,13 +18,13 @@ schema change. A pooler between the app and the database must keep sessions (pgb
 pooling, not transaction pooling), for the prepared statement and for the cache's LISTEN.
 """
 import re
-import weakref
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 
 from accounts.digests import digests_match
 from accounts.models import Account
+from console.prepared_statements import PreparedStatement
 from licensing.clientcache import client_cache
 from licensing.models import ClientRateBucket, Licence
 from licensing.ratelimit import (
@@ -39,8 +39,6 @@ from licensing.ratelimit import (
 USERNAME_PATTERN = re.compile(r"[0-9]{6,16}")
 _LICENCE_FIELDS = list(Licence._meta.concrete_fields)
 _LICENCE_ATTNAMES = [field.attname for field in _LICENCE_FIELDS]
-_STATEMENT = "licensing_count_and_load"
-_prepared_on: "weakref.WeakSet" = weakref.WeakSet()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +72,31 @@ _ACCOUNT_FIELDS = ("id", "group", "username", "ha1", "enabled")
 _ACCOUNT_COLUMNS = [Account._meta.get_field(name).column for name in _ACCOUNT_FIELDS]
 
 
-def _prepare_sql(db) -> str:
-    """Adds a hit to the username's key ($1) and the address's ($3) in window $2, reads the
-    username's failure budget ($5, only read: a failure adds to it after authentication) and
-    loads the account named $6 with its licence."""
-    quote = db.ops.quote_name
+def _sql() -> str:
+    """Adds a hit to the username's key and the address's in the window, reads the username's
+    failure budget in that window (only read: a failure adds to it after authentication) and
+    loads the account of the username with its licence; its parameters are `_parameters`'."""
+    quote = connection.ops.quote_name
     bucket, accounts, licences = (quote(model._meta.db_table) for model in (ClientRateBucket, Account, Licence))
     key, window, hits = quote("key"), quote("window_start"), quote("hits")
     columns = [f"a.{quote(column)}" for column in _ACCOUNT_COLUMNS] + [f"l.{quote(field.column)}" for field in _LICENCE_FIELDS]
     return (
-        f"PREPARE {_STATEMENT} (varchar, bigint, varchar, bigint, varchar, varchar) AS "
-        f"WITH hit AS (INSERT INTO {bucket} ({key}, {window}, {hits}) VALUES ($1, $2, 1), ($3, $4, 1) "
+        f"WITH hit AS (INSERT INTO {bucket} ({key}, {window}, {hits}) VALUES (%s, %s, 1), (%s, %s, 1) "
         f"ON CONFLICT ({key}, {window}) DO UPDATE SET {hits} = {bucket}.{hits} + 1 RETURNING {key}, {hits}) "
-        f"SELECT hit.{key}, hit.{hits}, (SELECT {hits} FROM {bucket} WHERE {key} = $5 AND {window} = $2), "
+        f"SELECT hit.{key}, hit.{hits}, (SELECT {hits} FROM {bucket} WHERE {key} = %s AND {window} = %s), "
         f"{', '.join(columns)} FROM hit "
-        f"LEFT JOIN {accounts} a ON hit.{key} = $1 AND a.{quote('username')} = $6 "
+        f"LEFT JOIN {accounts} a ON hit.{key} = %s AND a.{quote('username')} = %s "
         f"LEFT JOIN {licences} l ON l.{quote('account_id')} = a.{quote('id')}"
     )
+
+
+def _parameters(count: RateCount, username: str) -> list:
+    user_key, address_key, failure_key = count.limits
+    window = count.window_start
+    return [user_key, window, address_key, window, failure_key, window, user_key, username]
+
+
+_STATEMENT = PreparedStatement("licensing_count_and_load", _sql)
 
 
 def _account_from_row(alias: str, values: tuple) -> ClientAccount | None:
@@ -134,8 +140,8 @@ def count_failure(*, username: str, address: str | None) -> None:
 
 def _count_and_load_in_one_statement(db, *, username: str, address: str | None) -> tuple[RateDecision, ClientAccount | None]:
     count = RateCount.of(username=username, address=address)
-    user_key, address_key, failure_key = count.limits
-    rows = _execute_as_health_check(db, [user_key, count.window_start, address_key, count.window_start, failure_key, username])
+    user_key, _address_key, failure_key = count.limits
+    rows = _execute_as_health_check(db, _parameters(count, username))
     account = next((_account_from_row(db.alias, row[3:]) for row in rows if row[0] == user_key), None)
     totals = {row[0]: row[1] for row in rows}
     totals[failure_key] = rows[0][2] or 0
@@ -161,8 +167,5 @@ def _execute_as_health_check(db, params: list) -> list[tuple]:
 
 def _execute(db, params: list) -> list[tuple]:
     with db.cursor() as cursor:
-        if db.connection not in _prepared_on:
-            cursor.execute(_prepare_sql(db))
-            _prepared_on.add(db.connection)
-        cursor.execute(f"EXECUTE {_STATEMENT} (%s, %s, %s, %s, %s, %s)", params)
+        _STATEMENT.execute(cursor, params)
         return cursor.fetchall()

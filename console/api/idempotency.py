@@ -6,9 +6,8 @@ so sending it again is harmless. A twin sent while the first is still running wa
 key's unique index) and then gets its answer."""
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 
 from console.api.models import IdempotentRequest
 from console.api.problems import UnprocessableRequest
+from console.prepared_statements import PreparedStatement
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -66,49 +66,54 @@ def _replay(stored: IdempotentRequest, fingerprint: str) -> Response:
 def _claim(operator_id: int, key: str, fingerprint: str) -> None:
     """Insert the key's row, without an answer yet; IntegrityError when the operator used the key."""
     claim = IdempotentRequest(operator_id=operator_id, key=key, fingerprint=fingerprint, status_code=0, body={}, headers={})
-    _execute(_statements().claim, [_prepared(claim, name) for name in CLAIM_FIELDS])
+    _execute(_CLAIM, [_db_value(claim, name) for name in CLAIM_FIELDS])
 
 
 def _keep_answer(operator_id: int, key: str, response: Response) -> None:
     headers = {name: response[name] for name in KEPT_HEADERS if name in response}
     answer = IdempotentRequest(status_code=response.status_code, body=response.data, headers=headers)
-    _execute(_statements().answer, [*(_prepared(answer, name) for name in ANSWER_FIELDS), operator_id, key])
+    _execute(_ANSWER, [*(_db_value(answer, name) for name in ANSWER_FIELDS), operator_id, key])
 
 
-# Both statements are built once: every idempotent POST makes them, and building them through the
-# ORM (create, then save) cost about 1 ms of a create's answer (bench/api.py).
+# Both statements are built once and prepared once per database session: every idempotent POST
+# makes them, and building them through the ORM (create, then save) cost about 1 ms of a create's
+# answer (bench/api.py).
 CLAIM_FIELDS = ("operator", "key", "fingerprint", "status_code", "body", "headers", "created_at")
 ANSWER_FIELDS = ("status_code", "body", "headers")
 
 
-@dataclass(frozen=True)
-class _Statements:
-    claim: str
-    answer: str
-
-
-@cache
-def _statements() -> _Statements:
-    quote = connection.ops.quote_name
+def _columns() -> dict[str, str]:
     meta = IdempotentRequest._meta
-    table = quote(meta.db_table)
-    column = {name: quote(meta.get_field(name).column) for name in CLAIM_FIELDS}
-    return _Statements(
-        claim=f"INSERT INTO {table} ({', '.join(column.values())}) VALUES ({', '.join(['%s'] * len(CLAIM_FIELDS))})",
-        answer=(f"UPDATE {table} SET {', '.join(f'{column[name]} = %s' for name in ANSWER_FIELDS)} "
-                f"WHERE {column['operator']} = %s AND {column['key']} = %s"),
-    )
+    return {name: connection.ops.quote_name(meta.get_field(name).column) for name in CLAIM_FIELDS}
 
 
-def _prepared(row: IdempotentRequest, name: str):
+def _table() -> str:
+    return connection.ops.quote_name(IdempotentRequest._meta.db_table)
+
+
+def _claim_sql() -> str:
+    return f"INSERT INTO {_table()} ({', '.join(_columns().values())}) VALUES ({', '.join(['%s'] * len(CLAIM_FIELDS))})"
+
+
+def _answer_sql() -> str:
+    column = _columns()
+    return (f"UPDATE {_table()} SET {', '.join(f'{column[name]} = %s' for name in ANSWER_FIELDS)} "
+            f"WHERE {column['operator']} = %s AND {column['key']} = %s")
+
+
+_CLAIM = PreparedStatement("api_idempotency_claim", _claim_sql)
+_ANSWER = PreparedStatement("api_idempotency_answer", _answer_sql)
+
+
+def _db_value(row: IdempotentRequest, name: str):
     """The value of the field `name` of `row` as an INSERT or UPDATE of the ORM would send it."""
     field = row._meta.get_field(name)
     return field.get_db_prep_save(field.pre_save(row, add=True), connection)
 
 
-def _execute(sql: str, params: list) -> None:
+def _execute(statement: PreparedStatement, params: list) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statement.execute(cursor, params)
 
 
 def idempotent(post):

@@ -1,5 +1,6 @@
 """Per-token rate limit: fixed windows counted on the token's own row, so every web process
-shares one count (the same statement records the token's last use: one round trip a request).
+shares one count (the same statement, prepared once per database session, records the token's
+last use: one round trip a request).
 
 API_RATE_LIMIT requests per API_RATE_WINDOW_SECONDS per token; over it, 429 with Retry-After.
 """
@@ -11,6 +12,7 @@ from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
 from console.api.models import ApiToken
+from console.prepared_statements import PreparedStatement
 
 
 def _count_sql() -> str:
@@ -22,12 +24,15 @@ def _count_sql() -> str:
     )
 
 
+_COUNT = PreparedStatement("api_token_hit", _count_sql)
+
+
 def token_hit(token: ApiToken, source: str | None, now: float) -> int:
     """Count one request of `token` in the window containing `now`; returns the window's count."""
     window = max(1, settings.API_RATE_WINDOW_SECONDS)
     window_start = int(now // window) * window
     with connection.cursor() as cursor:
-        cursor.execute(_count_sql(), [window_start, window_start, timezone.now(), source, token.pk])
+        _COUNT.execute(cursor, [window_start, window_start, timezone.now(), source, token.pk])
         row = cursor.fetchone()
     return row[0] if row else 0
 
